@@ -1,0 +1,25 @@
+# doppel_module(NAME SOURCES a.cc b.cc DEPS x y)
+# One static library per module under src/, linked as doppel_<NAME>, with src/ on the include
+# path so headers are included as "module/header.h".
+function(doppel_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(doppel_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(doppel_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(doppel_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# doppel_test(NAME SOURCES a_test.cc DEPS doppel_x [LABELS slow])
+# A gtest binary whose cases ctest discovers one by one; tests run from the source tree so that
+# they can find ../shared/data relative to the repository root.
+function(doppel_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  gtest_discover_tests(${name}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    PROPERTIES LABELS "${ARG_LABELS}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()

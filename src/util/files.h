@@ -1,0 +1,17 @@
+// File helpers shared by every module that persists something.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace doppel {
+
+// Reads a whole file; throws doppel::Error naming the path when it cannot.
+std::string read_file(const std::filesystem::path& path);
+
+// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename, fsync
+// of the folder. A crash leaves either the old file or the new one, never a torn one.
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+
+}  // namespace doppel

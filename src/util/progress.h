@@ -1,0 +1,41 @@
+// Progress — reports long work: a redrawn bar with rate and ETA on a terminal, and plain
+// log lines (at most one every few seconds) when stderr is a file or pipe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace doppel {
+
+class Progress {
+ public:
+  // total == 0 means unknown: the bar shows a count and rate only.
+  Progress(std::string label, uint64_t total);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  void advance(uint64_t n = 1);
+  // Extra text shown after the counts, e.g. "loss 0.42".
+  void set_note(std::string note);
+  // Prints the final line; called by the destructor if not called before.
+  void finish();
+
+  // Force plain-line or bar mode (tests); by default decided by isatty(stderr).
+  static void set_interactive_override(int mode);  // -1 auto, 0 lines, 1 bar
+
+ private:
+  void draw(bool final_line);
+
+  std::string label_;
+  std::string note_;
+  uint64_t total_;
+  uint64_t done_ = 0;
+  bool interactive_;
+  bool finished_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+}  // namespace doppel
