@@ -1,0 +1,120 @@
+#include "reduce/pca.h"
+
+#include <faiss/VectorTransform.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_io.h>
+
+#include <cstring>
+#include <string>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace doppel {
+namespace {
+
+constexpr char kMagic[8] = {'D', 'P', 'L', 'P', 'C', 'A', '\0', '\0'};
+constexpr size_t kHeaderSize = sizeof(kMagic) + 3 * sizeof(uint32_t);
+
+void put_u32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+
+uint32_t get_u32(const std::string& in, size_t offset) {
+  uint32_t v;
+  std::memcpy(&v, in.data() + offset, 4);
+  return v;
+}
+
+}  // namespace
+
+Pca::Pca(std::unique_ptr<faiss::PCAMatrix> pca) : pca_(std::move(pca)) {}
+Pca::Pca(Pca&&) noexcept = default;
+Pca& Pca::operator=(Pca&&) noexcept = default;
+Pca::~Pca() = default;
+
+Pca Pca::fit(const float* x, size_t n, int d_in, int d_out) {
+  if (d_in <= 0 || d_out <= 0 || d_out > d_in) {
+    fail("PCA: need 0 < d_out <= d_in, got d_in={} d_out={}", d_in, d_out);
+  }
+  if (n < static_cast<size_t>(d_out)) {
+    fail("PCA: {} training rows cannot give {} components (need at least d_out={} rows)", n, d_out,
+         d_out);
+  }
+  auto pca = std::make_unique<faiss::PCAMatrix>(d_in, d_out, 0.0f, false);
+  try {
+    pca->train(static_cast<faiss::Index::idx_t>(n), x);
+  } catch (const faiss::FaissException& e) {
+    fail("PCA: training on {} rows of {} dims failed: {}", n, d_in, e.what());
+  }
+  return Pca(std::move(pca));
+}
+
+void Pca::apply(const float* x, size_t n, float* out) const {
+  if (n == 0) return;
+  pca_->apply_noalloc(static_cast<faiss::Index::idx_t>(n), x, out);
+}
+
+int Pca::d_in() const { return pca_->d_in; }
+int Pca::d_out() const { return pca_->d_out; }
+
+std::vector<float> Pca::eigenvalues() const {
+  std::vector<float> ev(
+      pca_->eigenvalues.begin(),
+      pca_->eigenvalues.begin() + std::min<size_t>(pca_->eigenvalues.size(), pca_->d_out));
+  ev.resize(pca_->d_out, 0.0f);
+  return ev;
+}
+
+void Pca::save(const std::filesystem::path& path) const {
+  faiss::VectorIOWriter writer;
+  faiss::write_VectorTransform(pca_.get(), &writer);
+  std::string bytes(kMagic, sizeof(kMagic));
+  put_u32(bytes, kFormatVersion);
+  put_u32(bytes, static_cast<uint32_t>(pca_->d_in));
+  put_u32(bytes, static_cast<uint32_t>(pca_->d_out));
+  bytes.append(reinterpret_cast<const char*>(writer.data.data()), writer.data.size());
+  write_file_atomic(path, bytes);
+}
+
+Pca Pca::load(const std::filesystem::path& path) {
+  const std::string bytes = read_file(path);
+  if (bytes.size() < kHeaderSize) {
+    fail("{}: not a doppel PCA file: {} bytes, shorter than the {}-byte header", path.string(),
+         bytes.size(), kHeaderSize);
+  }
+  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+    fail("{}: not a doppel PCA file: magic is {:?}, expected \"DPLPCA\\0\\0\"", path.string(),
+         bytes.substr(0, sizeof(kMagic)));
+  }
+  const uint32_t version = get_u32(bytes, 8);
+  if (version != kFormatVersion) {
+    fail("{}: PCA format version {}, this doppel reads {}", path.string(), version, kFormatVersion);
+  }
+  const uint32_t d_in = get_u32(bytes, 12);
+  const uint32_t d_out = get_u32(bytes, 16);
+  faiss::VectorIOReader reader;
+  reader.data.assign(bytes.begin() + kHeaderSize, bytes.end());
+  std::unique_ptr<faiss::VectorTransform> vt;
+  try {
+    vt.reset(faiss::read_VectorTransform(&reader));
+  } catch (const std::exception& e) {  // FaissException, or bad_alloc on a garbled size
+    fail("{}: PCA payload is truncated or corrupt ({} bytes after the header): {}", path.string(),
+         reader.data.size(), e.what());
+  }
+  auto* pca = dynamic_cast<faiss::PCAMatrix*>(vt.get());
+  if (pca == nullptr) {
+    fail("{}: PCA payload holds a different FAISS transform", path.string());
+  }
+  if (static_cast<uint32_t>(pca->d_in) != d_in || static_cast<uint32_t>(pca->d_out) != d_out) {
+    fail("{}: header says {}→{} dims but the payload is {}→{}", path.string(), d_in, d_out,
+         pca->d_in, pca->d_out);
+  }
+  if (reader.rp != reader.data.size()) {
+    fail("{}: {} unexpected bytes after the PCA payload", path.string(),
+         reader.data.size() - reader.rp);
+  }
+  vt.release();
+  return Pca(std::unique_ptr<faiss::PCAMatrix>(pca));
+}
+
+}  // namespace doppel
