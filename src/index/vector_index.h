@@ -1,0 +1,67 @@
+// VectorIndex — nearest-neighbour search over L2-normalised float vectors by inner product
+// (= cosine), keyed by the catalog's int64 keys. Batches (n×d row-major) are the unit of work.
+//
+// Implementations are chosen by a spec string, parsed in one place (make_index):
+//   "Flat"                                   exact search (faiss IndexFlatIP)
+//   "HNSW<M>[,efConstruction=<n>][,efSearch=<n>]"
+//                                            graph search (faiss IndexHNSWFlat, inner product);
+//                                            defaults efConstruction=200, efSearch=128: FAISS's
+//                                            own efConstruction=40 missed 5.5% of duplicates on
+//                                            this machine's anchor data (see
+//                                            shared/anchors/faiss-on-this-machine.md)
+//   "IVF<nlist>,Flat[,nprobe=<n>]"           inverted lists (faiss IndexIVFFlat, inner product),
+//                                            default nprobe=16; needs train() with >= nlist rows
+// spec() returns the canonical form with every parameter written out, e.g.
+// "HNSW32,efConstruction=200,efSearch=128".
+//
+// Removal: Flat and IVF delete vectors for real. FAISS's HNSW cannot delete, so an HNSW index
+// keeps the removed vectors as tombstones: they still cost memory and search time, search
+// over-fetches k + (number of tombstones) and filters them out. A removed key may be added
+// again (it gets a new graph node). Rebuild an HNSW index when many keys have been removed.
+//
+// Not thread-safe for concurrent writes; concurrent const search() calls are fine.
+// On-disk format: docs/index_format.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace doppel {
+
+class VectorIndex {
+ public:
+  virtual ~VectorIndex() = default;
+
+  virtual int dim() const = 0;
+  // Number of live (searchable) keys; tombstones are not counted.
+  virtual size_t size() const = 0;
+  virtual const std::string& spec() const = 0;
+  virtual bool is_trained() const = 0;
+
+  // Learns the coarse quantiser (IVF); a no-op for Flat and HNSW. Error when n is too small.
+  virtual void train(size_t n, const float* x) = 0;
+  // Adds n rows of dim() floats under keys. Error (and nothing added) when a key is negative,
+  // already present, repeated within the batch, or the index is not trained.
+  virtual void add(size_t n, const float* x, const int64_t* keys) = 0;
+  // Removes the keys that are present; returns how many were. Absent keys are ignored.
+  virtual size_t remove(size_t n, const int64_t* keys) = 0;
+  // k results per query, best (highest inner product) first: scores and keys each receive n×k
+  // values. Rows are padded with key -1 / score -inf when fewer than k vectors exist.
+  virtual void search(size_t n, const float* queries, int k, float* scores,
+                      int64_t* keys) const = 0;
+  // Writes the index atomically (temporary file + rename).
+  virtual void save(const std::filesystem::path& path) const = 0;
+};
+
+// Builds an empty index. Error on a bad spec (listing the accepted forms) or dim <= 0.
+std::unique_ptr<VectorIndex> make_index(std::string_view spec, int dim);
+
+// Reads an index written by VectorIndex::save. Error naming the path on a wrong magic, an unknown
+// format version, a truncated or corrupt payload, or a header that disagrees with the payload.
+std::unique_ptr<VectorIndex> load_index(const std::filesystem::path& path);
+
+}  // namespace doppel
