@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Decider accuracy on the public entity-matching benchmarks in ../shared/data, one workspace
+# each: train on train, choose the threshold on valid, report test once.
+# Usage: scripts/bench-accuracy.sh [path/to/doppel] [out-folder]
+# Writes OUT/accuracy.md (a table) and OUT/<dataset>/{metrics.json,report.md,...}.
+set -euo pipefail
+doppel=${1:-build/tools/doppel/doppel}
+out=${2:-results/accuracy}
+data=${DOPPEL_DATA:-../shared/data}
+[ -d "$data" ] || { echo "bench-accuracy: no benchmark data at $data" >&2; exit 1; }
+
+# name | folder | train file | valid file | test file
+datasets=(
+  "Abt-Buy|ditto-er_magellan/Textual/Abt-Buy|train.txt|valid.txt|test.txt"
+  "Amazon-Google|ditto-er_magellan/Structured/Amazon-Google|train.txt|valid.txt|test.txt"
+  "Walmart-Amazon|ditto-er_magellan/Structured/Walmart-Amazon|train.txt|valid.txt|test.txt"
+  "Walmart-Amazon (dirty)|ditto-er_magellan/Dirty/Walmart-Amazon|train.txt|valid.txt|test.txt"
+  "WDC computers (small)|ditto-wdc_lspc_v2/computers|train.txt.small|valid.txt.small|test.txt"
+)
+
+rm -rf "$out"
+mkdir -p "$out"
+table="$out/accuracy.md"
+{
+  echo "| dataset | test pairs | precision | recall | F1 (positive) | macro F1 | threshold (from valid) | recall@10 |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+} > "$table"
+
+for entry in "${datasets[@]}"; do
+  IFS='|' read -r name folder train valid test <<< "$entry"
+  slug=$(echo "$name" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' | sed 's/-*$//')
+  ws="$out/$slug/ws"
+  echo "== $name" >&2
+  "$doppel" -q init "$ws" > /dev/null
+  for split in "$train:train" "$valid:valid" "$test:test"; do
+    "$doppel" -q ingest "$ws" "$data/$folder/${split%%:*}" --format ditto --split "${split##*:}" > /dev/null
+  done
+  "$doppel" -q train text "$ws"
+  "$doppel" -q embed "$ws" > /dev/null
+  "$doppel" -q index "$ws" --spec Flat > /dev/null
+  "$doppel" -q train decider "$ws" > /dev/null
+  "$doppel" -q eval "$ws" --split test --out "$out/$slug" > /dev/null
+  python3 - "$out/$slug/metrics.json" "$name" >> "$table" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); t = m["at_threshold"]
+r10 = m["candidate_recall_at_k"].get("10")
+print(f"| {sys.argv[2]} | {m['pairs']} | {t['precision']*100:.1f} | {t['recall']*100:.1f} | "
+      f"**{t['f1']*100:.1f}** | {t['macro_f1']*100:.1f} | {t['threshold']:.3f} | "
+      f"{'' if r10 is None else f'{r10:.3f}'} |")
+PY
+done
+cat "$table"

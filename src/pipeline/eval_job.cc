@@ -1,0 +1,148 @@
+#include "pipeline/eval_job.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <numeric>
+
+#include "eval/svg_plot.h"
+#include "pipeline/candidates.h"
+#include "pipeline/labeled_pairs.h"
+#include "pipeline/match_models.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace doppel {
+namespace {
+
+nlohmann::json to_json(const BinaryMetrics& m) {
+  return {{"threshold", m.threshold},      {"precision", m.precision}, {"recall", m.recall},
+          {"f1", m.f1},                    {"negative_f1", m.negative_f1},
+          {"macro_f1", m.macro_f1},        {"accuracy", m.accuracy},  {"tp", m.counts.tp},
+          {"fp", m.counts.fp},             {"tn", m.counts.tn},       {"fn", m.counts.fn}};
+}
+
+// The most confident mistakes of one kind, for the report.
+std::string worst_errors(const PairFeaturizer& featurizer, const LabeledKeyPairs& labelled,
+                         std::span<const float> scores, float threshold, bool false_positives) {
+  std::vector<size_t> errors;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    bool predicted = scores[i] >= threshold;
+    if (predicted != static_cast<bool>(labelled.labels[i]) && predicted == false_positives)
+      errors.push_back(i);
+  }
+  std::sort(errors.begin(), errors.end(), [&](size_t a, size_t b) {
+    return false_positives ? scores[a] > scores[b] : scores[a] < scores[b];
+  });
+  std::string out = "| confidence | title A | title B |\n|---:|---|---|\n";
+  auto cell = [](std::string s) {
+    std::replace(s.begin(), s.end(), '|', '/');
+    return s.size() > 90 ? s.substr(0, 87) + "..." : s;
+  };
+  for (size_t r = 0; r < errors.size() && r < 10; ++r) {
+    size_t i = errors[r];
+    out += fmt::format("| {:.3f} | {} | {} |\n", scores[i],
+                       cell(featurizer.listing(labelled.pairs[i].first).title),
+                       cell(featurizer.listing(labelled.pairs[i].second).title));
+  }
+  return out;
+}
+
+}  // namespace
+
+EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
+  auto labelled = labeled_pairs(ws.catalog(), options.split);
+  if (labelled.pairs.empty())
+    fail("{}: no labelled pairs in split '{}'", ws.root().string(), options.split);
+  bool have_index = std::filesystem::exists(ws.index_path("text"));
+  auto models = MatchModels::load(ws, /*need_decider=*/true, have_index);
+  auto scores = score_pairs(*models.featurizer, *models.decider, labelled.pairs);
+
+  EvalSummary summary;
+  summary.split = options.split;
+  summary.pairs = labelled.pairs.size();
+  summary.positives = labelled.positives();
+  float threshold = models.decider->threshold();
+  summary.at_threshold = binary_metrics(scores, labelled.labels, threshold);
+  summary.average_precision = average_precision(scores, labelled.labels);
+
+  if (models.index) {
+    std::vector<KeyPair> positives;
+    std::vector<int64_t> keys;
+    for (size_t i = 0; i < labelled.pairs.size(); ++i) {
+      if (!labelled.labels[i]) continue;
+      positives.push_back(labelled.pairs[i]);
+      keys.push_back(labelled.pairs[i].first);
+      keys.push_back(labelled.pairs[i].second);
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    int max_k = *std::max_element(options.recall_ks.begin(), options.recall_ks.end());
+    auto neighbours = nearest_neighbours(*models.index, *models.featurizer, keys, max_k);
+    for (int k : options.recall_ks)
+      summary.candidate_recall.emplace_back(k, candidate_recall(positives, neighbours, k));
+  }
+
+  // Files: metrics.json, the two plots, report.md.
+  std::filesystem::create_directories(options.out_dir);
+  auto curve = pr_curve(scores, labelled.labels);
+  PrPoint chosen{threshold, summary.at_threshold.precision, summary.at_threshold.recall,
+                 summary.at_threshold.f1};
+  write_file_atomic(options.out_dir / "pr_curve.svg",
+                    pr_curve_svg(curve, fmt::format("PR curve — {} split", options.split), chosen));
+  std::vector<float> pos_scores, neg_scores;
+  for (size_t i = 0; i < scores.size(); ++i)
+    (labelled.labels[i] ? pos_scores : neg_scores).push_back(scores[i]);
+  write_file_atomic(options.out_dir / "scores.svg",
+                    histogram_svg(pos_scores, neg_scores, threshold,
+                                  fmt::format("Decider confidence by class — {}", options.split)));
+
+  nlohmann::json sweep = nlohmann::json::array();
+  for (float t : {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f})
+    sweep.push_back(to_json(binary_metrics(scores, labelled.labels, t)));
+  nlohmann::json recall = nlohmann::json::object();
+  for (auto [k, r] : summary.candidate_recall) recall[fmt::format("{}", k)] = r;
+  nlohmann::json metrics = {{"split", options.split},
+                            {"pairs", summary.pairs},
+                            {"positives", summary.positives},
+                            {"text_encoder", models.text_encoder->name()},
+                            {"at_threshold", to_json(summary.at_threshold)},
+                            {"average_precision", summary.average_precision},
+                            {"threshold_sweep", sweep},
+                            {"candidate_recall_at_k", recall}};
+  write_file_atomic(options.out_dir / "metrics.json", metrics.dump(2) + "\n");
+
+  const auto& m = summary.at_threshold;
+  std::string report = fmt::format(
+      "# doppel evaluation — {} split\n\n"
+      "{} labelled pairs, {} positive. Text encoder: {}. Threshold {:.3f} (chosen on the "
+      "validation split when the decider was trained).\n\n"
+      "| precision | recall | F1 (positive) | macro F1 | accuracy | average precision |\n"
+      "|---:|---:|---:|---:|---:|---:|\n"
+      "| {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |\n\n"
+      "Confusion at the threshold: TP {}, FP {}, FN {}, TN {}.\n\n"
+      "![PR curve](pr_curve.svg)\n\n![scores](scores.svg)\n\n## Threshold sweep\n\n"
+      "| threshold | precision | recall | F1 | macro F1 |\n|---:|---:|---:|---:|---:|\n",
+      options.split, summary.pairs, summary.positives, models.text_encoder->name(), threshold,
+      m.precision, m.recall, m.f1, m.macro_f1, m.accuracy, summary.average_precision,
+      m.counts.tp, m.counts.fp, m.counts.fn, m.counts.tn);
+  for (const auto& row : sweep)
+    report += fmt::format("| {:.1f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |\n",
+                          row["threshold"].get<float>(), row["precision"].get<double>(),
+                          row["recall"].get<double>(), row["f1"].get<double>(),
+                          row["macro_f1"].get<double>());
+  if (!summary.candidate_recall.empty()) {
+    report += "\n## Candidate recall@k (true matches among the k nearest by text vector)\n\n"
+              "| k | recall |\n|---:|---:|\n";
+    for (auto [k, r] : summary.candidate_recall) report += fmt::format("| {} | {:.4f} |\n", k, r);
+  }
+  report += "\n## Most confident false positives\n\n" +
+            worst_errors(*models.featurizer, labelled, scores, threshold, true) +
+            "\n## Most confident false negatives\n\n" +
+            worst_errors(*models.featurizer, labelled, scores, threshold, false);
+  write_file_atomic(options.out_dir / "report.md", report);
+  return summary;
+}
+
+}  // namespace doppel

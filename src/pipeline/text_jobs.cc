@@ -1,0 +1,46 @@
+#include "pipeline/text_jobs.h"
+
+#include <spdlog/spdlog.h>
+
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace doppel {
+
+void train_tfidf(Workspace& ws, const ClassicalTextEncoder::Options& options) {
+  auto listings = ws.catalog().all_listings();
+  if (listings.empty()) fail("{}: the catalog is empty; ingest listings first", ws.root().string());
+  spdlog::info("fitting TF-IDF + PCA{} on {} listings", options.out_dim, listings.size());
+  auto encoder = ClassicalTextEncoder::fit(listings, options);
+  encoder.save(ws.tfidf_dir());
+  spdlog::info("text encoder {} saved to {}", encoder.name(), ws.tfidf_dir().string());
+}
+
+ClassicalTextEncoder load_text_encoder(const Workspace& ws) {
+  if (!std::filesystem::exists(ws.tfidf_dir() / "config.json"))
+    fail("{}: no text encoder; run `doppel train text {}` first", ws.tfidf_dir().string(),
+         ws.root().string());
+  return ClassicalTextEncoder::load(ws.tfidf_dir());
+}
+
+size_t embed_text(Workspace& ws, size_t batch_size) {
+  auto encoder = load_text_encoder(ws);
+  auto listings = ws.catalog().all_listings();
+  const int dim = encoder.dim();
+  std::vector<int64_t> keys(listings.size());
+  std::vector<float> vectors(listings.size() * dim);
+  Progress progress("embed text", listings.size());
+  for (size_t start = 0; start < listings.size(); start += batch_size) {
+    size_t n = std::min(batch_size, listings.size() - start);
+    encoder.encode(std::span<const Listing>(listings).subspan(start, n),
+                   vectors.data() + start * dim);
+    for (size_t i = 0; i < n; ++i) keys[start + i] = listings[start + i].key;
+    progress.advance(n);
+  }
+  progress.finish();
+  ws.catalog().put_vectors("text", keys, vectors.data(), dim);
+  ws.catalog().set_meta("text_encoder", encoder.name());
+  return listings.size();
+}
+
+}  // namespace doppel

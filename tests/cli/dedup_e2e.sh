@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole path on a small generated catalog: synth -> init -> ingest -> train -> embed ->
+# index -> train decider -> dedup -> eval. Checks the outputs exist and make sense.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ws=$scratch/ws
+"$doppel" -q synth --out "$scratch/data" --products 150 --seed 3
+"$doppel" -q init "$ws"
+"$doppel" -q ingest "$ws" "$scratch/data/listings.csv"
+"$doppel" -q ingest "$ws" "$scratch/data/pairs.csv"
+"$doppel" -q train text "$ws"
+"$doppel" -q embed "$ws"
+"$doppel" -q index "$ws" --spec HNSW32
+"$doppel" -q train decider "$ws" > "$scratch/train.txt"
+"$doppel" -q dedup "$ws" --out "$scratch/results" > "$scratch/dedup.txt"
+"$doppel" -q eval "$ws" --split test --out "$scratch/reports" > "$scratch/eval.txt"
+cat "$scratch/dedup.txt" "$scratch/eval.txt"
+
+listings=$(($(wc -l < "$scratch/data/listings.csv") - 1))
+check "clusters.csv has one row per listing" \
+  test "$(($(wc -l < "$scratch/results/clusters.csv") - 1))" -eq "$listings"
+check "pairs.csv has a header and pairs" test "$(wc -l < "$scratch/results/pairs.csv")" -gt 10
+check "pairs.csv header" test "$(head -1 "$scratch/results/pairs.csv")" = "id_a,id_b,confidence"
+for f in metrics.json report.md pr_curve.svg scores.svg; do
+  check "report file $f written and non-empty" test -s "$scratch/reports/$f"
+done
+f1=$(python3 -c "import json;print(json.load(open('$scratch/reports/metrics.json'))['at_threshold']['f1'])")
+check "test F1 $f1 > 0.8 on the synthetic catalog" python3 -c "import sys; sys.exit(0 if $f1 > 0.8 else 1)"
+check "pr curve is an svg" grep -q "</svg>" "$scratch/reports/pr_curve.svg"
+
+# Re-ingesting the same file upserts: no new listings.
+out=$("$doppel" -q ingest "$ws" "$scratch/data/listings.csv")
+check "re-ingest upserts ($out)" contains "$out" " 0 new listings"
+
+# A stale index is refused rather than used: add a listing, re-embed, dedup without re-indexing.
+printf 'id,title\nNEW1,Brand new gadget 3000\n' > "$scratch/one.csv"
+"$doppel" -q ingest "$ws" "$scratch/one.csv"
+"$doppel" -q embed "$ws" > /dev/null
+expect_fail dedup "$ws" --out "$scratch/results2"
+check "stale index refused with advice" contains "$err" "doppel index"
+finish

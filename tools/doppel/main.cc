@@ -1,0 +1,218 @@
+// doppel — command-line entry point. Each subcommand parses its flags and calls one library
+// function; the work lives in src/.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <omp.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "pipeline/decider_job.h"
+#include "pipeline/dedup_job.h"
+#include "pipeline/eval_job.h"
+#include "pipeline/index_job.h"
+#include "pipeline/ingest_job.h"
+#include "pipeline/text_jobs.h"
+#include "pipeline/workspace.h"
+#include "synth/catalog_synth.h"
+#include "util/error.h"
+
+namespace doppel {
+namespace {
+
+void print_metrics(const std::string& what, const BinaryMetrics& m) {
+  fmt::print("{}: precision {:.4f}  recall {:.4f}  F1 {:.4f}  macro F1 {:.4f}  (threshold {:.3f})\n",
+             what, m.precision, m.recall, m.f1, m.macro_f1, m.threshold);
+}
+
+void add_init(CLI::App& app) {
+  auto* cmd = app.add_subcommand("init", "Create a workspace folder with an empty catalog");
+  static std::string ws;
+  cmd->add_option("workspace", ws, "Workspace folder to create")->required();
+  cmd->callback([] {
+    Workspace::init(ws);
+    fmt::print("initialised workspace {}\n", ws);
+  });
+}
+
+void add_ingest(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "ingest", "Load listings (CSV, JSON Lines) or labelled benchmark pairs (Ditto, DeepMatcher)");
+  static std::string ws, file, format = "auto", map, encoding = "utf-8", split;
+  static bool strict = false;
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("file", file, "Catalog file, or a DeepMatcher folder")->required();
+  cmd->add_option("--format", format, "auto, csv, jsonl, ditto, deepmatcher, pairs")
+      ->capture_default_str();
+  cmd->add_option("--map", map, "Column mapping, e.g. title=name,price=cost");
+  cmd->add_option("--encoding", encoding, "utf-8 or latin1")->capture_default_str();
+  cmd->add_option("--split", split, "Split for labelled pairs (default: from the file name)");
+  cmd->add_flag("--strict", strict, "Abort on the first malformed line, writing nothing");
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    ReadOptions options;
+    options.format = parse_catalog_format(format);
+    if (!map.empty()) options.column_map = parse_column_map(map);
+    options.encoding = encoding;
+    options.split = split;
+    auto s = ingest_file(workspace, file, options, strict);
+    fmt::print("{}: {} records, {} new listings, {} updated, {} labelled pairs, {} malformed skipped\n",
+               file, s.records, s.inserted, s.updated, s.labels, s.skipped);
+  });
+}
+
+void add_train(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train a model of the workspace");
+  cmd->require_subcommand(1);
+
+  auto* text = cmd->add_subcommand("text", "Fit the classical text encoder (TF-IDF + PCA)");
+  static std::string text_ws;
+  static ClassicalTextEncoder::Options text_options;
+  text->add_option("workspace", text_ws, "Workspace folder")->required();
+  text->add_option("--dim", text_options.out_dim, "Output dimension")->capture_default_str();
+  text->add_option("--fold-dim", text_options.fold_dim, "Hashed features folded to this many dims before PCA")
+      ->capture_default_str();
+  text->add_option("--seed", text_options.seed, "Sampling seed")->capture_default_str();
+  text->callback([] {
+    auto workspace = Workspace::open(text_ws);
+    train_tfidf(workspace, text_options);
+  });
+
+  auto* decider = cmd->add_subcommand("decider", "Train the decider on labelled pairs (train/valid)");
+  static std::string decider_ws;
+  static DeciderOptions decider_options;
+  decider->add_option("workspace", decider_ws, "Workspace folder")->required();
+  decider->add_option("--rounds", decider_options.rounds, "Boosting rounds (max)")->capture_default_str();
+  decider->add_option("--max-depth", decider_options.max_depth, "Tree depth")->capture_default_str();
+  decider->add_option("--eta", decider_options.eta, "Learning rate")->capture_default_str();
+  decider->add_option("--seed", decider_options.seed, "Seed")->capture_default_str();
+  decider->callback([] {
+    auto workspace = Workspace::open(decider_ws);
+    auto s = train_decider(workspace, decider_options);
+    fmt::print("decider trained on {} pairs ({} positive); valid {} pairs ({} positive){}\n",
+               s.train_pairs, s.train_positives, s.valid_pairs, s.valid_positives,
+               s.valid_held_out ? " held out from train" : "");
+    print_metrics("valid", s.valid_metrics);
+  });
+}
+
+void add_embed(CLI::App& app) {
+  auto* cmd = app.add_subcommand("embed", "Encode every listing into its text vector");
+  static std::string ws;
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    fmt::print("embedded {} listings\n", embed_text(workspace));
+  });
+}
+
+void add_index(CLI::App& app) {
+  auto* cmd = app.add_subcommand("index", "Build the vector index from the stored vectors");
+  static std::string ws, spec = "HNSW32";
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--spec", spec, "Flat, HNSW32[,efSearch=128], IVF1024,Flat[,nprobe=16]")
+      ->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    auto index = build_index(workspace, spec);
+    fmt::print("indexed {} vectors ({}) into {}\n", index->size(), index->spec(),
+               workspace.index_path("text").string());
+  });
+}
+
+void add_dedup(CLI::App& app) {
+  auto* cmd = app.add_subcommand("dedup", "Find duplicate groups in the whole catalog");
+  static std::string ws, out, linkage = "average";
+  static DedupOptions options;
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--out", out, "Output folder for pairs.csv and clusters.csv")->required();
+  cmd->add_option("-k,--k", options.k, "Candidates per listing")->capture_default_str();
+  cmd->add_option("--linkage", linkage, "average (guards against chaining) or components")
+      ->check(CLI::IsMember({"average", "components"}))
+      ->capture_default_str();
+  cmd->add_option("--max-cluster", options.max_cluster_size, "Largest cluster allowed")
+      ->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    options.out_dir = out;
+    options.linkage = linkage == "average" ? Linkage::kAverage : Linkage::kConnectedComponents;
+    auto s = run_dedup(workspace, options);
+    fmt::print(
+        "{} listings, {} candidate pairs, {} accepted (threshold {:.3f}), {} clusters covering {} "
+        "listings (largest {})\nwrote {}/pairs.csv and {}/clusters.csv\n",
+        s.listings, s.candidate_pairs, s.accepted_pairs, s.threshold, s.clusters,
+        s.clustered_listings, s.largest_cluster, out, out);
+  });
+}
+
+void add_eval(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "Evaluate the decider and candidates on labelled pairs");
+  static std::string ws, out;
+  static EvalOptions options;
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--split", options.split, "Labelled split to evaluate")->capture_default_str();
+  cmd->add_option("--out", out, "Report folder (default: WORKSPACE/reports)");
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    options.out_dir = out.empty() ? workspace.reports_dir() : std::filesystem::path(out);
+    auto s = run_eval(workspace, options);
+    fmt::print("{} split: {} pairs, {} positive\n", s.split, s.pairs, s.positives);
+    print_metrics(s.split, s.at_threshold);
+    for (auto [k, r] : s.candidate_recall) fmt::print("candidate recall@{}: {:.4f}\n", k, r);
+    fmt::print("wrote {}/report.md, metrics.json, pr_curve.svg, scores.svg\n",
+               options.out_dir.string());
+  });
+}
+
+void add_synth(CLI::App& app) {
+  auto* cmd = app.add_subcommand("synth", "Generate a synthetic catalog with known duplicates");
+  static std::string out;
+  static SynthOptions options;
+  cmd->add_option("--out", out, "Output folder")->required();
+  cmd->add_option("--products", options.products, "Distinct products")->capture_default_str();
+  cmd->add_option("--seed", options.seed, "Seed")->capture_default_str();
+  cmd->callback([] {
+    auto catalog = synthesize_catalog(options);
+    write_synth_catalog(catalog, out);
+    fmt::print("{} listings of {} products, {} labelled pairs in {}\n", catalog.listings.size(),
+               options.products, catalog.labels.size(), out);
+  });
+}
+
+}  // namespace
+}  // namespace doppel
+
+int main(int argc, char** argv) {
+  CLI::App app{"doppel — find duplicate product listings by title (and image)"};
+  app.require_subcommand(1);
+  int threads = 0;
+  bool quiet = false;
+  app.add_option("--threads", threads, "Worker threads (default: all cores)");
+  app.add_flag("-q,--quiet", quiet, "Only warnings and errors on stderr");
+  app.parse_complete_callback([&] {
+    if (threads > 0) omp_set_num_threads(threads);
+    spdlog::set_level(quiet ? spdlog::level::warn : spdlog::level::info);
+    spdlog::set_pattern("%^%l%$: %v");
+  });
+  doppel::add_init(app);
+  doppel::add_ingest(app);
+  doppel::add_train(app);
+  doppel::add_embed(app);
+  doppel::add_index(app);
+  doppel::add_dedup(app);
+  doppel::add_eval(app);
+  doppel::add_synth(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const doppel::Error& e) {
+    std::cerr << "doppel: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "doppel: internal error: " << e.what() << "\n";
+    return 70;
+  }
+  return 0;
+}
