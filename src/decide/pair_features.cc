@@ -1,0 +1,367 @@
+#include "decide/pair_features.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string_view>
+#include <unordered_map>
+
+namespace doppel {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+// Bytes >= 0x80 are parts of UTF-8 letters: keep them inside tokens.
+bool is_word_byte(char c) {
+  return is_digit(c) || is_alpha(c) || static_cast<unsigned char>(c) >= 0x80;
+}
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+// The one tokenizer of this module: ASCII-lower-cased runs of word bytes, in order.
+std::vector<std::string> word_tokens(std::string_view text) {
+  std::vector<std::string> tokens;
+  std::string current;
+  for (char c : text) {
+    if (is_word_byte(c)) {
+      current += lower(c);
+    } else if (!current.empty()) {
+      tokens.push_back(std::move(current));
+      current.clear();
+    }
+  }
+  if (!current.empty()) tokens.push_back(std::move(current));
+  return tokens;
+}
+
+template <typename T>
+void sort_unique(std::vector<T>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+std::string join(const std::vector<std::string>& tokens) {
+  std::string out;
+  for (const auto& t : tokens) {
+    if (!out.empty()) out += ' ';
+    out += t;
+  }
+  return out;
+}
+
+// ---- quantities -------------------------------------------------------------------------------
+
+const std::unordered_map<std::string_view, std::string_view>& unit_table() {
+  static const std::unordered_map<std::string_view, std::string_view> table = {
+      {"gb", "gb"},        {"gig", "gb"},      {"gigs", "gb"},      {"gigabyte", "gb"},
+      {"gigabytes", "gb"}, {"tb", "tb"},       {"terabyte", "tb"},  {"terabytes", "tb"},
+      {"mb", "mb"},        {"megabyte", "mb"}, {"megabytes", "mb"}, {"in", "in"},
+      {"inch", "in"},      {"inches", "in"},   {"cm", "cm"},        {"mm", "mm"},
+      {"ft", "ft"},        {"l", "l"},         {"lt", "l"},         {"ltr", "l"},
+      {"litre", "l"},      {"litres", "l"},    {"liter", "l"},      {"liters", "l"},
+      {"ml", "ml"},        {"cl", "cl"},       {"g", "g"},          {"gr", "g"},
+      {"gram", "g"},       {"grams", "g"},     {"kg", "kg"},        {"kgs", "kg"},
+      {"mg", "mg"},        {"oz", "oz"},       {"lb", "lb"},        {"lbs", "lb"},
+      {"w", "w"},          {"watt", "w"},      {"watts", "w"},      {"kw", "kw"},
+      {"v", "v"},          {"volt", "v"},      {"volts", "v"},      {"mah", "mah"},
+      {"wh", "wh"},        {"hz", "hz"},       {"khz", "khz"},      {"mhz", "mhz"},
+      {"ghz", "ghz"},      {"mp", "mp"},       {"megapixel", "mp"}, {"megapixels", "mp"},
+      {"x", "x"},          {"k", "k"},         {"p", "p"},          {"rpm", "rpm"},
+      {"pcs", "pcs"},      {"pc", "pcs"},      {"pack", "pcs"},     {"pk", "pcs"},
+  };
+  return table;
+}
+
+struct Quantity {
+  double value;
+  std::string unit;
+  size_t end;  // one past the last byte used
+};
+
+// A number followed by a unit starting at s[i] (s lower-cased). The number must not continue a
+// word ("w120" is no quantity); at most one ' ' or '-' may separate it from the unit.
+std::optional<Quantity> quantity_at(std::string_view s, size_t i) {
+  if (i >= s.size() || !is_digit(s[i])) return std::nullopt;
+  if (i > 0 && (is_word_byte(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == ',')) return std::nullopt;
+  std::string number;
+  size_t j = i;
+  while (j < s.size() && is_digit(s[j])) number += s[j++];
+  if (j + 1 < s.size() && (s[j] == '.' || s[j] == ',') && is_digit(s[j + 1])) {
+    size_t k = j + 1;
+    while (k < s.size() && is_digit(s[k])) ++k;
+    const bool thousands = s[j] == ',' && k - j - 1 == 3;
+    number += thousands ? "" : ".";
+    number.append(s.substr(j + 1, k - j - 1));
+    j = k;
+  }
+  if (j < s.size() && (s[j] == ' ' || s[j] == '-')) ++j;
+  if (j >= s.size()) return std::nullopt;
+  std::string_view unit;
+  size_t end = j;
+  if (s[j] == '"') {
+    unit = "in";
+    end = j + 1;
+  } else if (s.substr(j, 2) == "''") {
+    unit = "in";
+    end = j + 2;
+  } else {
+    while (end < s.size() && is_alpha(s[end])) ++end;
+    if (end < s.size() && is_word_byte(s[end])) return std::nullopt;  // "128gb2" is a code
+    const auto it = unit_table().find(s.substr(j, end - j));
+    if (it == unit_table().end()) return std::nullopt;
+    unit = it->second;
+  }
+  return Quantity{std::strtod(number.c_str(), nullptr), std::string(unit), end};
+}
+
+void add_quantities(std::string_view lowered, std::vector<std::pair<double, std::string>>& out) {
+  for (size_t i = 0; i < lowered.size();) {
+    if (auto q = quantity_at(lowered, i)) {
+      out.emplace_back(q->value, std::move(q->unit));
+      i = q->end;
+    } else {
+      ++i;
+    }
+  }
+}
+
+// ---- codes ------------------------------------------------------------------------------------
+
+bool is_code_byte(char c) { return is_word_byte(c) || c == '-' || c == '/' || c == '.'; }
+
+void add_code_candidate(std::string_view part, std::vector<std::string>& out) {
+  if (auto q = quantity_at(part, 0); q && q->end == part.size()) return;  // "7.2mp"
+  std::string code;
+  bool letter = false, digit = false;
+  for (char c : part) {
+    if (c == '-' || c == '/' || c == '.') continue;
+    if (static_cast<unsigned char>(c) >= 0x80) return;  // codes are ASCII
+    letter |= is_alpha(c);
+    digit |= is_digit(c);
+    code += c;
+  }
+  if (code.size() >= 3 && letter && digit) out.push_back(code);
+  if (code.size() >= 5 && digit && !letter) out.push_back(code);
+}
+
+// Calls f on each piece of `text` between bytes for which is_sep is true.
+template <typename IsSep, typename F>
+void split(std::string_view text, IsSep is_sep, F f) {
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || is_sep(text[i])) {
+      if (i > start) f(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+}
+
+void add_codes(std::string_view lowered, std::vector<std::string>& out) {
+  split(
+      lowered, [](char c) { return !is_code_byte(c); },
+      [&](std::string_view chunk) {
+        // Trailing dots end sentences; they are not part of a code.
+        while (!chunk.empty() && chunk.back() == '.') chunk.remove_suffix(1);
+        add_code_candidate(chunk, out);
+        split(
+            chunk, [](char c) { return c == '/'; },
+            [&](std::string_view part) {
+              add_code_candidate(part, out);
+              split(
+                  part, [](char c) { return c == '-'; },
+                  [&](std::string_view piece) { add_code_candidate(piece, out); });
+            });
+      });
+}
+
+// ---- comparisons ------------------------------------------------------------------------------
+
+uint64_t fnv1a(std::string_view bytes) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+template <typename T>
+size_t intersection_size(const std::vector<T>& a, const std::vector<T>& b) {
+  size_t n = 0;
+  for (auto i = a.begin(), j = b.begin(); i != a.end() && j != b.end();) {
+    if (*i < *j) {
+      ++i;
+    } else if (*j < *i) {
+      ++j;
+    } else {
+      ++n, ++i, ++j;
+    }
+  }
+  return n;
+}
+
+template <typename T>
+float jaccard(const std::vector<T>& a, const std::vector<T>& b) {
+  if (a.empty() && b.empty()) return NAN;
+  const size_t both = intersection_size(a, b);
+  return static_cast<float>(double(both) / double(a.size() + b.size() - both));
+}
+
+bool contains_word(std::string_view text, std::string_view words) {
+  if (words.empty()) return false;
+  for (size_t pos = text.find(words); pos != std::string_view::npos;
+       pos = text.find(words, pos + 1)) {
+    const size_t end = pos + words.size();
+    if ((pos == 0 || text[pos - 1] == ' ') && (end == text.size() || text[end] == ' ')) return true;
+  }
+  return false;
+}
+
+bool any_code_in(const std::vector<std::string>& codes, std::string_view compact_title) {
+  return std::any_of(codes.begin(), codes.end(), [&](const std::string& code) {
+    return compact_title.find(code) != std::string_view::npos;
+  });
+}
+
+float brand_match(const ListingProfile& a, const ListingProfile& b) {
+  if (!a.brand.empty() && !b.brand.empty() && a.brand == b.brand) return 1;
+  if (contains_word(b.title_text, a.brand) || contains_word(a.title_text, b.brand)) return 1;
+  return (a.brand.empty() || b.brand.empty()) ? NAN : 0;
+}
+
+// Units present on both sides with no value in common. Symmetric; profiles hold a handful of
+// quantities, so quadratic loops beat building maps.
+float quantity_conflicts(const ListingProfile& a, const ListingProfile& b) {
+  size_t conflicts = 0;
+  for (size_t i = 0; i < a.quantities.size(); ++i) {
+    const std::string& unit = a.quantities[i].second;
+    const auto first_of_unit = std::find_if(a.quantities.begin(), a.quantities.end(),
+                                            [&](const auto& q) { return q.second == unit; });
+    if (first_of_unit != a.quantities.begin() + static_cast<std::ptrdiff_t>(i)) continue;
+    bool on_b = false, shared = false;
+    for (const auto& [b_value, b_unit] : b.quantities) {
+      if (b_unit != unit) continue;
+      on_b = true;
+      for (const auto& [a_value, a_unit] : a.quantities) {
+        shared |= a_unit == unit && a_value == b_value;
+      }
+    }
+    if (on_b && !shared) ++conflicts;
+  }
+  return static_cast<float>(conflicts);
+}
+
+}  // namespace
+
+ListingProfile make_profile(const Listing& listing) {
+  ListingProfile p;
+  const auto title_words = word_tokens(listing.title);
+  p.title_length = title_words.size();
+  p.title_text = join(title_words);
+  for (const auto& w : title_words) p.title_compact += w;
+  p.title_tokens = title_words;
+  sort_unique(p.title_tokens);
+  for (const auto& w : p.title_tokens) {
+    if (std::all_of(w.begin(), w.end(), is_digit)) p.numbers.push_back(w);
+  }
+
+  p.text_tokens = p.title_tokens;
+  for (const std::string* field : {&listing.brand, &listing.model_number, &listing.description}) {
+    for (auto& w : word_tokens(*field)) p.text_tokens.push_back(std::move(w));
+  }
+  sort_unique(p.text_tokens);
+
+  const std::string padded = " " + p.title_text + " ";
+  for (size_t i = 0; i + 3 <= padded.size(); ++i) {
+    p.title_trigrams.push_back(fnv1a(std::string_view(padded).substr(i, 3)));
+  }
+  sort_unique(p.title_trigrams);
+
+  const std::string title = ascii_lower(listing.title);
+  const std::string description = ascii_lower(listing.description);
+  add_codes(title, p.codes);
+  add_codes(ascii_lower(listing.model_number), p.codes);
+  add_codes(description, p.codes);
+  sort_unique(p.codes);
+  add_quantities(title, p.quantities);
+  add_quantities(description, p.quantities);
+  sort_unique(p.quantities);
+
+  p.brand = join(word_tokens(listing.brand));
+  if (listing.price && *listing.price > 0 && std::isfinite(*listing.price)) p.price = listing.price;
+  return p;
+}
+
+const std::array<std::string_view, kNumPairFeatures>& pair_feature_names() {
+  static const std::array<std::string_view, kNumPairFeatures> names = {
+      "vector_cosine",         "tfidf_cosine",          "title_jaccard",
+      "text_jaccard",          "title_trigram_jaccard", "title_containment_min",
+      "title_containment_max", "codes_shared",          "codes_any_shared",
+      "codes_disjoint",        "code_in_other_title",   "quantities_shared",
+      "quantities_conflicts",  "numbers_jaccard",       "brand_match",
+      "price_ratio",           "price_log_ratio_abs",   "title_length_ratio",
+      "title_length_min",      "title_length_max",
+  };
+  return names;
+}
+
+void pair_features(const ListingProfile& a, const ListingProfile& b, const PairInputs& inputs,
+                   float* out) {
+  int k = 0;
+  out[k++] = inputs.vector_cosine;
+  out[k++] = inputs.tfidf_cosine;
+  out[k++] = jaccard(a.title_tokens, b.title_tokens);
+  out[k++] = jaccard(a.text_tokens, b.text_tokens);
+  out[k++] = jaccard(a.title_trigrams, b.title_trigrams);
+
+  if (a.title_tokens.empty() || b.title_tokens.empty()) {
+    out[k++] = NAN;
+    out[k++] = NAN;
+  } else {
+    const double both = double(intersection_size(a.title_tokens, b.title_tokens));
+    const double ca = both / double(a.title_tokens.size());
+    const double cb = both / double(b.title_tokens.size());
+    out[k++] = static_cast<float>(std::min(ca, cb));
+    out[k++] = static_cast<float>(std::max(ca, cb));
+  }
+
+  const bool codes_both = !a.codes.empty() && !b.codes.empty();
+  const size_t codes_shared = intersection_size(a.codes, b.codes);
+  out[k++] = codes_both ? static_cast<float>(codes_shared) : NAN;
+  out[k++] = codes_both ? (codes_shared > 0 ? 1.0f : 0.0f) : NAN;
+  out[k++] = codes_both && codes_shared == 0 ? 1.0f : 0.0f;
+  out[k++] =
+      (a.codes.empty() && b.codes.empty())
+          ? NAN
+          : (any_code_in(a.codes, b.title_compact) || any_code_in(b.codes, a.title_compact) ? 1.0f
+                                                                                            : 0.0f);
+
+  const bool quantities_both = !a.quantities.empty() && !b.quantities.empty();
+  out[k++] =
+      quantities_both ? static_cast<float>(intersection_size(a.quantities, b.quantities)) : NAN;
+  out[k++] = quantities_both ? quantity_conflicts(a, b) : NAN;
+  out[k++] = jaccard(a.numbers, b.numbers);
+  out[k++] = brand_match(a, b);
+
+  if (a.price && b.price) {
+    const double lo = std::min(*a.price, *b.price), hi = std::max(*a.price, *b.price);
+    out[k++] = static_cast<float>(lo / hi);
+    out[k++] = static_cast<float>(std::log(hi) - std::log(lo));
+  } else {
+    out[k++] = NAN;
+    out[k++] = NAN;
+  }
+
+  const double lo_len = double(std::min(a.title_length, b.title_length));
+  const double hi_len = double(std::max(a.title_length, b.title_length));
+  out[k++] = lo_len > 0 ? static_cast<float>(lo_len / hi_len) : NAN;
+  out[k++] = static_cast<float>(lo_len);
+  out[k++] = static_cast<float>(hi_len);
+}
+
+}  // namespace doppel

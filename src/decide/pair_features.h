@@ -1,0 +1,87 @@
+// Pair features — the hand-made evidence the decider weighs beside embedding similarity: token
+// overlaps, model codes, numbers with units, brand, price and length agreement.
+//
+// Work per listing is done once (make_profile); work per pair (pair_features) only compares two
+// profiles, so scoring k candidates of a listing costs k cheap comparisons.
+//
+// Every feature is symmetric by construction, f(a,b) == f(b,a) bit for bit (min/max/|diff|, never
+// a-b), and missing information is NaN (XGBoost's "missing"), never a fake 0.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "catalog/listing.h"
+
+namespace doppel {
+
+// Everything about one listing that pair features need, computed once per listing (not per pair).
+// Tokens are ASCII-lower-cased runs of letters/digits (bytes >= 0x80 count as letters, so UTF-8
+// words stay whole); everything else separates tokens.
+struct ListingProfile {
+  std::vector<std::string> title_tokens;  // word tokens of the title (sorted unique)
+  std::vector<std::string> text_tokens;   // same over title + brand + model_number + description
+  std::vector<uint64_t> title_trigrams;   // hashed char-3-grams of " title " (sorted unique)
+  // Alphanumeric model codes from title + model_number + description: whitespace-separated chunks
+  // with '-', '/', '.' removed that have >= 1 letter and >= 1 digit and length >= 3, or are all
+  // digits with length >= 5; each '/'- and '-'-separated part that qualifies on its own is added
+  // too ("DSC-W120/B" gives "dscw120b", "dscw120", "w120"). Chunks that parse as a quantity
+  // ("128gb", "7.2mp") are not codes. Sorted unique.
+  std::vector<std::string> codes;
+  // Numbers with units from title + description ("128gb", "128 gb", "24\"", "24in", "1,5 l"),
+  // units canonicalised (gigabyte -> gb, inch/'' -> in, litre -> l, ...). Sorted unique.
+  std::vector<std::pair<double, std::string>> quantities;
+  std::vector<std::string> numbers;  // tokens of the title that are all digits (sorted unique)
+  std::string brand;                 // the brand's tokens joined by ' '; empty if unknown
+  std::string title_text;            // the title's tokens in order, joined by ' ' (brand lookup)
+  std::string title_compact;         // lower-cased title, letters and digits only (code lookup)
+  std::optional<double> price;       // > 0 when known
+  size_t title_length = 0;           // number of title tokens (with repeats)
+};
+
+ListingProfile make_profile(const Listing& listing);
+
+// Similarities that need other modules (embeddings, TF-IDF); the caller computes them. NaN when
+// not available (e.g. a listing without an image vector).
+struct PairInputs {
+  float vector_cosine = NAN;  // cosine of the two listings' embedding vectors
+  float tfidf_cosine = NAN;   // cosine of their TF-IDF vectors
+};
+
+// The features, in output order. "NaN if ..." lists when a feature is missing.
+//  0 vector_cosine           PairInputs::vector_cosine
+//  1 tfidf_cosine            PairInputs::tfidf_cosine
+//  2 title_jaccard           |A∩B|/|A∪B| of title tokens (NaN if both empty)
+//  3 text_jaccard            same over text tokens
+//  4 title_trigram_jaccard   same over title char-3-grams
+//  5 title_containment_min   min(|A∩B|/|A|, |A∩B|/|B|) over title tokens (NaN if either empty)
+//  6 title_containment_max   max of the same two
+//  7 codes_shared            number of codes in both (NaN if either has no code)
+//  8 codes_any_shared        1 if any code is shared, else 0 (NaN if either has no code)
+//  9 codes_disjoint          1 if both have codes and none is shared, else 0 (always defined)
+// 10 code_in_other_title     1 if a code of one side is a substring of the other's compact title
+//                            (NaN if neither has a code)
+// 11 quantities_shared       number of (value, unit) in both (NaN if either has none)
+// 12 quantities_conflicts    units present on both sides with no value in common (NaN likewise)
+// 13 numbers_jaccard         Jaccard of bare title numbers (NaN if both have none)
+// 14 brand_match             1 if brands are equal or one side's brand occurs as a word in the
+//                            other's title, else 0 when both brands are known, NaN otherwise
+// 15 price_ratio             min price / max price (NaN if either is missing)
+// 16 price_log_ratio_abs     |log(max price) - log(min price)| (NaN likewise)
+// 17 title_length_ratio      min / max title token count (NaN if either is 0)
+// 18 title_length_min        min title token count
+// 19 title_length_max        max title token count
+constexpr int kNumPairFeatures = 20;
+const std::array<std::string_view, kNumPairFeatures>& pair_feature_names();
+
+// Writes kNumPairFeatures floats to `out`.
+void pair_features(const ListingProfile& a, const ListingProfile& b, const PairInputs& inputs,
+                   float* out);
+
+}  // namespace doppel

@@ -1,0 +1,149 @@
+#include "decide/pair_features.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+namespace doppel {
+namespace {
+
+Listing listing(std::string title, std::string brand = "", std::optional<double> price = {},
+                std::string description = "", std::string model_number = "") {
+  Listing l;
+  l.title = std::move(title);
+  l.brand = std::move(brand);
+  l.price = price;
+  l.description = std::move(description);
+  l.model_number = std::move(model_number);
+  return l;
+}
+
+std::array<float, kNumPairFeatures> features(const Listing& a, const Listing& b,
+                                             PairInputs inputs = {}) {
+  std::array<float, kNumPairFeatures> out;
+  out.fill(-12345.0f);
+  pair_features(make_profile(a), make_profile(b), inputs, out.data());
+  return out;
+}
+
+float feature(const std::array<float, kNumPairFeatures>& f, std::string_view name) {
+  const auto& names = pair_feature_names();
+  const auto it = std::find(names.begin(), names.end(), name);
+  EXPECT_NE(it, names.end()) << name;
+  return f[static_cast<size_t>(it - names.begin())];
+}
+
+TEST(PairFeatures, NamesAreUniqueAndEveryFeatureIsWritten) {
+  auto names =
+      std::vector<std::string_view>(pair_feature_names().begin(), pair_feature_names().end());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(std::unique(names.begin(), names.end()), names.end());
+  const auto f = features(listing("Sony DSC-W120 camera 7.2MP", "Sony", 99.0),
+                          listing("Sony Cyber-shot W120 silver 7.2 MP", "", 120.0), {0.9f, 0.5f});
+  for (float v : f) EXPECT_NE(v, -12345.0f);
+}
+
+TEST(PairFeatures, SymmetricBitForBitOnRandomPairs) {
+  const std::vector<std::string> words = {
+      "sony", "samsung", "dsc-w120/b", "128gb",    "128",    "gb",   "24\"", "24in",
+      "tv",   "black",   "1.5 l",      "500ml",    "kettle", "ab12", "x",    "5",
+      "2000", "led",     "4k",         "12345678", "apple",  "ipad", "mini", "2",
+      "64",   "wifi",    "cellular",   "é",        "hdmi",   "7.2mp"};
+  std::mt19937 rng(3);
+  auto random_listing = [&] {
+    std::string title;
+    const int n = 1 + static_cast<int>(rng() % 8);
+    for (int i = 0; i < n; ++i) title += words[rng() % words.size()] + " ";
+    std::optional<double> price;
+    if (rng() % 3) price = 1 + rng() % 500;
+    const std::string brand = rng() % 2 ? words[rng() % 3] : "";
+    return listing(title, brand, price, rng() % 2 ? words[rng() % words.size()] : "");
+  };
+  for (int trial = 0; trial < 300; ++trial) {
+    const Listing a = random_listing(), b = random_listing();
+    const PairInputs inputs{static_cast<float>(rng() % 100) / 100, NAN};
+    const auto ab = features(a, b, inputs);
+    const auto ba = features(b, a, inputs);
+    // Bitwise equality also makes NaN == NaN.
+    EXPECT_EQ(std::memcmp(ab.data(), ba.data(), sizeof(ab)), 0) << a.title << " | " << b.title;
+  }
+}
+
+TEST(PairFeatures, MissingPriceAndBrandAreNaN) {
+  const auto f = features(listing("red kettle 1.5 l"), listing("kettle red", "", 20.0));
+  EXPECT_TRUE(std::isnan(feature(f, "price_ratio")));
+  EXPECT_TRUE(std::isnan(feature(f, "price_log_ratio_abs")));
+  EXPECT_TRUE(std::isnan(feature(f, "brand_match")));
+  EXPECT_TRUE(std::isnan(feature(f, "vector_cosine")));
+  EXPECT_TRUE(std::isnan(feature(f, "codes_shared")));
+  const auto zero_price = features(listing("a", "", 0.0), listing("a", "", 10.0));
+  EXPECT_TRUE(std::isnan(feature(zero_price, "price_ratio")));
+}
+
+TEST(PairFeatures, PriceAndBrand) {
+  const auto f = features(listing("Bosch drill", "Bosch", 50.0), listing("drill", "BOSCH", 100.0));
+  EXPECT_FLOAT_EQ(feature(f, "price_ratio"), 0.5f);
+  EXPECT_FLOAT_EQ(feature(f, "price_log_ratio_abs"), std::log(2.0f));
+  EXPECT_EQ(feature(f, "brand_match"), 1.0f);
+  // One brand missing, but it is named in the other's title.
+  EXPECT_EQ(
+      feature(features(listing("drill", "Bosch"), listing("Bosch PSB 500 drill")), "brand_match"),
+      1.0f);
+  EXPECT_EQ(feature(features(listing("drill", "Bosch"), listing("drill", "Makita")), "brand_match"),
+            0.0f);
+}
+
+TEST(ListingProfile, CodesFromModelNumbersWithSeparators) {
+  const auto p = make_profile(listing("Sony DSC-W120/B 7.2MP Camera"));
+  EXPECT_TRUE(std::binary_search(p.codes.begin(), p.codes.end(), "dscw120"))
+      << ::testing::PrintToString(p.codes);
+  EXPECT_TRUE(std::binary_search(p.codes.begin(), p.codes.end(), "dscw120b"));
+  EXPECT_FALSE(std::binary_search(p.codes.begin(), p.codes.end(), "72mp"));  // a quantity
+  const auto digits = make_profile(listing("Part 12345 and 1234", "", {}, "", "AB-12"));
+  EXPECT_TRUE(std::binary_search(digits.codes.begin(), digits.codes.end(), "12345"));
+  EXPECT_FALSE(std::binary_search(digits.codes.begin(), digits.codes.end(), "1234"));
+  EXPECT_TRUE(std::binary_search(digits.codes.begin(), digits.codes.end(), "ab12"));
+}
+
+TEST(ListingProfile, QuantitiesCanonicalised) {
+  const auto a = make_profile(listing("USB stick 128GB"));
+  const auto b = make_profile(listing("usb stick 128 gb"));
+  ASSERT_EQ(a.quantities.size(), 1u);
+  EXPECT_EQ(a.quantities, b.quantities);
+  EXPECT_EQ(a.quantities[0], (std::pair<double, std::string>{128, "gb"}));
+  const auto tv = make_profile(listing("TV 24\" LED, 1,5 l, 500ml, 24in"));
+  const std::vector<std::pair<double, std::string>> expected = {
+      {1.5, "l"}, {24, "in"}, {500, "ml"}};
+  EXPECT_EQ(tv.quantities, expected);
+}
+
+TEST(PairFeatures, CodesAndQuantitiesComparisons) {
+  const auto same = features(listing("Sony DSC-W120 camera 4GB"), listing("Sony dscw120 4 gb"));
+  EXPECT_EQ(feature(same, "codes_any_shared"), 1.0f);
+  EXPECT_EQ(feature(same, "codes_disjoint"), 0.0f);
+  EXPECT_EQ(feature(same, "quantities_shared"), 1.0f);
+  EXPECT_EQ(feature(same, "quantities_conflicts"), 0.0f);
+  const auto other = features(listing("Sony DSC-W120 camera 4GB"), listing("Sony DSC-W130 8GB"));
+  EXPECT_EQ(feature(other, "codes_disjoint"), 1.0f);
+  EXPECT_EQ(feature(other, "quantities_conflicts"), 1.0f);
+  // A code written without separators inside the other's title.
+  const auto inside = features(listing("camera W120"), listing("sony cybershot dscw120 camera"));
+  EXPECT_EQ(feature(inside, "code_in_other_title"), 1.0f);
+}
+
+TEST(PairFeatures, TokenOverlaps) {
+  const auto f = features(listing("a b c d"), listing("a b"));
+  EXPECT_FLOAT_EQ(feature(f, "title_jaccard"), 0.5f);
+  EXPECT_FLOAT_EQ(feature(f, "title_containment_min"), 0.5f);
+  EXPECT_FLOAT_EQ(feature(f, "title_containment_max"), 1.0f);
+  EXPECT_FLOAT_EQ(feature(f, "title_length_ratio"), 0.5f);
+  EXPECT_EQ(feature(f, "title_length_min"), 2.0f);
+  EXPECT_EQ(feature(f, "title_length_max"), 4.0f);
+  const auto g = features(listing("Same Title"), listing("same title!"));
+  EXPECT_EQ(feature(g, "title_trigram_jaccard"), 1.0f);
+}
+
+}  // namespace
+}  // namespace doppel
