@@ -1,0 +1,56 @@
+// Clustering of scored pairs into groups of listings that are the same product, guarded against
+// chaining: with plain connected components one wrong edge glues two unrelated groups, and a
+// chain A~B~C joins A and C even when A and C clearly differ. Average linkage merges two groups
+// only when they agree on average over all their cross pairs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <unordered_map>
+
+namespace doppel {
+
+// A pair the decider scored; confidence in [0, 1]. Order of a and b does not matter.
+struct ScoredPair {
+  int64_t a, b;
+  float confidence;
+};
+
+enum class Linkage {
+  kConnectedComponents,  // plain union-find over accepted pairs, for comparison
+  kAverage,              // default: mean confidence over all cross pairs must pass the threshold
+};
+
+struct ClusterOptions {
+  float threshold = 0.5f;  // a pair is accepted when confidence >= threshold
+  Linkage linkage = Linkage::kAverage;
+  size_t max_cluster_size = 200;  // no merge may create a larger group (both linkages); >= 1
+
+  // Throws doppel::Error when a field is out of range.
+  void validate() const;
+};
+
+// Confidence for any pair of keys, asked by average linkage for cross pairs that are not in
+// `pairs`. Each unknown pair is asked at most once per cluster_pairs call (results are kept), but
+// the scorer should still be cheap or cached by the caller. NaN means "unknown" and counts as
+// confidence 0 in the mean (a pair nobody vouches for does not help a merge). An empty
+// std::function is allowed: every unscored pair then counts as 0.
+using PairScorer = std::function<float(int64_t a, int64_t b)>;
+
+// Groups items linked by accepted pairs (confidence >= threshold; NaN is never accepted).
+// Accepted pairs are processed strongest first (ties by smaller keys first, so the result does
+// not depend on input order). With kAverage, the groups of a and b merge only if the mean
+// confidence over ALL cross pairs (known scores from `pairs` — the maximum when a pair is listed
+// twice — the rest from `scorer`) is >= threshold; so a chain A~B~C with A≁C does not glue A and
+// C. With either linkage, a merge that would exceed max_cluster_size is skipped.
+//
+// Returns the cluster id of every key that appears in an accepted pair (a key whose merges were
+// all refused is its own one-item cluster); the id is the smallest key of the cluster. Keys that
+// are in no accepted pair are not in the map. Pairs with a == b are ignored.
+std::unordered_map<int64_t, int64_t> cluster_pairs(std::span<const ScoredPair> pairs,
+                                                   const PairScorer& scorer,
+                                                   const ClusterOptions& options);
+
+}  // namespace doppel

@@ -1,0 +1,132 @@
+#include "cluster/clusterer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "util/error.h"
+
+namespace doppel {
+namespace {
+
+constexpr int64_t A = 1, B = 2, C = 3;
+
+ClusterOptions options(Linkage linkage, size_t max_size = 200) {
+  ClusterOptions o;
+  o.threshold = 0.5f;
+  o.linkage = linkage;
+  o.max_cluster_size = max_size;
+  return o;
+}
+
+// Scorer that fails the test if called: every needed pair is in the input.
+const PairScorer kNoScorer = [](int64_t a, int64_t b) {
+  ADD_FAILURE() << "scorer asked for " << a << "," << b;
+  return NAN;
+};
+
+TEST(Clusterer, AverageLinkageDoesNotChain) {
+  const std::vector<ScoredPair> pairs = {{A, B, 0.9f}, {B, C, 0.9f}, {A, C, 0.05f}};
+  const auto ids = cluster_pairs(pairs, kNoScorer, options(Linkage::kAverage));
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids.at(A), A);
+  EXPECT_EQ(ids.at(B), A);
+  EXPECT_EQ(ids.at(C), C);
+}
+
+TEST(Clusterer, ConnectedComponentsChains) {
+  const std::vector<ScoredPair> pairs = {{A, B, 0.9f}, {B, C, 0.9f}, {A, C, 0.05f}};
+  const auto ids = cluster_pairs(pairs, kNoScorer, options(Linkage::kConnectedComponents));
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids.at(A), A);
+  EXPECT_EQ(ids.at(B), A);
+  EXPECT_EQ(ids.at(C), A);
+}
+
+TEST(Clusterer, UnscoredCrossPairsComeFromScorer) {
+  // Only the chain was scored; the scorer says A and C differ, so C stays apart.
+  const std::vector<ScoredPair> pairs = {{A, B, 0.9f}, {B, C, 0.8f}};
+  int calls = 0;
+  const PairScorer scorer = [&](int64_t a, int64_t b) {
+    ++calls;
+    EXPECT_EQ(std::min(a, b), A);
+    EXPECT_EQ(std::max(a, b), C);
+    return 0.1f;
+  };
+  auto ids = cluster_pairs(pairs, scorer, options(Linkage::kAverage));
+  EXPECT_EQ(ids.at(C), C);
+  EXPECT_EQ(ids.at(B), A);
+  EXPECT_EQ(calls, 1);
+  // Unknown (NaN or no scorer) counts as 0: mean (0.8 + 0) / 2 < 0.5.
+  ids = cluster_pairs(pairs, nullptr, options(Linkage::kAverage));
+  EXPECT_EQ(ids.at(C), C);
+  // A scorer that vouches for A~C lets the chain merge.
+  ids = cluster_pairs(
+      pairs, [](int64_t, int64_t) { return 0.7f; }, options(Linkage::kAverage));
+  EXPECT_EQ(ids.at(C), A);
+}
+
+TEST(Clusterer, CliqueOfFourIsOneCluster) {
+  std::vector<ScoredPair> pairs;
+  for (int64_t i = 10; i < 14; ++i) {
+    for (int64_t j = i + 1; j < 14; ++j) pairs.push_back({j, i, 0.8f});
+  }
+  const auto ids = cluster_pairs(pairs, kNoScorer, options(Linkage::kAverage));
+  ASSERT_EQ(ids.size(), 4u);
+  for (const auto& [key, id] : ids) EXPECT_EQ(id, 10) << key;
+}
+
+TEST(Clusterer, MaxClusterSizeRespected) {
+  std::vector<ScoredPair> pairs;
+  for (int64_t i = 0; i < 10; ++i) {
+    for (int64_t j = i + 1; j < 10; ++j) pairs.push_back({i, j, 0.9f});
+  }
+  for (auto linkage : {Linkage::kAverage, Linkage::kConnectedComponents}) {
+    const auto ids = cluster_pairs(pairs, kNoScorer, options(linkage, 3));
+    ASSERT_EQ(ids.size(), 10u);
+    std::map<int64_t, size_t> sizes;
+    for (const auto& [key, id] : ids) ++sizes[id];
+    for (const auto& [id, n] : sizes) EXPECT_LE(n, 3u);
+  }
+}
+
+TEST(Clusterer, RejectedAndSelfPairsAreNotInTheMap) {
+  const std::vector<ScoredPair> pairs = {{A, B, 0.9f}, {C, 4, 0.2f}, {5, 5, 1.0f}, {6, 7, NAN}};
+  const auto ids = cluster_pairs(pairs, kNoScorer, options(Linkage::kAverage));
+  EXPECT_EQ(ids.size(), 2u);
+  EXPECT_FALSE(ids.contains(C));
+  EXPECT_FALSE(ids.contains(5));
+  EXPECT_FALSE(ids.contains(6));
+}
+
+TEST(Clusterer, DeterministicUnderInputOrder) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(0, 1);
+  std::vector<ScoredPair> pairs;
+  for (int i = 0; i < 400; ++i) {
+    // Coarse scores so that ties are common.
+    pairs.push_back({int64_t(rng() % 60), int64_t(rng() % 60), std::round(u(rng) * 10) / 10});
+  }
+  const PairScorer scorer = [](int64_t a, int64_t b) {
+    return ((a + b) % 3 == 0) ? 0.9f : 0.2f;  // symmetric, deterministic
+  };
+  const auto expected = cluster_pairs(pairs, scorer, options(Linkage::kAverage));
+  for (int trial = 0; trial < 5; ++trial) {
+    std::shuffle(pairs.begin(), pairs.end(), rng);
+    for (auto& p : pairs) {
+      if (rng() % 2) std::swap(p.a, p.b);
+    }
+    EXPECT_EQ(cluster_pairs(pairs, scorer, options(Linkage::kAverage)), expected);
+  }
+}
+
+TEST(Clusterer, InvalidOptionsFail) {
+  EXPECT_THROW(cluster_pairs({}, nullptr, options(Linkage::kAverage, 0)), Error);
+}
+
+}  // namespace
+}  // namespace doppel
