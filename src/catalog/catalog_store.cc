@@ -1,0 +1,452 @@
+#include "catalog/catalog_store.h"
+
+#include <sqlite3.h>
+
+#include <cstring>
+
+#include "util/error.h"
+
+namespace doppel {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+CREATE TABLE listings(
+  key          INTEGER PRIMARY KEY AUTOINCREMENT,
+  id           TEXT NOT NULL UNIQUE,
+  title        TEXT NOT NULL,
+  description  TEXT NOT NULL DEFAULT '',
+  brand        TEXT NOT NULL DEFAULT '',
+  category     TEXT NOT NULL DEFAULT '',
+  model_number TEXT NOT NULL DEFAULT '',
+  price        REAL,
+  image        TEXT NOT NULL DEFAULT '');
+CREATE TABLE labels(
+  key_a    INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
+  key_b    INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
+  is_match INTEGER NOT NULL CHECK(is_match IN (0, 1)),
+  split    TEXT NOT NULL DEFAULT '',
+  source   TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(key_a, key_b),
+  CHECK(key_a < key_b)) WITHOUT ROWID;
+CREATE INDEX labels_key_b ON labels(key_b);
+CREATE TABLE vector_spaces(
+  space TEXT PRIMARY KEY,
+  dim   INTEGER NOT NULL CHECK(dim > 0));
+CREATE TABLE vectors(
+  space TEXT NOT NULL REFERENCES vector_spaces(space) ON DELETE CASCADE,
+  key   INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
+  data  BLOB NOT NULL,
+  PRIMARY KEY(space, key)) WITHOUT ROWID;
+CREATE INDEX vectors_key ON vectors(key);
+)sql";
+
+constexpr const char* kListingColumns =
+    "SELECT key, id, title, description, brand, category, model_number, price, image "
+    "FROM listings ";
+
+// A prepared statement; errors name the database path.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const fs::path& path, const char* sql) : db_(db), path_(path) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      fail("{}: {} (in: {})", path.string(), sqlite3_errmsg(db), sql);
+    }
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, std::string_view v) {
+    // A default string_view has a null data(), which SQLite would bind as NULL, not ''.
+    const char* p = v.data() ? v.data() : "";
+    check(sqlite3_bind_text(stmt_, i, p, static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Stmt& bind(int i, int64_t v) {
+    check(sqlite3_bind_int64(stmt_, i, v));
+    return *this;
+  }
+  Stmt& bind(int i, std::optional<double> v) {
+    check(v ? sqlite3_bind_double(stmt_, i, *v) : sqlite3_bind_null(stmt_, i));
+    return *this;
+  }
+  Stmt& bind_blob(int i, const void* data, size_t bytes) {
+    check(sqlite3_bind_blob(stmt_, i, data, static_cast<int>(bytes), SQLITE_TRANSIENT));
+    return *this;
+  }
+  // True when a row is ready, false when done.
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail("{}: {}", path_.string(), sqlite3_errmsg(db_));
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::span<const unsigned char> blob(int col) const {
+    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, col));
+    return {p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))};
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail("{}: {}", path_.string(), sqlite3_errmsg(db_));
+  }
+  sqlite3* db_;
+  const fs::path& path_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const fs::path& path, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string what = message ? message : sqlite3_errmsg(db);
+    sqlite3_free(message);
+    fail("{}: {}", path.string(), what);
+  }
+}
+
+// Rolls back unless commit() was called.
+class Transaction {
+ public:
+  Transaction(sqlite3* db, const fs::path& path) : db_(db), path_(path) {
+    exec(db, path, "BEGIN IMMEDIATE");
+  }
+  ~Transaction() {
+    if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    exec(db_, path_, "COMMIT");
+    committed_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  const fs::path& path_;
+  bool committed_ = false;
+};
+
+Listing read_listing(const Stmt& s) {
+  Listing l;
+  l.key = s.int64(0);
+  l.id = s.text(1);
+  l.title = s.text(2);
+  l.description = s.text(3);
+  l.brand = s.text(4);
+  l.category = s.text(5);
+  l.model_number = s.text(6);
+  if (!s.is_null(7)) l.price = s.real(7);
+  l.image = s.text(8);
+  return l;
+}
+
+}  // namespace
+
+struct CatalogStore::Impl {
+  sqlite3* db = nullptr;
+  fs::path path;
+
+  ~Impl() {
+    if (db) sqlite3_close_v2(db);
+  }
+
+  std::optional<int64_t> key_of(std::string_view id) const {
+    Stmt s(db, path, "SELECT key FROM listings WHERE id = ?");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return s.int64(0);
+  }
+
+  UpsertStats upsert(std::vector<Listing>& listings) {
+    Stmt find(db, path, "SELECT key FROM listings WHERE id = ?");
+    Stmt update(db, path,
+                "UPDATE listings SET title = ?2, description = ?3, brand = ?4, category = ?5, "
+                "model_number = ?6, price = ?7, image = ?8 WHERE key = ?1");
+    Stmt insert(db, path,
+                "INSERT INTO listings(id, title, description, brand, category, model_number, "
+                "price, image) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    UpsertStats stats;
+    for (Listing& l : listings) {
+      if (l.id.empty()) fail("{}: cannot store a listing with an empty id", path.string());
+      if (l.title.empty()) fail("{}: listing '{}' has an empty title", path.string(), l.id);
+      find.reset();
+      find.bind(1, l.id);
+      Stmt& write = find.step() ? update : insert;
+      write.reset();
+      if (&write == &update) {
+        l.key = find.int64(0);
+        update.bind(1, l.key);
+        ++stats.updated;
+      } else {
+        insert.bind(1, l.id);
+        ++stats.inserted;
+      }
+      write.bind(2, l.title).bind(3, l.description).bind(4, l.brand).bind(5, l.category);
+      write.bind(6, l.model_number).bind(7, l.price).bind(8, l.image);
+      write.step();
+      if (&write == &insert) l.key = sqlite3_last_insert_rowid(db);
+    }
+    return stats;
+  }
+
+  size_t add_labels(const std::vector<LabeledPair>& labels, std::string_view source) {
+    Stmt find(db, path, "SELECT key FROM listings WHERE id = ?");
+    Stmt insert(db, path,
+                "INSERT INTO labels(key_a, key_b, is_match, split, source) "
+                "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(key_a, key_b) DO UPDATE SET "
+                "is_match = excluded.is_match, split = excluded.split, source = excluded.source");
+    auto key = [&](const std::string& id) {
+      find.reset();
+      find.bind(1, id);
+      if (!find.step()) fail("{}: label names unknown listing id '{}'", path.string(), id);
+      return find.int64(0);
+    };
+    size_t stored = 0;
+    for (const LabeledPair& p : labels) {
+      int64_t a = key(p.id_a);
+      int64_t b = key(p.id_b);
+      if (a == b) continue;
+      if (a > b) std::swap(a, b);
+      insert.reset();
+      insert.bind(1, a).bind(2, b).bind(3, int64_t{p.match}).bind(4, p.split).bind(5, source);
+      insert.step();
+      ++stored;
+    }
+    return stored;
+  }
+};
+
+CatalogStore::CatalogStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CatalogStore::CatalogStore(CatalogStore&&) noexcept = default;
+CatalogStore& CatalogStore::operator=(CatalogStore&&) noexcept = default;
+CatalogStore::~CatalogStore() = default;
+
+CatalogStore CatalogStore::open(const fs::path& db_path, bool create) {
+  std::error_code ec;
+  if (fs::is_directory(db_path, ec))
+    fail("{}: is a folder, not a catalog database", db_path.string());
+  if (!create && !fs::exists(db_path, ec)) {
+    fail("{}: no catalog database there (create the workspace first)", db_path.string());
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->path = db_path;
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(db_path.c_str(), &impl->db, flags, nullptr) != SQLITE_OK) {
+    fail("{}: cannot open catalog database: {}", db_path.string(),
+         impl->db ? sqlite3_errmsg(impl->db) : "out of memory");
+  }
+  sqlite3* db = impl->db;
+  sqlite3_busy_timeout(db, 5000);
+  // The first statement that reads the file tells whether it is a SQLite database at all.
+  char* message = nullptr;
+  if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string what = message ? message : sqlite3_errmsg(db);
+    sqlite3_free(message);
+    fail("{}: cannot open catalog database: {}", db_path.string(), what);
+  }
+  exec(db, db_path, "PRAGMA foreign_keys = ON");
+
+  auto count = [&](const char* sql) {
+    Stmt s(db, impl->path, sql);
+    s.step();
+    return s.int64(0);
+  };
+  if (count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'") == 0) {
+    if (!create || count("SELECT count(*) FROM sqlite_master") != 0) {
+      fail("{}: not a doppel catalog (SQLite database without a meta table)", db_path.string());
+    }
+    Transaction t(db, impl->path);
+    exec(db, db_path, kSchema);
+    exec(db, db_path,
+         fmt::format("INSERT INTO meta(key, value) VALUES('schema_version', '{}')", kSchemaVersion)
+             .c_str());
+    t.commit();
+  }
+  CatalogStore store(std::move(impl));
+  auto version = store.meta("schema_version");
+  if (!version) fail("{}: not a doppel catalog (no schema_version in meta)", db_path.string());
+  if (*version != std::to_string(kSchemaVersion)) {
+    fail("{}: catalog schema version '{}' is not supported (this doppel reads version {})",
+         db_path.string(), *version, kSchemaVersion);
+  }
+  return store;
+}
+
+const fs::path& CatalogStore::path() const { return impl_->path; }
+
+CatalogStore::UpsertStats CatalogStore::upsert(std::vector<Listing>& listings) {
+  return ingest(listings, {});
+}
+
+size_t CatalogStore::add_labels(const std::vector<LabeledPair>& labels, std::string_view source) {
+  Transaction t(impl_->db, impl_->path);
+  size_t stored = impl_->add_labels(labels, source);
+  t.commit();
+  return stored;
+}
+
+CatalogStore::UpsertStats CatalogStore::ingest(std::vector<Listing>& listings,
+                                               const std::vector<LabeledPair>& labels,
+                                               std::string_view source) {
+  Transaction t(impl_->db, impl_->path);
+  std::vector<int64_t> old_keys;
+  old_keys.reserve(listings.size());
+  for (const Listing& l : listings) old_keys.push_back(l.key);
+  try {
+    UpsertStats stats = impl_->upsert(listings);
+    impl_->add_labels(labels, source);
+    t.commit();
+    return stats;
+  } catch (...) {
+    // Nothing was stored: give the listings their keys back.
+    for (size_t i = 0; i < listings.size(); ++i) listings[i].key = old_keys[i];
+    throw;
+  }
+}
+
+bool CatalogStore::remove(std::string_view id) {
+  Transaction t(impl_->db, impl_->path);
+  Stmt s(impl_->db, impl_->path, "DELETE FROM listings WHERE id = ?");
+  s.bind(1, id);
+  s.step();
+  bool removed = sqlite3_changes(impl_->db) > 0;
+  t.commit();
+  return removed;
+}
+
+std::optional<Listing> CatalogStore::get(std::string_view id) const {
+  Stmt s(impl_->db, impl_->path, (std::string(kListingColumns) + "WHERE id = ?").c_str());
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return read_listing(s);
+}
+
+std::optional<Listing> CatalogStore::get_by_key(int64_t key) const {
+  Stmt s(impl_->db, impl_->path, (std::string(kListingColumns) + "WHERE key = ?").c_str());
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return read_listing(s);
+}
+
+std::vector<Listing> CatalogStore::all_listings() const {
+  Stmt s(impl_->db, impl_->path, (std::string(kListingColumns) + "ORDER BY key").c_str());
+  std::vector<Listing> out;
+  while (s.step()) out.push_back(read_listing(s));
+  return out;
+}
+
+size_t CatalogStore::size() const {
+  Stmt s(impl_->db, impl_->path, "SELECT count(*) FROM listings");
+  s.step();
+  return static_cast<size_t>(s.int64(0));
+}
+
+std::vector<CatalogStore::StoredLabel> CatalogStore::labels(std::string_view split) const {
+  Stmt s(impl_->db, impl_->path,
+         "SELECT key_a, key_b, is_match, split FROM labels WHERE ?1 = '' OR split = ?1 "
+         "ORDER BY key_a, key_b");
+  s.bind(1, split);
+  std::vector<StoredLabel> out;
+  while (s.step()) out.push_back(StoredLabel{s.int64(0), s.int64(1), s.int64(2) != 0, s.text(3)});
+  return out;
+}
+
+void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> keys,
+                               const float* data, int dim) {
+  const fs::path& path = impl_->path;
+  if (space.empty()) fail("{}: vector space name is empty", path.string());
+  if (dim <= 0)
+    fail("{}: vector space '{}': dim must be positive, got {}", path.string(), space, dim);
+  if (keys.empty()) return;
+  Transaction t(impl_->db, path);
+  Stmt find(impl_->db, path, "SELECT dim FROM vector_spaces WHERE space = ?");
+  find.bind(1, space);
+  if (find.step()) {
+    if (find.int64(0) != dim) {
+      fail("{}: vector space '{}' holds {}-d vectors, got {}-d (drop the space to change it)",
+           path.string(), space, find.int64(0), dim);
+    }
+  } else {
+    Stmt add(impl_->db, path, "INSERT INTO vector_spaces(space, dim) VALUES(?, ?)");
+    add.bind(1, space).bind(2, int64_t{dim});
+    add.step();
+  }
+  Stmt exists(impl_->db, path, "SELECT 1 FROM listings WHERE key = ?");
+  Stmt put(impl_->db, path, "INSERT OR REPLACE INTO vectors(space, key, data) VALUES(?, ?, ?)");
+  const size_t row_bytes = sizeof(float) * static_cast<size_t>(dim);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    exists.reset();
+    exists.bind(1, keys[i]);
+    if (!exists.step()) {
+      fail("{}: vector space '{}': no stored listing has key {}", path.string(), space, keys[i]);
+    }
+    put.reset();
+    put.bind(1, space).bind(2, keys[i]).bind_blob(3, data + i * dim, row_bytes);
+    put.step();
+  }
+  t.commit();
+}
+
+CatalogStore::VectorSet CatalogStore::vectors(std::string_view space) const {
+  VectorSet out;
+  Stmt find(impl_->db, impl_->path, "SELECT dim FROM vector_spaces WHERE space = ?");
+  find.bind(1, space);
+  if (!find.step()) return out;
+  out.dim = static_cast<int>(find.int64(0));
+  const size_t row_bytes = sizeof(float) * static_cast<size_t>(out.dim);
+  Stmt s(impl_->db, impl_->path, "SELECT key, data FROM vectors WHERE space = ? ORDER BY key");
+  s.bind(1, space);
+  while (s.step()) {
+    auto blob = s.blob(1);
+    if (blob.size() != row_bytes) {
+      fail("{}: vector space '{}': key {} has {} bytes, expected {} ({}-d float32)",
+           impl_->path.string(), space, s.int64(0), blob.size(), row_bytes, out.dim);
+    }
+    out.keys.push_back(s.int64(0));
+    size_t at = out.data.size();
+    out.data.resize(at + out.dim);
+    std::memcpy(out.data.data() + at, blob.data(), row_bytes);
+  }
+  return out;
+}
+
+void CatalogStore::drop_vectors(std::string_view space) {
+  Transaction t(impl_->db, impl_->path);
+  Stmt s(impl_->db, impl_->path, "DELETE FROM vector_spaces WHERE space = ?");
+  s.bind(1, space);
+  s.step();
+  t.commit();
+}
+
+void CatalogStore::set_meta(std::string_view key, std::string_view value) {
+  Stmt s(impl_->db, impl_->path, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+  s.bind(1, key).bind(2, value);
+  s.step();
+}
+
+std::optional<std::string> CatalogStore::meta(std::string_view key) const {
+  Stmt s(impl_->db, impl_->path, "SELECT value FROM meta WHERE key = ?");
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+}  // namespace doppel

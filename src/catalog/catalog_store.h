@@ -1,0 +1,106 @@
+// CatalogStore — the workspace's catalog.db (SQLite): listings with their dense int64 keys,
+// labelled pairs, per-space embedding vectors and key/value metadata. The schema is described
+// in docs/catalog_format.md.
+//
+// A CatalogStore owns its database connection (closed by the destructor); it is movable, not
+// copyable, and not safe to use from two threads at once (open one store per thread; SQLite's
+// WAL mode and busy timeout let several connections and processes share the file). Every
+// mutating call is one transaction: on doppel::Error nothing of that call is written.
+//
+// Keys: a listing's key is assigned once, when its id is first stored, and never changes or gets
+// reused (AUTOINCREMENT), so a key held by a vector index keeps meaning the same listing.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/listing.h"
+
+namespace doppel {
+
+class CatalogStore {
+ public:
+  // The schema version this build reads and writes (meta 'schema_version').
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens the database at db_path (creating file and schema when create == true; otherwise a
+  // missing file is an Error). WAL journal, foreign keys on, 5 s busy timeout. Throws
+  // doppel::Error naming the path when it cannot be opened, is not a SQLite database, is not a
+  // doppel catalog, or has a schema version this build does not know.
+  static CatalogStore open(const std::filesystem::path& db_path, bool create = false);
+
+  CatalogStore(CatalogStore&&) noexcept;
+  CatalogStore& operator=(CatalogStore&&) noexcept;
+  CatalogStore(const CatalogStore&) = delete;
+  CatalogStore& operator=(const CatalogStore&) = delete;
+  ~CatalogStore();
+
+  const std::filesystem::path& path() const;
+
+  struct UpsertStats {
+    size_t inserted = 0;
+    size_t updated = 0;
+  };
+  // Upserts in one transaction: a new id gets a new key, an existing id keeps its key and has its
+  // fields replaced. Sets listing.key on each element. An empty id or title is an Error.
+  UpsertStats upsert(std::vector<Listing>& listings);
+
+  // Stores labelled pairs in one transaction, normalised to key_a < key_b; a later verdict on the
+  // same pair replaces the earlier one (split and source too). A pair of a listing with itself
+  // (possible when two benchmark records have identical text) is skipped. Unknown ids: Error
+  // naming the id, nothing written. Returns the number of pairs stored.
+  size_t add_labels(const std::vector<LabeledPair>& labels, std::string_view source = "import");
+
+  // upsert() and add_labels() in one transaction: on Error neither listings nor labels are
+  // written (what ingest --strict relies on). Labels may name listings of this same call.
+  UpsertStats ingest(std::vector<Listing>& listings, const std::vector<LabeledPair>& labels,
+                     std::string_view source = "import");
+
+  // Removes the listing with this id and its labels and vectors; false when there was none.
+  bool remove(std::string_view id);
+
+  std::optional<Listing> get(std::string_view id) const;
+  std::optional<Listing> get_by_key(int64_t key) const;
+  std::vector<Listing> all_listings() const;  // ordered by key
+  size_t size() const;
+
+  struct StoredLabel {
+    int64_t key_a = 0;  // key_a < key_b
+    int64_t key_b = 0;
+    bool match = false;
+    std::string split;
+  };
+  // Labels ordered by (key_a, key_b); an empty split selects all.
+  std::vector<StoredLabel> labels(std::string_view split = {}) const;
+
+  // Vectors per named space ("text", "image"): one float32 row of `dim` values per listing key,
+  // data holding keys.size() * dim floats, row-major. Replaces existing rows of those keys. One
+  // transaction. Error when dim differs from the dim the space already holds, or a key is not a
+  // stored listing.
+  void put_vectors(std::string_view space, std::span<const int64_t> keys, const float* data,
+                   int dim);
+  struct VectorSet {
+    int dim = 0;  // 0 when the space holds nothing
+    std::vector<int64_t> keys;
+    std::vector<float> data;  // keys.size() * dim, rows in key order
+  };
+  VectorSet vectors(std::string_view space) const;
+  // Removes a whole space (all its rows and its dim), e.g. before re-embedding at another dim.
+  void drop_vectors(std::string_view space);
+
+  void set_meta(std::string_view key, std::string_view value);
+  std::optional<std::string> meta(std::string_view key) const;
+
+ private:
+  struct Impl;
+  explicit CatalogStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace doppel

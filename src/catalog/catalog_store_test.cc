@@ -1,0 +1,226 @@
+#include "catalog/catalog_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "catalog/test_dir.h"
+#include "util/error.h"
+
+namespace doppel {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TestDir;
+
+Listing make(std::string id, std::string title, std::optional<double> price = std::nullopt) {
+  Listing l;
+  l.id = std::move(id);
+  l.title = std::move(title);
+  l.price = price;
+  return l;
+}
+
+TEST(CatalogStore, CreatesReopensAndPersists) {
+  TestDir dir;
+  auto db = dir.path() / "catalog.db";
+  EXPECT_THROW(CatalogStore::open(db), Error);  // not created yet
+  {
+    CatalogStore store = CatalogStore::open(db, /*create=*/true);
+    std::vector<Listing> items = {make("a", "Lamp", 5.0), make("b", "Desk")};
+    items[1].brand = "Acme";
+    items[1].image = "img/b.jpg";
+    store.upsert(items);
+    store.set_meta("model", "tfidf");
+  }
+  CatalogStore store = CatalogStore::open(db);
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(store.meta("schema_version"), "1");
+  EXPECT_EQ(store.meta("model"), "tfidf");
+  EXPECT_FALSE(store.meta("absent").has_value());
+  auto b = store.get("b");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->brand, "Acme");
+  EXPECT_EQ(b->image, "img/b.jpg");
+  EXPECT_FALSE(b->price.has_value());
+  EXPECT_EQ(store.get("a")->price, 5.0);
+  EXPECT_FALSE(store.get("zzz").has_value());
+}
+
+TEST(CatalogStore, UpsertKeepsKeyAndReplacesFields) {
+  TestDir dir;
+  CatalogStore store = CatalogStore::open(dir.path() / "catalog.db", true);
+  std::vector<Listing> first = {make("a", "Lamp", 5.0), make("b", "Desk")};
+  auto s1 = store.upsert(first);
+  EXPECT_EQ(s1.inserted, 2u);
+  EXPECT_EQ(s1.updated, 0u);
+  EXPECT_GT(first[0].key, 0);
+  EXPECT_NE(first[0].key, first[1].key);
+
+  std::vector<Listing> second = {make("a", "Brass lamp"), make("c", "Chair")};
+  auto s2 = store.upsert(second);
+  EXPECT_EQ(s2.inserted, 1u);
+  EXPECT_EQ(s2.updated, 1u);
+  EXPECT_EQ(second[0].key, first[0].key);
+  auto a = store.get_by_key(first[0].key);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->title, "Brass lamp");
+  EXPECT_FALSE(a->price.has_value());
+
+  auto all = store.all_listings();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].id, "a");
+  EXPECT_EQ(all[2].id, "c");
+  EXPECT_LT(all[1].key, all[2].key);
+
+  std::vector<Listing> bad = {make("d", "ok"), make("e", "")};
+  EXPECT_THROW(store.upsert(bad), Error);
+  EXPECT_EQ(store.size(), 3u);
+  EXPECT_EQ(bad[0].key, -1);  // nothing stored, so no key either
+}
+
+TEST(CatalogStore, LabelsNormaliseReplaceAndRejectUnknownIds) {
+  TestDir dir;
+  CatalogStore store = CatalogStore::open(dir.path() / "catalog.db", true);
+  std::vector<Listing> items = {make("a", "A"), make("b", "B"), make("c", "C")};
+  store.upsert(items);
+  EXPECT_EQ(store.add_labels(
+                {{"b", "a", true, "train"}, {"a", "c", false, "test"}, {"a", "a", true, "train"}}),
+            2u);
+  store.add_labels({{"a", "b", false, "valid"}}, "review");
+  auto all = store.labels();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].key_a, items[0].key);
+  EXPECT_EQ(all[0].key_b, items[1].key);
+  EXPECT_FALSE(all[0].match);  // the later verdict won
+  EXPECT_EQ(all[0].split, "valid");
+  EXPECT_EQ(store.labels("test").size(), 1u);
+  EXPECT_TRUE(store.labels("train").empty());
+
+  try {
+    store.add_labels({{"a", "c", true, "test"}, {"a", "nope", true, "test"}});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'nope'"));
+  }
+  auto after = store.labels("test");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_FALSE(after[0].match);  // the first pair of the failed call was not written
+}
+
+TEST(CatalogStore, IngestIsAtomic) {
+  TestDir dir;
+  CatalogStore store = CatalogStore::open(dir.path() / "catalog.db", true);
+  std::vector<Listing> items = {make("a", "A"), make("b", "B")};
+  EXPECT_THROW(store.ingest(items, {{"a", "b", true, "train"}, {"a", "ghost", false, "train"}}),
+               Error);
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_TRUE(store.labels().empty());
+  EXPECT_EQ(items[0].key, -1);
+
+  auto stats = store.ingest(items, {{"a", "b", true, "train"}});
+  EXPECT_EQ(stats.inserted, 2u);
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_EQ(store.labels().size(), 1u);
+}
+
+TEST(CatalogStore, VectorsRoundTripAndCheckDim) {
+  TestDir dir;
+  CatalogStore store = CatalogStore::open(dir.path() / "catalog.db", true);
+  std::vector<Listing> items = {make("a", "A"), make("b", "B"), make("c", "C")};
+  store.upsert(items);
+  std::vector<int64_t> keys = {items[2].key, items[0].key};
+  std::vector<float> data = {3.f, 3.5f, 1.f, 1.5f};
+  store.put_vectors("text", keys, data.data(), 2);
+  auto v = store.vectors("text");
+  EXPECT_EQ(v.dim, 2);
+  EXPECT_EQ(v.keys, (std::vector<int64_t>{items[0].key, items[2].key}));  // key order
+  EXPECT_EQ(v.data, (std::vector<float>{1.f, 1.5f, 3.f, 3.5f}));
+  EXPECT_EQ(store.vectors("image").dim, 0);
+
+  // Replacing a row, then a dim mismatch and an unknown key (neither writes anything).
+  std::vector<int64_t> one = {items[0].key};
+  std::vector<float> row = {9.f, 9.f};
+  store.put_vectors("text", one, row.data(), 2);
+  EXPECT_EQ(store.vectors("text").data[0], 9.f);
+  std::vector<float> wide = {1.f, 2.f, 3.f};
+  try {
+    store.put_vectors("text", one, wide.data(), 3);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("2-d"));
+  }
+  std::vector<int64_t> ghost = {items[1].key, 999};
+  std::vector<float> rows = {7.f, 7.f, 8.f, 8.f};
+  EXPECT_THROW(store.put_vectors("text", ghost, rows.data(), 2), Error);
+  EXPECT_EQ(store.vectors("text").keys.size(), 2u);
+
+  store.drop_vectors("text");
+  store.put_vectors("text", one, wide.data(), 3);
+  EXPECT_EQ(store.vectors("text").dim, 3);
+}
+
+TEST(CatalogStore, RemoveCascadesAndKeysAreNeverReused) {
+  TestDir dir;
+  CatalogStore store = CatalogStore::open(dir.path() / "catalog.db", true);
+  std::vector<Listing> items = {make("a", "A"), make("b", "B")};
+  store.upsert(items);
+  store.add_labels({{"a", "b", true, "train"}});
+  std::vector<int64_t> keys = {items[1].key};
+  float v[2] = {1.f, 2.f};
+  store.put_vectors("text", keys, v, 2);
+
+  EXPECT_TRUE(store.remove("b"));
+  EXPECT_FALSE(store.remove("b"));
+  EXPECT_EQ(store.size(), 1u);
+  EXPECT_TRUE(store.labels().empty());
+  EXPECT_TRUE(store.vectors("text").keys.empty());
+
+  std::vector<Listing> again = {make("b", "B")};
+  store.upsert(again);
+  EXPECT_GT(again[0].key, items[1].key);
+}
+
+TEST(CatalogStore, MoveKeepsTheConnection) {
+  TestDir dir;
+  CatalogStore a = CatalogStore::open(dir.path() / "catalog.db", true);
+  CatalogStore b = std::move(a);
+  std::vector<Listing> items = {make("a", "A")};
+  b.upsert(items);
+  EXPECT_EQ(b.size(), 1u);
+}
+
+TEST(CatalogStore, RejectsFilesThatAreNotCatalogs) {
+  TestDir dir;
+  auto text = dir.write("notes.db", "this is not a database, just some text that is long enough\n");
+  for (bool create : {false, true}) {
+    try {
+      CatalogStore::open(text, create);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(), HasSubstr(text.string()));
+      EXPECT_THAT(e.what(), HasSubstr("not a database"));
+    }
+  }
+
+  // A SQLite database of something else.
+  auto other = dir.path() / "other.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(other.c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_THROW(CatalogStore::open(other, true), Error);
+
+  // A catalog from a future doppel.
+  auto future = dir.path() / "future.db";
+  CatalogStore::open(future, true).set_meta("schema_version", "99");
+  try {
+    CatalogStore::open(future);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("version '99'"));
+  }
+}
+
+}  // namespace
+}  // namespace doppel
