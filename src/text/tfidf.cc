@@ -1,0 +1,228 @@
+#include "text/tfidf.h"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+#include "text/normalize.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace doppel {
+namespace {
+
+constexpr char kMagic[8] = {'D', 'P', 'L', 'T', 'F', 'I', 'D', 'F'};
+constexpr size_t kHeaderSize = 8 + 4 + 4 + 4 + 4 + 8;
+constexpr std::string_view kWordSalt = "w\x1f";
+constexpr std::string_view kCharSalt = "c\x1f";
+
+uint64_t fnv1a(std::string_view salt, std::string_view text) {
+  uint64_t h = 14695981039346656037ull;
+  for (std::string_view part : {salt, text}) {
+    for (unsigned char c : part) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  }
+  return h;
+}
+
+// Byte offsets where each codepoint of s starts, plus s.size() at the end.
+std::vector<size_t> codepoint_starts(std::string_view s) {
+  std::vector<size_t> starts;
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+  size_t i = 0;
+  while (i < s.size()) {
+    starts.push_back(i);
+    utf8proc_int32_t cp;
+    const utf8proc_ssize_t len = utf8proc_iterate(p + i, s.size() - i, &cp);
+    i += len > 0 ? static_cast<size_t>(len) : 1;
+  }
+  starts.push_back(s.size());
+  return starts;
+}
+
+struct Counts {
+  uint32_t word = 0;
+  uint32_t chars = 0;
+};
+
+template <typename T>
+void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+template <typename T>
+T get(const std::string& in, size_t offset) {
+  T v;
+  std::memcpy(&v, in.data() + offset, sizeof(T));
+  return v;
+}
+
+}  // namespace
+
+void HashedTfidf::Options::validate() const {
+  if (bits < 8 || bits > 28) fail("tfidf option bits must be in 8..28, got {}", bits);
+  if (!(word_weight >= 0) || !(char_weight >= 0) || word_weight + char_weight <= 0) {
+    fail("tfidf option weights must be >= 0 and not both 0, got word_weight={} char_weight={}",
+         word_weight, char_weight);
+  }
+}
+
+HashedTfidf::HashedTfidf() : HashedTfidf(Options()) {}
+
+HashedTfidf::HashedTfidf(const Options& options) : options_(options) {
+  options_.validate();
+  df_.assign(num_buckets(), 0);
+  update_idf();
+}
+
+uint32_t HashedTfidf::word_bucket(std::string_view token) const {
+  return static_cast<uint32_t>(fnv1a(kWordSalt, token) & (num_buckets() - 1));
+}
+
+std::vector<uint32_t> HashedTfidf::char_buckets(std::string_view token) const {
+  const std::string padded = "#" + std::string(token) + "#";
+  const std::vector<size_t> starts = codepoint_starts(padded);
+  const size_t n_cps = starts.size() - 1;
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i + 3 <= n_cps; ++i) {
+    const std::string_view gram(padded.data() + starts[i], starts[i + 3] - starts[i]);
+    out.push_back(static_cast<uint32_t>(fnv1a(kCharSalt, gram) & (num_buckets() - 1)));
+  }
+  return out;
+}
+
+namespace {
+
+// Per-bucket counts of both families for one raw text.
+std::unordered_map<uint32_t, Counts> count_features(const HashedTfidf& tfidf,
+                                                    std::string_view text) {
+  std::unordered_map<uint32_t, Counts> counts;
+  for (const std::string& token : word_tokens(normalize_text(text))) {
+    ++counts[tfidf.word_bucket(token)].word;
+    for (uint32_t b : tfidf.char_buckets(token)) ++counts[b].chars;
+  }
+  return counts;
+}
+
+}  // namespace
+
+void HashedTfidf::fit(std::span<const std::string> texts) {
+  std::fill(df_.begin(), df_.end(), 0u);
+  for (const std::string& text : texts) {
+    for (const auto& [bucket, c] : count_features(*this, text)) ++df_[bucket];
+  }
+  num_docs_ = texts.size();
+  update_idf();
+}
+
+void HashedTfidf::update_idf() {
+  idf_.resize(df_.size());
+  const double n = static_cast<double>(num_docs_);
+  for (size_t b = 0; b < df_.size(); ++b) {
+    idf_[b] = static_cast<float>(std::log((1.0 + n) / (1.0 + df_[b])) + 1.0);
+  }
+}
+
+SparseVector HashedTfidf::transform(std::string_view text) const {
+  const auto counts = count_features(*this, text);
+  std::vector<std::pair<uint32_t, float>> entries;
+  entries.reserve(counts.size());
+  double norm2 = 0;
+  for (const auto& [bucket, c] : counts) {
+    float tf = 0;
+    if (c.word > 0) tf += options_.word_weight * (1.0f + std::log(static_cast<float>(c.word)));
+    if (c.chars > 0) tf += options_.char_weight * (1.0f + std::log(static_cast<float>(c.chars)));
+    const float v = tf * idf_[bucket];
+    if (v == 0.0f) continue;
+    entries.emplace_back(bucket, v);
+    norm2 += double(v) * v;
+  }
+  std::sort(entries.begin(), entries.end());
+  SparseVector out;
+  out.index.reserve(entries.size());
+  out.value.reserve(entries.size());
+  const float inv = norm2 > 0 ? static_cast<float>(1.0 / std::sqrt(norm2)) : 0.0f;
+  for (const auto& [bucket, v] : entries) {
+    out.index.push_back(bucket);
+    out.value.push_back(v * inv);
+  }
+  return out;
+}
+
+float HashedTfidf::cosine(const SparseVector& a, const SparseVector& b) {
+  double dot = 0, na = 0, nb = 0;
+  for (float v : a.value) na += double(v) * v;
+  for (float v : b.value) nb += double(v) * v;
+  if (na == 0 || nb == 0) return 0.0f;
+  size_t i = 0, j = 0;
+  while (i < a.index.size() && j < b.index.size()) {
+    if (a.index[i] < b.index[j]) {
+      ++i;
+    } else if (a.index[i] > b.index[j]) {
+      ++j;
+    } else {
+      dot += double(a.value[i++]) * b.value[j++];
+    }
+  }
+  return static_cast<float>(dot / std::sqrt(na * nb));
+}
+
+void HashedTfidf::save(const std::filesystem::path& path) const {
+  std::string bytes(kMagic, sizeof(kMagic));
+  put<uint32_t>(bytes, kFormatVersion);
+  put<uint32_t>(bytes, static_cast<uint32_t>(options_.bits));
+  put<float>(bytes, options_.word_weight);
+  put<float>(bytes, options_.char_weight);
+  put<uint64_t>(bytes, num_docs_);
+  bytes.append(reinterpret_cast<const char*>(df_.data()), df_.size() * sizeof(uint32_t));
+  write_file_atomic(path, bytes);
+}
+
+HashedTfidf HashedTfidf::load(const std::filesystem::path& path) {
+  const std::string bytes = read_file(path);
+  const std::string where = path.string();
+  if (bytes.size() < kHeaderSize) {
+    fail("{}: truncated tfidf file: {} bytes, shorter than the {}-byte header", where, bytes.size(),
+         kHeaderSize);
+  }
+  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+    fail("{}: not a doppel tfidf file: magic is {:?}, expected \"DPLTFIDF\"", where,
+         bytes.substr(0, sizeof(kMagic)));
+  }
+  const auto version = get<uint32_t>(bytes, 8);
+  if (version != kFormatVersion) {
+    fail("{}: tfidf format version {}, this doppel reads {}", where, version, kFormatVersion);
+  }
+  Options options;
+  options.bits = static_cast<int>(get<uint32_t>(bytes, 12));
+  options.word_weight = get<float>(bytes, 16);
+  options.char_weight = get<float>(bytes, 20);
+  try {
+    options.validate();
+  } catch (const Error& e) {
+    fail("{}: {}", where, e.what());
+  }
+  HashedTfidf tfidf(options);
+  tfidf.num_docs_ = get<uint64_t>(bytes, 24);
+  const size_t expected = kHeaderSize + size_t{tfidf.num_buckets()} * sizeof(uint32_t);
+  if (bytes.size() != expected) {
+    fail("{}: {} tfidf file: {} bytes, expected {} for {} buckets", where,
+         bytes.size() < expected ? "truncated" : "oversized", bytes.size(), expected,
+         tfidf.num_buckets());
+  }
+  std::memcpy(tfidf.df_.data(), bytes.data() + kHeaderSize, bytes.size() - kHeaderSize);
+  for (size_t b = 0; b < tfidf.df_.size(); ++b) {
+    if (tfidf.df_[b] > tfidf.num_docs_) {
+      fail("{}: corrupt tfidf file: bucket {} has df {} > doc count {}", where, b, tfidf.df_[b],
+           tfidf.num_docs_);
+    }
+  }
+  tfidf.update_idf();
+  return tfidf;
+}
+
+}  // namespace doppel
