@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libfaiss-dev libxgboost-dev libopencv-dev
   libsqlite3-dev sqlite3 libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libutf8proc-dev libcsv-dev libsimdjson-dev
+  libutf8proc-dev
   # torch and FAISS share OpenMP threads: the OpenMP build of OpenBLAS keeps them from fighting.
   libopenblas0-openmp libopenblas-openmp-dev
 )

@@ -72,6 +72,18 @@ void read_jsonl_listings(const std::filesystem::path& file, const ReadOptions& o
                          Collector& out);
 void read_ditto_pairs(const std::filesystem::path& file, const ReadOptions& options,
                       Collector& out);
+// Column names and id conventions of a labelled pair CSV.
+struct PairFileLayout {
+  std::string_view left_column, right_column;  // lower-case header names
+  std::string_view left_prefix, right_prefix;  // prepended to the ids read
+  std::string_view left_source, right_source;  // where ids must exist, for error messages
+};
+inline constexpr PairFileLayout kDoppelPairLayout{"id_a", "id_b", "", "", "the catalog",
+                                                  "the catalog"};
+// Reads labelled pairs (plus an optional split column) into out.result().labels. An id must be
+// in `out` or accepted by options.known_id; otherwise the line is an error.
+void read_pair_csv(const std::filesystem::path& file, const ReadOptions& options,
+                   const PairFileLayout& layout, Collector& out);
 void read_deepmatcher(const std::filesystem::path& path, const ReadOptions& options,
                       Collector& out);
 

@@ -181,7 +181,8 @@ CatalogFormat parse_catalog_format(std::string_view name) {
   if (n == "jsonl") return CatalogFormat::kJsonLines;
   if (n == "ditto") return CatalogFormat::kDitto;
   if (n == "deepmatcher") return CatalogFormat::kDeepMatcher;
-  fail("unknown catalog format '{}' (use auto, csv, jsonl, ditto or deepmatcher)", name);
+  if (n == "pairs") return CatalogFormat::kPairs;
+  fail("unknown catalog format '{}' (use auto, csv, jsonl, ditto, deepmatcher or pairs)", name);
 }
 
 std::map<std::string, std::string> parse_column_map(std::string_view spec) {
@@ -239,6 +240,7 @@ CatalogFormat detect_format(const std::filesystem::path& path) {
     std::erase(header, '"');
     std::erase(header, ' ');
     if (header.starts_with("ltable_id,rtable_id")) return CatalogFormat::kDeepMatcher;
+    if (header.starts_with("id_a,id_b")) return CatalogFormat::kPairs;
     return CatalogFormat::kCsv;
   }
   if (first.starts_with("COL ")) return CatalogFormat::kDitto;
@@ -273,6 +275,9 @@ ReadResult read_catalog(const std::filesystem::path& path, const ReadOptions& op
       break;
     case CatalogFormat::kDeepMatcher:
       read_deepmatcher(path, options, out);
+      break;
+    case CatalogFormat::kPairs:
+      read_pair_csv(path, options, kDoppelPairLayout, out);
       break;
     case CatalogFormat::kAuto:
       break;

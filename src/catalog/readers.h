@@ -21,6 +21,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -30,14 +31,14 @@
 
 namespace doppel {
 
-enum class CatalogFormat { kAuto, kCsv, kJsonLines, kDitto, kDeepMatcher };
+enum class CatalogFormat { kAuto, kCsv, kJsonLines, kDitto, kDeepMatcher, kPairs };
 
-// "auto", "csv", "jsonl", "ditto", "deepmatcher" (case-insensitive); doppel::Error otherwise.
+// "auto", "csv", "jsonl", "ditto", "deepmatcher", "pairs" (case-insensitive); doppel::Error otherwise.
 CatalogFormat parse_catalog_format(std::string_view name);
 
 struct ReadOptions {
   // kAuto: a folder holding tableA.csv -> DeepMatcher; .csv -> CSV (DeepMatcher when its header
-  // starts with ltable_id,rtable_id); .jsonl/.json/.ndjson -> JSON Lines; any other file whose
+  // starts with ltable_id,rtable_id; labelled pairs when it starts with id_a,id_b); .jsonl/.json/.ndjson -> JSON Lines; any other file whose
   // first non-blank line starts with "COL " -> Ditto; anything else is an Error.
   CatalogFormat format = CatalogFormat::kAuto;
   // doppel field -> source column, e.g. {"title":"name","price":"cost"}; see parse_column_map().
@@ -48,6 +49,9 @@ struct ReadOptions {
   // Split recorded on labelled pairs. "" = inferred from each pair file's name:
   // train* -> "train", valid*/val* -> "valid", test* -> "test", otherwise "".
   std::string split;
+  // Pair files may name listings stored earlier: an id not in the file itself is accepted when
+  // this returns true (ingest passes a catalog lookup). Unset: only ids in the file are known.
+  std::function<bool(const std::string& id)> known_id;
 };
 
 // Parses "title=name,price=cost" into {"title":"name","price":"cost"}. Throws doppel::Error
@@ -59,7 +63,7 @@ struct ReadResult {
   // Unique by id, in first-seen order; a later record with the same id replaces the earlier
   // record's fields (upsert semantics). key is -1 on all of them (not stored yet).
   std::vector<Listing> listings;
-  std::vector<LabeledPair> labels;  // in file order; Ditto/DeepMatcher only
+  std::vector<LabeledPair> labels;  // in file order; Ditto/DeepMatcher/pairs only
   std::vector<std::string> errors;  // one per skipped line: "FILE:LINE: what is wrong"
   size_t records_read = 0;          // lines/records successfully parsed (listing rows + pair rows)
 };
@@ -80,6 +84,8 @@ struct ReadResult {
 // - DeepMatcher: tableA.csv + tableB.csv (listing ids "A:<id>", "B:<id>") and pair files
 //   train/valid/test.csv (ltable_id,rtable_id,label). `path` is the folder (every pair file
 //   present is read) or one pair file (the tables beside it + that file).
+// - pairs: doppel's labelled pair CSV, header id_a,id_b,label[,split] (label 0/1; split train,
+//   valid or test, overridden by ReadOptions::split). Ids refer to listings already stored.
 ReadResult read_catalog(const std::filesystem::path& path, const ReadOptions& options = {});
 
 }  // namespace doppel

@@ -316,6 +316,28 @@ TEST(DeepMatcherReader, PairFileReadsTablesBesideIt) {
   EXPECT_TRUE(r.errors.empty());
 }
 
+TEST(PairsReader, ReadsSplitsAndChecksIdsAgainstTheCatalog) {
+  TestDir dir;
+  auto file = dir.write("labels.csv",
+                        "id_a,id_b,label,split\nL1,L2,1,train\nL1,L3,0,test\nL1,ZZ,1,train\n"
+                        "L2,L3,2,train\nL2,L3,1,holdout\nL2,L3,1,\n");
+  ReadOptions options;
+  options.known_id = [](const std::string& id) { return id == "L1" || id == "L2" || id == "L3"; };
+  ReadResult r = read_catalog(file, options);  // auto-detected from its header
+  ASSERT_EQ(r.labels.size(), 3u);
+  EXPECT_TRUE(r.labels[0].match);
+  EXPECT_EQ(r.labels[0].split, "train");
+  EXPECT_FALSE(r.labels[1].match);
+  EXPECT_EQ(r.labels[1].split, "test");
+  EXPECT_EQ(r.labels[2].split, "");  // no split in the row, none in the file name
+  EXPECT_THAT(r.errors, ElementsAre(err_prefix(file, 4) + "id 'ZZ' is not in the catalog",
+                                    err_prefix(file, 5) + "label must be 0 or 1, found '2'",
+                                    err_prefix(file, 6) +
+                                        "split must be train, valid or test, found 'holdout'"));
+  options.split = "valid";  // an explicit split overrides the column
+  EXPECT_EQ(read_catalog(file, options).labels[1].split, "valid");
+}
+
 TEST(AutoFormat, DetectsFromNameAndContent) {
   TestDir dir;
   auto ditto = dir.write("pairs.txt.small", "COL title VAL a\tCOL title VAL b\t1\n");

@@ -8,7 +8,9 @@ namespace doppel {
 
 IngestSummary ingest_file(Workspace& ws, const std::filesystem::path& path,
                           const ReadOptions& options, bool strict) {
-  ReadResult read = read_catalog(path, options);
+  ReadOptions with_catalog = options;
+  with_catalog.known_id = [&ws](const std::string& id) { return ws.catalog().get(id).has_value(); };
+  ReadResult read = read_catalog(path, with_catalog);
   if (strict && !read.errors.empty())
     fail("{}\n(--strict: nothing was written; {} malformed record(s) in all)", read.errors.front(),
          read.errors.size());
