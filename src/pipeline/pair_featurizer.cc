@@ -1,5 +1,6 @@
 #include "pipeline/pair_featurizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "text/normalize.h"

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <omp.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -190,6 +191,8 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_option("--threads", threads, "Worker threads (default: all cores)");
   app.add_flag("-q,--quiet", quiet, "Only warnings and errors on stderr");
+  // Logs and progress go to stderr so that stdout carries only results.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("doppel"));
   app.parse_complete_callback([&] {
     if (threads > 0) omp_set_num_threads(threads);
     spdlog::set_level(quiet ? spdlog::level::warn : spdlog::level::info);
