@@ -86,6 +86,7 @@ nlohmann::json options_json(const DeciderOptions& o) {
           {"eta", o.eta},
           {"subsample", o.subsample},
           {"colsample", o.colsample},
+          {"parallel_trees", o.parallel_trees},
           {"threads", o.threads},
           {"seed", o.seed},
           {"early_stopping_rounds", o.early_stopping_rounds}};
@@ -103,6 +104,7 @@ void DeciderOptions::validate() const {
   if (!(colsample > 0 && colsample <= 1)) {
     fail("decider options: colsample must be in (0, 1], got {}", colsample);
   }
+  if (parallel_trees < 1) fail("decider options: parallel_trees must be >= 1, got {}", parallel_trees);
   if (threads < 0) fail("decider options: threads must be >= 0, got {}", threads);
   if (early_stopping_rounds < 0) {
     fail("decider options: early_stopping_rounds must be >= 0, got {}", early_stopping_rounds);
@@ -146,7 +148,8 @@ Decider Decider::train(const float* x_train, std::span<const uint8_t> y_train, c
   booster.set("max_depth", std::to_string(options.max_depth));
   booster.set("eta", std::to_string(options.eta));
   booster.set("subsample", std::to_string(options.subsample));
-  booster.set("colsample_bytree", std::to_string(options.colsample));
+  booster.set("colsample_bynode", std::to_string(options.colsample));
+  booster.set("num_parallel_tree", std::to_string(options.parallel_trees));
   booster.set("seed", std::to_string(options.seed & 0x7fffffff));
   if (options.threads > 0) booster.set("nthread", std::to_string(options.threads));
 
@@ -255,6 +258,7 @@ Decider Decider::load(const std::filesystem::path& dir,
     impl->options.eta = o.at("eta").get<float>();
     impl->options.subsample = o.at("subsample").get<float>();
     impl->options.colsample = o.at("colsample").get<float>();
+    impl->options.parallel_trees = o.at("parallel_trees").get<int>();
     impl->options.threads = o.at("threads").get<int>();
     impl->options.seed = o.at("seed").get<uint64_t>();
     impl->options.early_stopping_rounds = o.at("early_stopping_rounds").get<int>();

@@ -22,8 +22,11 @@ struct DeciderOptions {
   int rounds = 400;                // maximum boosting rounds
   int max_depth = 6;               // tree depth
   float eta = 0.05f;               // learning rate, (0, 1]
-  float subsample = 0.9f;          // row fraction per tree, (0, 1]
-  float colsample = 0.9f;          // feature fraction per tree, (0, 1]
+  float subsample = 0.8f;          // row fraction per round, (0, 1]
+  float colsample = 0.7f;          // feature fraction per split (colsample_bynode), (0, 1]
+  int parallel_trees = 4;          // trees per round, averaged (a small random forest per
+                                   // boosting step): steadier on the small labelled sets of
+                                   // entity matching, see docs/decisions.md
   int threads = 0;                 // 0 = all cores
   uint64_t seed = 42;              // makes training deterministic for a given thread count
   int early_stopping_rounds = 40;  // stop after this many rounds without a better valid

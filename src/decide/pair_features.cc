@@ -228,6 +228,103 @@ bool any_code_in(const std::vector<std::string>& codes, std::string_view compact
   });
 }
 
+// Weighted overlap of two sorted token sets: shared weight, unshared weight, the heaviest
+// unshared token and how many unshared tokens carry a digit.
+struct TokenOverlap {
+  double shared = 0, unshared = 0;
+  float unmatched_max = 0;
+  size_t unmatched_digit_tokens = 0;
+};
+
+TokenOverlap token_overlap(const std::vector<std::string>& ta, const std::vector<float>& wa,
+                           const std::vector<std::string>& tb, const std::vector<float>& wb) {
+  TokenOverlap o;
+  auto unmatched = [&o](const std::string& token, float weight) {
+    o.unshared += weight;
+    o.unmatched_max = std::max(o.unmatched_max, weight);
+    o.unmatched_digit_tokens += std::any_of(token.begin(), token.end(), is_digit);
+  };
+  size_t i = 0, j = 0;
+  while (i < ta.size() || j < tb.size()) {
+    if (j == tb.size() || (i < ta.size() && ta[i] < tb[j])) {
+      unmatched(ta[i], wa[i]);
+      ++i;
+    } else if (i == ta.size() || tb[j] < ta[i]) {
+      unmatched(tb[j], wb[j]);
+      ++j;
+    } else {
+      // Both sides weigh a shared token the same way when weights come from one catalog; the
+      // mean keeps the feature symmetric even when they do not.
+      o.shared += 0.5 * (wa[i] + wb[j]);
+      ++i, ++j;
+    }
+  }
+  return o;
+}
+
+// Weighted share of `tokens` that occur somewhere in `compact` (a title without separators).
+float compact_containment(const std::vector<std::string>& tokens,
+                          const std::vector<float>& weights, std::string_view compact) {
+  double found = 0, total = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    total += weights[i];
+    if (compact.find(tokens[i]) != std::string_view::npos) found += weights[i];
+  }
+  return total > 0 ? static_cast<float>(found / total) : NAN;
+}
+
+// Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`.
+size_t edit_distance_within(std::string_view a, std::string_view b, size_t limit) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > limit) return limit + 1;
+  std::vector<size_t> row(a.size() + 1);
+  for (size_t i = 0; i <= a.size(); ++i) row[i] = i;
+  for (size_t j = 1; j <= b.size(); ++j) {
+    size_t diagonal = row[0];
+    row[0] = j;
+    size_t best = row[0];
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t above = row[i];
+      row[i] = std::min({row[i] + 1, row[i - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+      best = std::min(best, row[i]);
+    }
+    if (best > limit) return limit + 1;
+  }
+  return row[a.size()];
+}
+
+bool codes_near_miss(const ListingProfile& a, const ListingProfile& b) {
+  for (const auto& ca : a.codes) {
+    if (ca.size() < 4) continue;
+    for (const auto& cb : b.codes) {
+      if (cb.size() < 4 || ca == cb) continue;
+      if (edit_distance_within(ca, cb, 2) <= 2) return true;
+    }
+  }
+  return false;
+}
+
+// (value, unit) pairs of `from` whose unit `other` mentions, but never with that value.
+size_t unmatched_quantities(const ListingProfile& from, const ListingProfile& other) {
+  size_t n = 0;
+  for (const auto& q : from.quantities) {
+    bool unit_seen = false, value_seen = false;
+    for (const auto& o : other.quantities) {
+      if (o.second != q.second) continue;
+      unit_seen = true;
+      value_seen |= o.first == q.first;
+    }
+    n += unit_seen && !value_seen;
+  }
+  return n;
+}
+
+float weighted_jaccard(const TokenOverlap& o) {
+  const double total = o.shared + o.unshared;
+  return total > 0 ? static_cast<float>(o.shared / total) : NAN;
+}
+
 float brand_match(const ListingProfile& a, const ListingProfile& b) {
   if (!a.brand.empty() && !b.brand.empty() && a.brand == b.brand) return 1;
   if (contains_word(b.title_text, a.brand) || contains_word(a.title_text, b.brand)) return 1;
@@ -258,7 +355,7 @@ float quantity_conflicts(const ListingProfile& a, const ListingProfile& b) {
 
 }  // namespace
 
-ListingProfile make_profile(const Listing& listing) {
+ListingProfile make_profile(const Listing& listing, const TokenWeight& token_weight) {
   ListingProfile p;
   const auto title_words = word_tokens(listing.title);
   p.title_length = title_words.size();
@@ -266,15 +363,24 @@ ListingProfile make_profile(const Listing& listing) {
   for (const auto& w : title_words) p.title_compact += w;
   p.title_tokens = title_words;
   sort_unique(p.title_tokens);
+  auto weigh = [&token_weight](const std::vector<std::string>& tokens) {
+    std::vector<float> weights;
+    weights.reserve(tokens.size());
+    for (const auto& t : tokens) weights.push_back(token_weight ? token_weight(t) : 1.0f);
+    return weights;
+  };
+  p.title_token_weights = weigh(p.title_tokens);
   for (const auto& w : p.title_tokens) {
     if (std::all_of(w.begin(), w.end(), is_digit)) p.numbers.push_back(w);
   }
 
   p.text_tokens = p.title_tokens;
-  for (const std::string* field : {&listing.brand, &listing.model_number, &listing.description}) {
+  for (const std::string* field :
+       {&listing.brand, &listing.model_number, &listing.category, &listing.description}) {
     for (auto& w : word_tokens(*field)) p.text_tokens.push_back(std::move(w));
   }
   sort_unique(p.text_tokens);
+  p.text_token_weights = weigh(p.text_tokens);
 
   const std::string padded = " " + p.title_text + " ";
   for (size_t i = 0; i + 3 <= padded.size(); ++i) {
@@ -305,7 +411,10 @@ const std::array<std::string_view, kNumPairFeatures>& pair_feature_names() {
       "codes_disjoint",        "code_in_other_title",   "quantities_shared",
       "quantities_conflicts",  "numbers_jaccard",       "brand_match",
       "price_ratio",           "price_log_ratio_abs",   "title_length_ratio",
-      "title_length_min",      "title_length_max",
+      "title_length_min",      "title_length_max",      "title_tfidf_cosine",
+      "title_weighted_jaccard", "unmatched_weight_max", "unmatched_digit_tokens",
+      "text_weighted_jaccard", "text_unmatched_weight_max", "compact_containment_min",
+      "compact_containment_max", "codes_near_miss", "quantities_unmatched",
   };
   return names;
 }
@@ -362,6 +471,29 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   out[k++] = lo_len > 0 ? static_cast<float>(lo_len / hi_len) : NAN;
   out[k++] = static_cast<float>(lo_len);
   out[k++] = static_cast<float>(hi_len);
+
+  out[k++] = inputs.title_tfidf_cosine;
+  const TokenOverlap title =
+      token_overlap(a.title_tokens, a.title_token_weights, b.title_tokens, b.title_token_weights);
+  const bool no_title = a.title_tokens.empty() && b.title_tokens.empty();
+  out[k++] = no_title ? NAN : weighted_jaccard(title);
+  out[k++] = no_title ? NAN : title.unmatched_max;
+  out[k++] = static_cast<float>(title.unmatched_digit_tokens);
+  const TokenOverlap text =
+      token_overlap(a.text_tokens, a.text_token_weights, b.text_tokens, b.text_token_weights);
+  const bool no_text = a.text_tokens.empty() && b.text_tokens.empty();
+  out[k++] = no_text ? NAN : weighted_jaccard(text);
+  out[k++] = no_text ? NAN : text.unmatched_max;
+
+  const float contained_ab = compact_containment(a.title_tokens, a.title_token_weights, b.title_compact);
+  const float contained_ba = compact_containment(b.title_tokens, b.title_token_weights, a.title_compact);
+  const bool both_titles = !a.title_tokens.empty() && !b.title_tokens.empty();
+  out[k++] = both_titles ? std::min(contained_ab, contained_ba) : NAN;
+  out[k++] = both_titles ? std::max(contained_ab, contained_ba) : NAN;
+  out[k++] = codes_both ? (codes_near_miss(a, b) || codes_near_miss(b, a) ? 1.0f : 0.0f) : NAN;
+  out[k++] = quantities_both
+                 ? static_cast<float>(unmatched_quantities(a, b) + unmatched_quantities(b, a))
+                 : NAN;
 }
 
 }  // namespace doppel

@@ -11,6 +11,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,7 +27,10 @@ namespace doppel {
 // words stay whole); everything else separates tokens.
 struct ListingProfile {
   std::vector<std::string> title_tokens;  // word tokens of the title (sorted unique)
-  std::vector<std::string> text_tokens;   // same over title + brand + model_number + description
+  std::vector<float> title_token_weights; // weight of each title token (same order), e.g. idf
+  std::vector<std::string> text_tokens;   // same over title + brand + model_number + category +
+                                          // description
+  std::vector<float> text_token_weights;  // weight of each text token (same order)
   std::vector<uint64_t> title_trigrams;   // hashed char-3-grams of " title " (sorted unique)
   // Alphanumeric model codes from title + model_number + description: whitespace-separated chunks
   // with '-', '/', '.' removed that have >= 1 letter and >= 1 digit and length >= 3, or are all
@@ -45,20 +49,25 @@ struct ListingProfile {
   size_t title_length = 0;           // number of title tokens (with repeats)
 };
 
-ListingProfile make_profile(const Listing& listing);
+// How informative a word token is (the pipeline passes the catalog's IDF); an empty function
+// weighs every token 1.
+using TokenWeight = std::function<float(std::string_view token)>;
+
+ListingProfile make_profile(const Listing& listing, const TokenWeight& token_weight = {});
 
 // Similarities that need other modules (embeddings, TF-IDF); the caller computes them. NaN when
 // not available (e.g. a listing without an image vector).
 struct PairInputs {
   float vector_cosine = NAN;  // cosine of the two listings' embedding vectors
-  float tfidf_cosine = NAN;   // cosine of their TF-IDF vectors
+  float tfidf_cosine = NAN;   // cosine of their TF-IDF vectors (title, brand, model, description)
+  float title_tfidf_cosine = NAN;  // cosine of the TF-IDF vectors of the titles alone
 };
 
 // The features, in output order. "NaN if ..." lists when a feature is missing.
 //  0 vector_cosine           PairInputs::vector_cosine
 //  1 tfidf_cosine            PairInputs::tfidf_cosine
 //  2 title_jaccard           |A∩B|/|A∪B| of title tokens (NaN if both empty)
-//  3 text_jaccard            same over text tokens
+//  3 text_jaccard            same over text tokens (title, brand, model, category, description)
 //  4 title_trigram_jaccard   same over title char-3-grams
 //  5 title_containment_min   min(|A∩B|/|A|, |A∩B|/|B|) over title tokens (NaN if either empty)
 //  6 title_containment_max   max of the same two
@@ -77,7 +86,28 @@ struct PairInputs {
 // 17 title_length_ratio      min / max title token count (NaN if either is 0)
 // 18 title_length_min        min title token count
 // 19 title_length_max        max title token count
-constexpr int kNumPairFeatures = 20;
+// 20 title_tfidf_cosine      PairInputs::title_tfidf_cosine
+// 21 title_weighted_jaccard  Σ weight(shared title tokens) / Σ weight(all title tokens of both)
+//                            (NaN if both titles are empty)
+// 22 unmatched_weight_max    the largest weight of a title token found on one side only: one rare
+//                            word that the other title lacks ("pro", "xl", a colour) often means
+//                            another product (0 when every token is shared; NaN if both empty)
+// 23 unmatched_digit_tokens  number of title tokens containing a digit found on one side only
+// 24 text_weighted_jaccard   21 over the text tokens: robust when sellers put brand, model or
+//                            category into the title on one side and into fields on the other
+// 25 text_unmatched_weight_max  22 over the text tokens
+// 26 compact_containment_min weighted share of one title's tokens found as substrings of the
+//                            other's compact title (letters and digits only), the smaller of the
+//                            two directions: catches "4gb" vs "4 gb", "108 r00645" vs
+//                            "108r00645", "attach" vs "attache" (NaN if either title is empty)
+// 27 compact_containment_max the larger of the two directions
+// 28 codes_near_miss         1 if a code of one side is one or two edits away from a code of the
+//                            other without being equal ("tlsg1005d" vs "tlsf1005d"): the mark of
+//                            a sibling variant (NaN if either has no code)
+// 29 quantities_unmatched    (value, unit) pairs on one side whose unit the other side mentions
+//                            with other values only ("2gb 2x1gb" vs "4gb 2x2gb" -> 2)
+//                            (NaN if either has no quantity)
+constexpr int kNumPairFeatures = 30;
 const std::array<std::string_view, kNumPairFeatures>& pair_feature_names();
 
 // Writes kNumPairFeatures floats to `out`.

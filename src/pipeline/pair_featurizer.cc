@@ -16,10 +16,15 @@ PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const HashedTfidf&
   for (size_t i = 0; i < n; ++i) position_.emplace(listings_[i].key, i);
   profiles_.resize(n);
   tfidf_vectors_.resize(n);
+  title_tfidf_vectors_.resize(n);
+  TokenWeight idf = [&tfidf](std::string_view token) {
+    return tfidf.idf(tfidf.word_bucket(token));
+  };
 #pragma omp parallel for schedule(dynamic, 256)
   for (size_t i = 0; i < n; ++i) {
-    profiles_[i] = make_profile(listings_[i]);
+    profiles_[i] = make_profile(listings_[i], idf);
     tfidf_vectors_[i] = tfidf.transform(listing_text(listings_[i]));
+    title_tfidf_vectors_[i] = tfidf.transform(listings_[i].title);
   }
   has_vector_.assign(n, 0);
   text_vectors_.assign(n * static_cast<size_t>(text_dim_), 0.0f);
@@ -53,6 +58,8 @@ std::vector<float> PairFeaturizer::features(std::span<const KeyPair> pairs) cons
     auto [i, j] = positions[p];
     PairInputs inputs;
     inputs.tfidf_cosine = HashedTfidf::cosine(tfidf_vectors_[i], tfidf_vectors_[j]);
+    inputs.title_tfidf_cosine =
+        HashedTfidf::cosine(title_tfidf_vectors_[i], title_tfidf_vectors_[j]);
     if (has_vector_[i] && has_vector_[j]) {
       const float* a = text_vectors_.data() + i * text_dim_;
       const float* b = text_vectors_.data() + j * text_dim_;

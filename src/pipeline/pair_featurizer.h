@@ -44,7 +44,8 @@ class PairFeaturizer {
   std::vector<Listing> listings_;
   std::unordered_map<int64_t, size_t> position_;
   std::vector<ListingProfile> profiles_;
-  std::vector<SparseVector> tfidf_vectors_;
+  std::vector<SparseVector> tfidf_vectors_;        // listing_text: title, brand, model, description
+  std::vector<SparseVector> title_tfidf_vectors_;  // the title alone
   std::vector<float> text_vectors_;  // listings_.size() × text_dim_, zero rows when missing
   std::vector<uint8_t> has_vector_;
   int text_dim_ = 0;

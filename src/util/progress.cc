@@ -8,7 +8,7 @@
 namespace doppel {
 namespace {
 
-int g_interactive_override = -1;
+Progress::Mode g_mode = Progress::Mode::kAuto;
 
 std::string format_duration(double seconds) {
   if (seconds < 0 || seconds > 1e7) return "?";
@@ -20,13 +20,13 @@ std::string format_duration(double seconds) {
 
 }  // namespace
 
-void Progress::set_interactive_override(int mode) { g_interactive_override = mode; }
+void Progress::set_mode(Mode mode) { g_mode = mode; }
 
 Progress::Progress(std::string label, uint64_t total)
     : label_(std::move(label)),
       total_(total),
-      interactive_(g_interactive_override >= 0 ? g_interactive_override == 1
-                                               : isatty(STDERR_FILENO) == 1),
+      mode_(g_mode != Mode::kAuto ? g_mode
+                                  : (isatty(STDERR_FILENO) == 1 ? Mode::kBar : Mode::kLines)),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
@@ -35,7 +35,8 @@ Progress::~Progress() { finish(); }
 void Progress::advance(uint64_t n) {
   done_ += n;
   auto now = std::chrono::steady_clock::now();
-  auto min_gap = interactive_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
+  if (mode_ == Mode::kSilent) return;
+  auto min_gap = mode_ == Mode::kBar ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
   if (now - last_draw_ >= min_gap) {
     last_draw_ = now;
     draw(false);
@@ -51,6 +52,7 @@ void Progress::finish() {
 }
 
 void Progress::draw(bool final_line) {
+  if (mode_ == Mode::kSilent) return;
   double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = elapsed > 0 ? done_ / elapsed : 0.0;
@@ -60,7 +62,7 @@ void Progress::draw(bool final_line) {
                  : (total_ && rate > 0 ? fmt::format("ETA {}", format_duration((total_ - done_) / rate))
                                        : std::string("ETA ?"));
   std::string note = note_.empty() ? "" : "  " + note_;
-  if (interactive_) {
+  if (mode_ == Mode::kBar) {
     std::string bar;
     if (total_) {
       constexpr int kWidth = 28;

@@ -22,8 +22,10 @@ class Progress {
   // Prints the final line; called by the destructor if not called before.
   void finish();
 
-  // Force plain-line or bar mode (tests); by default decided by isatty(stderr).
-  static void set_interactive_override(int mode);  // -1 auto, 0 lines, 1 bar
+  // How every Progress in the process reports; kAuto picks kBar when stderr is a terminal and
+  // kLines otherwise. Set once at start-up (the CLI's --quiet selects kSilent).
+  enum class Mode { kAuto, kLines, kBar, kSilent };
+  static void set_mode(Mode mode);
 
  private:
   void draw(bool final_line);
@@ -32,7 +34,7 @@ class Progress {
   std::string note_;
   uint64_t total_;
   uint64_t done_ = 0;
-  bool interactive_;
+  Mode mode_;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;

@@ -18,6 +18,7 @@
 #include "pipeline/workspace.h"
 #include "synth/catalog_synth.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace doppel {
 namespace {
@@ -190,12 +191,13 @@ int main(int argc, char** argv) {
   int threads = 0;
   bool quiet = false;
   app.add_option("--threads", threads, "Worker threads (default: all cores)");
-  app.add_flag("-q,--quiet", quiet, "Only warnings and errors on stderr");
+  app.add_flag("-q,--quiet", quiet, "Only warnings and errors on stderr, no progress bars");
   // Logs and progress go to stderr so that stdout carries only results.
   spdlog::set_default_logger(spdlog::stderr_color_mt("doppel"));
   app.parse_complete_callback([&] {
     if (threads > 0) omp_set_num_threads(threads);
     spdlog::set_level(quiet ? spdlog::level::warn : spdlog::level::info);
+    if (quiet) doppel::Progress::set_mode(doppel::Progress::Mode::kSilent);
     spdlog::set_pattern("%^%l%$: %v");
   });
   doppel::add_init(app);
