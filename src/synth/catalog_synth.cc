@@ -66,6 +66,7 @@ constexpr std::array<std::string_view, 8> kNoise = {
 struct Product {
   std::string id;
   const ProductLine* line;
+  std::string name;  // the line's name, with its generation after the first
   std::string size;
   const Colour* colour;  // nullptr for products without colour variants
   std::string code;
@@ -98,7 +99,7 @@ std::string seller_title(const Product& p, int seller, std::mt19937_64& rng) {
   std::vector<std::string> words;
   bool first_seller = seller == 0;
   if (first_seller || u(rng) < 0.75) words.emplace_back(p.line->brand);
-  words.emplace_back(p.line->name);
+  words.push_back(p.name);
   std::string code = p.code;
   if (!first_seller && u(rng) < 0.4) code.erase(std::remove(code.begin(), code.end(), '-'), code.end());
   if (first_seller || u(rng) < 0.6) words.push_back(code);
@@ -147,6 +148,7 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
     Product p;
     p.id = fmt::format("p{:05}", products.size());
     p.line = &line;
+    p.name = series == 0 ? std::string(line.name) : fmt::format("{} Gen {}", line.name, series + 1);
     p.size = std::string(line.sizes[si]);
     p.colour = coloured ? &kColours[ci] : nullptr;
     p.code = fmt::format("{}{}{}", line.code_prefix, 10 + series * 7 + si * 3, ci >= 0 ? "ABCDEF"[ci] : 'X');
@@ -184,19 +186,22 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
   for (size_t pi = 0; pi < products.size(); ++pi) products_of_line[products[pi].line].push_back(pi);
   for (size_t pi = 0; pi < products.size(); ++pi) {
     const auto& own = listings_of[pi];
-    std::string split = split_of(pi);
-    for (size_t i = 0; i < own.size(); ++i) {
-      for (size_t j = i + 1; j < own.size(); ++j) {
+    const std::string split = split_of(pi);
+    for (size_t i = 0; i < own.size(); ++i)
+      for (size_t j = i + 1; j < own.size(); ++j)
         out.labels.push_back({out.listings[own[i]].id, out.listings[own[j]].id, true, split});
-        // Negatives: a sibling variant of the same line (hard) or any other product.
-        for (size_t n = 0; n < options.negatives_per_positive; ++n) {
-          const auto& siblings = products_of_line[products[pi].line];
-          size_t other = (n % 2 == 0 && siblings.size() > 1) ? siblings[rng() % siblings.size()]
-                                                              : rng() % products.size();
-          if (other == pi || split_of(other) != split) continue;
-          size_t lo = listings_of[other][rng() % listings_of[other].size()];
-          out.labels.push_back({out.listings[own[i]].id, out.listings[lo].id, false, split});
-        }
+    // Negatives are what a vector index returns next to a listing: sibling variants of the
+    // same line (another capacity, colour or generation), so that the decider and its
+    // threshold learn the hard cases, not the easy ones.
+    std::vector<size_t> siblings;
+    for (size_t other : products_of_line[products[pi].line])
+      if (other != pi && split_of(other) == split) siblings.push_back(other);
+    if (siblings.empty()) continue;
+    for (size_t i : own) {
+      for (size_t n = 0; n < options.negatives_per_listing; ++n) {
+        size_t other = siblings[rng() % siblings.size()];
+        size_t lo = listings_of[other][rng() % listings_of[other].size()];
+        out.labels.push_back({out.listings[i].id, out.listings[lo].id, false, split});
       }
     }
   }

@@ -4,7 +4,8 @@
 // by different "sellers", each of which rewrites the title the way real sellers do: case, unit
 // spacing ("128GB" / "128 gb"), hyphens dropped from model codes, colour names in another
 // language, words reordered or dropped, marketing noise, the odd typo. Hard negatives come for
-// free: products of one line differ only in capacity or colour, as real variants do.
+// free: products of one line differ only in capacity, colour or generation, as real variants do,
+// and the labelled non-matches are drawn from those siblings.
 // Everything is drawn from one seeded generator, so a seed names a catalog.
 #pragma once
 
@@ -21,7 +22,7 @@ struct SynthOptions {
   size_t products = 500;           // distinct products
   size_t max_listings_per_product = 4;
   double duplicate_rate = 0.6;     // share of products listed more than once
-  size_t negatives_per_positive = 3;
+  size_t negatives_per_listing = 2;  // labelled non-matches per listing, from sibling variants
   uint64_t seed = 7;
 };
 
