@@ -294,6 +294,31 @@ size_t edit_distance_within(std::string_view a, std::string_view b, size_t limit
   return row[a.size()];
 }
 
+// Monge-Elkan from `a` to `b`: the weighted mean over a's tokens of the best similarity to any
+// token of b, where similarity is 1 - Levenshtein / longer length. Token lists are sorted, so
+// exact matches are found by a merge and only the rest pay for edit distances.
+float monge_elkan(const std::vector<std::string>& a, const std::vector<float>& weights,
+                  const std::vector<std::string>& b) {
+  double total = 0, score = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    total += weights[i];
+    if (std::binary_search(b.begin(), b.end(), a[i])) {
+      score += weights[i];
+      continue;
+    }
+    double best = 0;
+    for (const auto& other : b) {
+      const size_t longer = std::max(a[i].size(), other.size());
+      // Only near spellings matter: allow at most a third of the longer token to differ.
+      const size_t limit = longer / 3;
+      const size_t d = edit_distance_within(a[i], other, limit);
+      if (d <= limit) best = std::max(best, 1.0 - double(d) / double(longer));
+    }
+    score += weights[i] * best;
+  }
+  return total > 0 ? static_cast<float>(score / total) : NAN;
+}
+
 bool codes_near_miss(const ListingProfile& a, const ListingProfile& b) {
   for (const auto& ca : a.codes) {
     if (ca.size() < 4) continue;
@@ -415,6 +440,7 @@ const std::array<std::string_view, kNumPairFeatures>& pair_feature_names() {
       "title_weighted_jaccard", "unmatched_weight_max", "unmatched_digit_tokens",
       "text_weighted_jaccard", "text_unmatched_weight_max", "compact_containment_min",
       "compact_containment_max", "codes_near_miss", "quantities_unmatched",
+      "monge_elkan_min",       "monge_elkan_max",
   };
   return names;
 }
@@ -494,6 +520,10 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   out[k++] = quantities_both
                  ? static_cast<float>(unmatched_quantities(a, b) + unmatched_quantities(b, a))
                  : NAN;
+  const float me_ab = monge_elkan(a.title_tokens, a.title_token_weights, b.title_tokens);
+  const float me_ba = monge_elkan(b.title_tokens, b.title_token_weights, a.title_tokens);
+  out[k++] = both_titles ? std::min(me_ab, me_ba) : NAN;
+  out[k++] = both_titles ? std::max(me_ab, me_ba) : NAN;
 }
 
 }  // namespace doppel

@@ -107,7 +107,14 @@ struct PairInputs {
 // 29 quantities_unmatched    (value, unit) pairs on one side whose unit the other side mentions
 //                            with other values only ("2gb 2x1gb" vs "4gb 2x2gb" -> 2)
 //                            (NaN if either has no quantity)
-constexpr int kNumPairFeatures = 30;
+// 30 monge_elkan_min         weighted Monge-Elkan similarity of the titles: each token of one
+//                            title scored by its closest token in the other (1 - normalised
+//                            edit distance), averaged with the token weights; the smaller of the
+//                            two directions. Forgives typos and spelling variants ("attache" /
+//                            "attach", "gray" / "grey") that exact overlaps count as misses
+//                            (NaN if either title is empty)
+// 31 monge_elkan_max         the larger of the two directions
+constexpr int kNumPairFeatures = 32;
 const std::array<std::string_view, kNumPairFeatures>& pair_feature_names();
 
 // Writes kNumPairFeatures floats to `out`.
