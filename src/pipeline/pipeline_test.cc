@@ -1,0 +1,491 @@
+// Unit tests of the pipeline: workspace, labelled pairs, candidates, the pair featurizer, and one
+// end-to-end run of every job on a small synthesized catalog. Everything is written into a fresh
+// temporary folder that the test removes.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "index/vector_index.h"
+#include "pipeline/candidates.h"
+#include "pipeline/decider_job.h"
+#include "pipeline/dedup_job.h"
+#include "pipeline/eval_job.h"
+#include "pipeline/index_job.h"
+#include "pipeline/ingest_job.h"
+#include "pipeline/labeled_pairs.h"
+#include "pipeline/pair_featurizer.h"
+#include "pipeline/text_jobs.h"
+#include "pipeline/workspace.h"
+#include "synth/catalog_synth.h"
+#include "util/error.h"
+
+namespace doppel {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh folder under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "doppel-pipeline-test-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) ADD_FAILURE() << "mkdtemp failed for " << pattern;
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+size_t feature_index(std::string_view name) {
+  const auto& names = pair_feature_names();
+  const auto it = std::find(names.begin(), names.end(), name);
+  EXPECT_NE(it, names.end()) << name;
+  return static_cast<size_t>(it - names.begin());
+}
+
+// Lines of a text file, without the line ends.
+std::vector<std::string> read_lines(const fs::path& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << path;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// (id, cluster_id) rows of a clusters.csv, in file order, after checking the header.
+std::vector<std::pair<std::string, std::string>> read_clusters(const fs::path& path) {
+  const auto lines = read_lines(path);
+  std::vector<std::pair<std::string, std::string>> rows;
+  if (lines.empty() || lines[0] != "id,cluster_id") {
+    ADD_FAILURE() << path << ": no header id,cluster_id";
+    return rows;
+  }
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const auto comma = lines[i].find(',');
+    if (comma == std::string::npos) {
+      ADD_FAILURE() << path << ": bad row " << lines[i];
+      continue;
+    }
+    rows.emplace_back(lines[i].substr(0, comma), lines[i].substr(comma + 1));
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace
+
+TEST(Workspace, InitCreatesLayoutAndEmptyCatalog) {
+  TempDir tmp;
+  const fs::path root = tmp.path() / "ws";
+  auto ws = Workspace::init(root);
+  EXPECT_EQ(ws.root(), root);
+  EXPECT_TRUE(fs::is_regular_file(root / "catalog.db"));
+  EXPECT_TRUE(fs::is_directory(root / "models"));
+  EXPECT_TRUE(fs::is_directory(root / "index"));
+  EXPECT_TRUE(fs::is_directory(root / "reports"));
+  EXPECT_EQ(ws.catalog_path(), root / "catalog.db");
+  EXPECT_EQ(ws.tfidf_dir(), root / "models" / "tfidf");
+  EXPECT_EQ(ws.decider_dir(), root / "models" / "decider");
+  EXPECT_EQ(ws.index_path("text"), root / "index" / "text.index");
+  EXPECT_EQ(ws.reports_dir(), root / "reports");
+  EXPECT_EQ(ws.catalog().size(), 0u);
+}
+
+TEST(Workspace, InitRefusesAnExistingWorkspaceAndKeepsItsData) {
+  TempDir tmp;
+  const fs::path root = tmp.path() / "ws";
+  {
+    auto ws = Workspace::init(root);
+    std::vector<Listing> listings(1);
+    listings[0].id = "a";
+    listings[0].title = "Apple iPhone 13 128GB";
+    ws.catalog().upsert(listings);
+  }
+  EXPECT_THROW(Workspace::init(root), Error);
+  auto reopened = Workspace::open(root);
+  EXPECT_EQ(reopened.catalog().size(), 1u);
+  ASSERT_TRUE(reopened.catalog().get("a").has_value());
+}
+
+TEST(Workspace, OpenOfANonWorkspaceTellsTheUserToRunInit) {
+  TempDir tmp;
+  for (const fs::path& root : {tmp.path(), tmp.path() / "missing"}) {
+    try {
+      Workspace::open(root);
+      ADD_FAILURE() << "no Error for " << root;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("doppel init"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() / "catalog.db"));  // open never creates a workspace
+}
+
+// ---------------------------------------------------------------------------------------------
+// labeled_pairs and hold_out
+
+TEST(LabeledPairs, ReadsOneSplitOrAllWithLabelsInKeyOrder) {
+  TempDir tmp;
+  auto ws = Workspace::init(tmp.path() / "ws");
+  std::vector<Listing> listings(4);
+  for (size_t i = 0; i < listings.size(); ++i) {
+    listings[i].id = "L" + std::to_string(i);
+    listings[i].title = "product " + std::to_string(i);
+  }
+  std::vector<LabeledPair> labels = {
+      {"L1", "L0", true, "train"},  // stored as (key L0, key L1)
+      {"L2", "L3", false, "train"},
+      {"L0", "L3", true, "test"},
+  };
+  ws.catalog().ingest(listings, labels);
+  const auto key = [&](size_t i) { return listings[i].key; };
+
+  auto train = labeled_pairs(ws.catalog(), "train");
+  ASSERT_EQ(train.pairs.size(), 2u);
+  ASSERT_EQ(train.labels.size(), 2u);
+  EXPECT_EQ(train.pairs[0], KeyPair(key(0), key(1)));
+  EXPECT_EQ(train.labels[0], 1);
+  EXPECT_EQ(train.pairs[1], KeyPair(key(2), key(3)));
+  EXPECT_EQ(train.labels[1], 0);
+  EXPECT_EQ(train.positives(), 1u);
+
+  auto all = labeled_pairs(ws.catalog(), "");
+  EXPECT_EQ(all.pairs.size(), 3u);
+  EXPECT_EQ(all.positives(), 2u);
+  EXPECT_TRUE(labeled_pairs(ws.catalog(), "valid").pairs.empty());
+}
+
+LabeledKeyPairs many_pairs(size_t n) {
+  LabeledKeyPairs all;
+  for (size_t i = 0; i < n; ++i) {
+    const auto a = static_cast<int64_t>(i / 7), b = static_cast<int64_t>(1000 + i);
+    all.pairs.emplace_back(a, b);
+    all.labels.push_back(static_cast<uint8_t>((a + b) % 3 == 0));  // a label tied to its pair
+  }
+  return all;
+}
+
+TEST(HoldOut, DeterministicDisjointCoveringAndRoughlyTheFraction) {
+  const auto all = many_pairs(2000);
+  const auto [train, valid] = hold_out(all, 0.2);
+  const auto [train2, valid2] = hold_out(all, 0.2);
+  EXPECT_EQ(train.pairs, train2.pairs);
+  EXPECT_EQ(valid.pairs, valid2.pairs);
+  EXPECT_EQ(train.labels, train2.labels);
+  EXPECT_EQ(valid.labels, valid2.labels);
+
+  ASSERT_EQ(train.pairs.size(), train.labels.size());
+  ASSERT_EQ(valid.pairs.size(), valid.labels.size());
+  EXPECT_EQ(train.pairs.size() + valid.pairs.size(), all.pairs.size());
+  const std::set<KeyPair> train_set(train.pairs.begin(), train.pairs.end());
+  const std::set<KeyPair> valid_set(valid.pairs.begin(), valid.pairs.end());
+  for (const auto& p : valid.pairs) EXPECT_EQ(train_set.count(p), 0u);
+  std::set<KeyPair> both = train_set;
+  both.insert(valid_set.begin(), valid_set.end());
+  EXPECT_EQ(both, std::set<KeyPair>(all.pairs.begin(), all.pairs.end()));
+
+  // Labels travel with their pairs.
+  for (const auto* part : {&train, &valid})
+    for (size_t i = 0; i < part->pairs.size(); ++i)
+      EXPECT_EQ(part->labels[i], (part->pairs[i].first + part->pairs[i].second) % 3 == 0);
+
+  const double share = static_cast<double>(valid.pairs.size()) / all.pairs.size();
+  EXPECT_NEAR(share, 0.2, 0.05);
+}
+
+TEST(HoldOut, EdgeFractions) {
+  const auto all = many_pairs(500);
+  EXPECT_TRUE(hold_out(all, 0.0).second.pairs.empty());
+  EXPECT_TRUE(hold_out(all, 1.0).first.pairs.empty());
+  const auto none = hold_out(LabeledKeyPairs{}, 0.2);
+  EXPECT_TRUE(none.first.pairs.empty());
+  EXPECT_TRUE(none.second.pairs.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Candidates
+
+HashedTfidf::Options small_tfidf_options() {
+  HashedTfidf::Options options;
+  options.bits = 10;
+  return options;
+}
+
+// Listings 1..n with distinct titles, vectors on the unit circle at angle key * 0.3 rad, except
+// the keys in `without_vector`.
+struct SmallCatalog {
+  HashedTfidf tfidf;
+  CatalogStore::VectorSet vectors;
+  std::vector<Listing> listings;
+
+  SmallCatalog(int n, std::set<int64_t> without_vector) : tfidf(small_tfidf_options()) {
+    vectors.dim = 2;
+    for (int64_t key = 1; key <= n; ++key) {
+      Listing l;
+      l.key = key;
+      l.id = "id" + std::to_string(key);
+      l.title = "widget model w" + std::to_string(100 + key) + " size " + std::to_string(key);
+      listings.push_back(l);
+      if (without_vector.count(key)) continue;
+      vectors.keys.push_back(key);
+      vectors.data.push_back(static_cast<float>(std::cos(0.3 * key)));
+      vectors.data.push_back(static_cast<float>(std::sin(0.3 * key)));
+    }
+  }
+  PairFeaturizer featurizer() const { return PairFeaturizer(listings, tfidf, vectors); }
+  std::unique_ptr<VectorIndex> flat_index() const {
+    auto index = make_index("Flat", vectors.dim);
+    index->add(vectors.keys.size(), vectors.data.data(), vectors.keys.data());
+    return index;
+  }
+};
+
+TEST(Candidates, NearestNeighboursExcludeTheQueryAndReturnAtMostK) {
+  const SmallCatalog catalog(8, {5});
+  const auto featurizer = catalog.featurizer();
+  const auto index = catalog.flat_index();
+  std::vector<int64_t> keys;
+  for (const auto& l : catalog.listings) keys.push_back(l.key);
+
+  for (int k : {1, 2, 3, 20}) {
+    const auto neighbours = nearest_neighbours(*index, featurizer, keys, k);
+    EXPECT_EQ(neighbours.count(5), 0u) << "key 5 has no vector";
+    EXPECT_EQ(neighbours.size(), 7u);
+    for (const auto& [key, list] : neighbours) {
+      // 7 vectors in the index: at most 6 others.
+      EXPECT_EQ(list.size(), static_cast<size_t>(std::min(k, 6))) << "key " << key;
+      for (size_t i = 0; i < list.size(); ++i) {
+        EXPECT_NE(list[i].key, key);
+        EXPECT_NE(list[i].key, 5);
+        if (i > 0) {
+          EXPECT_GE(list[i - 1].similarity, list[i].similarity);
+        }
+      }
+    }
+  }
+  // Angles are 0.3 rad apart: the nearest of key 3 are 2 and 4 (0.3 rad), then 1 (0.6 rad; 5 has
+  // no vector), with similarity cos(angle).
+  const auto neighbours = nearest_neighbours(*index, featurizer, keys, 3);
+  const auto& list = neighbours.at(3);
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(std::set<int64_t>({list[0].key, list[1].key}), std::set<int64_t>({2, 4}));
+  EXPECT_EQ(list[2].key, 1);
+  EXPECT_NEAR(list[0].similarity, std::cos(0.3), 1e-5);
+  EXPECT_NEAR(list[2].similarity, std::cos(0.6), 1e-5);
+}
+
+TEST(Candidates, CandidatePairsAreUniqueWithTheSmallerKeyFirst) {
+  const std::unordered_map<int64_t, std::vector<Neighbour>> neighbours = {
+      {1, {{2, 0.9f}, {3, 0.8f}}},
+      {2, {{1, 0.9f}}},             // (2,1) duplicates (1,2)
+      {7, {{4, 0.7f}, {1, 0.1f}}},  // reversed: (4,7), (1,7)
+      {9, {}},
+  };
+  const auto pairs = candidate_pairs(neighbours);
+  const std::vector<KeyPair> expected = {{1, 2}, {1, 3}, {1, 7}, {4, 7}};
+  EXPECT_EQ(pairs, expected);
+}
+
+TEST(Candidates, RecallCountsEitherDirectionWithinK) {
+  const std::unordered_map<int64_t, std::vector<Neighbour>> neighbours = {
+      {1, {{2, 0.9f}, {3, 0.8f}, {4, 0.7f}}},
+      {6, {{5, 0.9f}}},
+  };
+  // (1,2) found from 1; (5,6) found from 6 (5 has no list); (1,4) only at rank 3.
+  const std::vector<KeyPair> pairs = {{1, 2}, {5, 6}, {1, 4}};
+  EXPECT_NEAR(candidate_recall(pairs, neighbours, 2), 2.0 / 3.0, 1e-4);
+  EXPECT_NEAR(candidate_recall(pairs, neighbours, 3), 1.0, 1e-12);
+  EXPECT_NEAR(candidate_recall(pairs, neighbours, 1), 2.0 / 3.0, 1e-12);
+  const std::vector<KeyPair> missing = {{2, 3}, {8, 9}};
+  EXPECT_EQ(candidate_recall(missing, neighbours, 10), 0.0);
+  EXPECT_EQ(candidate_recall({}, neighbours, 10), 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PairFeaturizer
+
+bool same_bits(float a, float b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b);
+}
+
+TEST(PairFeaturizer, FeaturesAreSymmetricBitForBit) {
+  SmallCatalog catalog(6, {2});
+  catalog.listings[0].title = "Sony DSC-W120 camera 7.2MP silver";
+  catalog.listings[0].brand = "Sony";
+  catalog.listings[0].price = 99.0;
+  catalog.listings[1].title = "Sony Cyber-shot W120 7.2 MP";
+  catalog.listings[2].title = "SAMSUNG 128GB Galaxy S21 black";
+  catalog.listings[2].price = 700.0;
+  catalog.listings[3].title = "galaxy s21 128 gb schwarz";
+  catalog.listings[3].brand = "Samsung";
+  std::vector<std::string> texts;
+  for (const auto& l : catalog.listings) texts.push_back(l.title);
+  catalog.tfidf.fit(texts);
+  const auto featurizer = catalog.featurizer();
+
+  std::vector<KeyPair> pairs, reversed;
+  for (int64_t a = 1; a <= 6; ++a)
+    for (int64_t b = 1; b <= 6; ++b)
+      if (a != b) {
+        pairs.emplace_back(a, b);
+        reversed.emplace_back(b, a);
+      }
+  const auto f = featurizer.features(pairs);
+  const auto r = featurizer.features(reversed);
+  ASSERT_EQ(f.size(), pairs.size() * kNumPairFeatures);
+  ASSERT_EQ(r.size(), f.size());
+  for (size_t p = 0; p < pairs.size(); ++p)
+    for (int j = 0; j < kNumPairFeatures; ++j) {
+      const size_t at = p * kNumPairFeatures + j;
+      EXPECT_TRUE(same_bits(f[at], r[at]))
+          << pair_feature_names()[j] << " of (" << pairs[p].first << "," << pairs[p].second
+          << "): " << f[at] << " vs " << r[at];
+    }
+}
+
+TEST(PairFeaturizer, VectorCosineIsNaNWithoutAStoredVector) {
+  const SmallCatalog catalog(4, {2});
+  const auto featurizer = catalog.featurizer();
+  EXPECT_EQ(featurizer.size(), 4u);
+  EXPECT_EQ(featurizer.text_dim(), 2);
+  EXPECT_EQ(featurizer.text_vector(2), nullptr);
+  ASSERT_NE(featurizer.text_vector(1), nullptr);
+
+  const size_t cosine = feature_index("vector_cosine");
+  const std::vector<KeyPair> pairs = {{1, 2}, {2, 3}, {1, 3}};
+  const auto f = featurizer.features(pairs);
+  EXPECT_TRUE(std::isnan(f[0 * kNumPairFeatures + cosine]));
+  EXPECT_TRUE(std::isnan(f[1 * kNumPairFeatures + cosine]));
+  // Keys 1 and 3 are 0.6 rad apart on the unit circle.
+  EXPECT_NEAR(f[2 * kNumPairFeatures + cosine], std::cos(0.6), 1e-5);
+
+  // No vectors at all: missing for every pair.
+  const PairFeaturizer no_vectors(catalog.listings, catalog.tfidf, CatalogStore::VectorSet{});
+  EXPECT_EQ(no_vectors.text_dim(), 0);
+  EXPECT_TRUE(std::isnan(no_vectors.features(pairs)[2 * kNumPairFeatures + cosine]));
+}
+
+TEST(PairFeaturizer, UnknownKeyIsAnErrorNamingTheKey) {
+  const SmallCatalog catalog(3, {});
+  const auto featurizer = catalog.featurizer();
+  EXPECT_TRUE(featurizer.contains(3));
+  EXPECT_FALSE(featurizer.contains(987654));
+  const std::vector<KeyPair> pairs = {{1, 2}, {1, 987654}};
+  try {
+    featurizer.features(pairs);
+    ADD_FAILURE() << "no Error for an unknown key";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("987654"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(featurizer.listing(987654), Error);
+  EXPECT_THROW(featurizer.text_vector(987654), Error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// End to end, in process: synth -> ingest -> train text -> embed -> index -> train decider ->
+// dedup -> eval.
+
+TEST(PipelineEndToEnd, DedupsAndEvaluatesASynthesizedCatalog) {
+  TempDir tmp;
+  SynthOptions synth;
+  synth.products = 120;
+  synth.seed = 7;
+  const auto catalog = synthesize_catalog(synth);
+  write_synth_catalog(catalog, tmp.path() / "data");
+
+  auto ws = Workspace::init(tmp.path() / "ws");
+  const auto listings = ingest_file(ws, tmp.path() / "data" / "listings.csv", {}, /*strict=*/true);
+  EXPECT_EQ(listings.inserted, catalog.listings.size());
+  EXPECT_EQ(listings.skipped, 0u);
+  const auto labels = ingest_file(ws, tmp.path() / "data" / "pairs.csv", {}, /*strict=*/true);
+  EXPECT_EQ(labels.labels, catalog.labels.size());
+  ASSERT_EQ(ws.catalog().size(), catalog.listings.size());
+
+  ClassicalTextEncoder::Options text;
+  text.hash_bits = 16;
+  text.fold_dim = 256;
+  text.out_dim = 32;
+  train_tfidf(ws, text);
+  EXPECT_EQ(embed_text(ws), catalog.listings.size());
+  const auto index = build_index(ws, "Flat");
+  EXPECT_EQ(index->size(), catalog.listings.size());
+  EXPECT_TRUE(fs::exists(ws.index_path("text")));
+
+  DeciderOptions decider;
+  decider.rounds = 150;
+  decider.threads = 1;
+  const auto trained = train_decider(ws, decider);
+  EXPECT_GT(trained.train_pairs, 0u);
+  EXPECT_GT(trained.valid_pairs, 0u);
+
+  DedupOptions dedup;
+  dedup.out_dir = tmp.path() / "results";
+  // No size cap: with one, either linkage may refuse different merges and the comparison below
+  // would not hold.
+  dedup.max_cluster_size = catalog.listings.size();
+  const auto average = run_dedup(ws, dedup);
+  EXPECT_EQ(average.listings, catalog.listings.size());
+  EXPECT_GT(average.clusters, 0u);
+
+  // clusters.csv: one row per listing, every id once, every cluster id a listing.
+  const auto cluster_of = read_clusters(dedup.out_dir / "clusters.csv");
+  std::set<std::string> ids, expected_ids;
+  for (const auto& l : catalog.listings) expected_ids.insert(l.id);
+  for (const auto& [id, cluster] : cluster_of) {
+    ids.insert(id);
+    EXPECT_EQ(expected_ids.count(cluster), 1u) << id << "," << cluster;
+  }
+  EXPECT_EQ(cluster_of.size(), catalog.listings.size());
+  EXPECT_EQ(ids, expected_ids);
+  EXPECT_EQ(read_lines(dedup.out_dir / "pairs.csv").size(), average.accepted_pairs + 1);
+
+  // The anti-chaining guard can only split: plain connected components are never smaller.
+  DedupOptions chained = dedup;
+  chained.out_dir = tmp.path() / "results-cc";
+  chained.linkage = Linkage::kConnectedComponents;
+  const auto components = run_dedup(ws, chained);
+  EXPECT_EQ(components.accepted_pairs, average.accepted_pairs);
+  EXPECT_GE(components.largest_cluster, average.largest_cluster);
+  EXPECT_GE(components.clustered_listings, average.clustered_listings);
+  // Stronger: every average-linkage cluster lies inside one connected component.
+  const auto component_of = read_clusters(chained.out_dir / "clusters.csv");
+  ASSERT_EQ(component_of.size(), cluster_of.size());
+  std::map<std::string, std::string> component_of_cluster;
+  for (size_t i = 0; i < cluster_of.size(); ++i) {
+    ASSERT_EQ(cluster_of[i].first, component_of[i].first);
+    const auto it =
+        component_of_cluster.emplace(cluster_of[i].second, component_of[i].second).first;
+    EXPECT_EQ(it->second, component_of[i].second) << "cluster " << cluster_of[i].second;
+  }
+
+  EvalOptions eval;
+  eval.out_dir = tmp.path() / "reports";
+  const auto evaluated = run_eval(ws, eval);
+  EXPECT_EQ(evaluated.split, "test");
+  EXPECT_GT(evaluated.pairs, 0u);
+  EXPECT_GT(evaluated.at_threshold.f1, 0.8) << "precision " << evaluated.at_threshold.precision
+                                            << ", recall " << evaluated.at_threshold.recall;
+  EXPECT_TRUE(fs::exists(eval.out_dir / "metrics.json"));
+  EXPECT_TRUE(fs::exists(eval.out_dir / "report.md"));
+}
+
+}  // namespace
+}  // namespace doppel
