@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "index/vector_index.h"
+#include "util/binary_io.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -118,14 +119,6 @@ Spec parse_spec(std::string_view spec) {
     }
   }
   return s;
-}
-
-void put_bytes(std::string& out, const void* p, size_t n) {
-  out.append(static_cast<const char*>(p), n);
-}
-template <typename T>
-void put(std::string& out, T v) {
-  put_bytes(out, &v, sizeof(T));
 }
 
 class FaissIndex final : public VectorIndex {
@@ -306,43 +299,16 @@ void FaissIndex::save(const std::filesystem::path& path) const {
   faiss::VectorIOWriter writer;
   faiss::write_index(index_.get(), &writer);
   std::string bytes(kMagic, sizeof(kMagic));
-  put<uint32_t>(bytes, kFormatVersion);
-  put<uint32_t>(bytes, static_cast<uint32_t>(dim_));
-  put<uint64_t>(bytes, live_.size());
-  put<uint32_t>(bytes, static_cast<uint32_t>(spec_.size()));
+  append_pod<uint32_t>(bytes, kFormatVersion);
+  append_pod<uint32_t>(bytes, static_cast<uint32_t>(dim_));
+  append_pod<uint64_t>(bytes, live_.size());
+  append_pod<uint32_t>(bytes, static_cast<uint32_t>(spec_.size()));
   bytes += spec_;
-  put<uint64_t>(bytes, node_keys_.size());
-  put_bytes(bytes, node_keys_.data(), node_keys_.size() * sizeof(int64_t));
-  put_bytes(bytes, writer.data.data(), writer.data.size());
+  append_pod<uint64_t>(bytes, node_keys_.size());
+  append_bytes(bytes, node_keys_.data(), node_keys_.size() * sizeof(int64_t));
+  append_bytes(bytes, writer.data.data(), writer.data.size());
   write_file_atomic(path, bytes);
 }
-
-// Reads fixed-size fields from the file's bytes, failing with the path and field on truncation.
-class HeaderReader {
- public:
-  HeaderReader(const std::filesystem::path& path, const std::string& bytes)
-      : path_(path), bytes_(bytes) {}
-  void read(void* dst, size_t n, std::string_view field) {
-    if (bytes_.size() - pos_ < n) {
-      fail("{}: truncated index file: {} bytes, ends inside the header field {}", path_.string(),
-           bytes_.size(), field);
-    }
-    std::memcpy(dst, bytes_.data() + pos_, n);
-    pos_ += n;
-  }
-  template <typename T>
-  T get(std::string_view field) {
-    T v;
-    read(&v, sizeof(T), field);
-    return v;
-  }
-  size_t pos() const { return pos_; }
-
- private:
-  const std::filesystem::path& path_;
-  const std::string& bytes_;
-  size_t pos_ = 0;
-};
 
 }  // namespace
 
@@ -354,7 +320,7 @@ std::unique_ptr<VectorIndex> make_index(std::string_view spec, int dim) {
 std::unique_ptr<VectorIndex> load_index(const std::filesystem::path& path) {
   const std::string bytes = read_file(path);
   const std::string where = path.string();
-  HeaderReader in(path, bytes);
+  BinaryReader in(path, bytes, "index file");
   char magic[sizeof(kMagic)];
   in.read(magic, sizeof(magic), "magic");
   if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
@@ -378,7 +344,7 @@ std::unique_ptr<VectorIndex> load_index(const std::filesystem::path& path) {
     fail("{}: {}", where, e.what());
   }
   const auto n_nodes = in.get<uint64_t>("HNSW node count");
-  if (n_nodes > (bytes.size() - in.pos()) / sizeof(int64_t)) {
+  if (n_nodes > in.remaining() / sizeof(int64_t)) {
     fail("{}: truncated index file: header lists {} HNSW nodes, file has {} bytes", where, n_nodes,
          bytes.size());
   }
@@ -386,7 +352,7 @@ std::unique_ptr<VectorIndex> load_index(const std::filesystem::path& path) {
   in.read(node_keys.data(), n_nodes * sizeof(int64_t), "HNSW node keys");
 
   faiss::VectorIOReader reader;
-  reader.data.assign(bytes.begin() + in.pos(), bytes.end());
+  reader.data.assign(in.rest().begin(), in.rest().end());
   std::unique_ptr<faiss::Index> index;
   try {
     index.reset(faiss::read_index(&reader));

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "util/binary_io.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -16,14 +17,6 @@ namespace {
 
 constexpr char kMagic[8] = {'D', 'P', 'L', 'P', 'C', 'A', '\0', '\0'};
 constexpr size_t kHeaderSize = sizeof(kMagic) + 3 * sizeof(uint32_t);
-
-void put_u32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-
-uint32_t get_u32(const std::string& in, size_t offset) {
-  uint32_t v;
-  std::memcpy(&v, in.data() + offset, 4);
-  return v;
-}
 
 }  // namespace
 
@@ -69,10 +62,10 @@ void Pca::save(const std::filesystem::path& path) const {
   faiss::VectorIOWriter writer;
   faiss::write_VectorTransform(pca_.get(), &writer);
   std::string bytes(kMagic, sizeof(kMagic));
-  put_u32(bytes, kFormatVersion);
-  put_u32(bytes, static_cast<uint32_t>(pca_->d_in));
-  put_u32(bytes, static_cast<uint32_t>(pca_->d_out));
-  bytes.append(reinterpret_cast<const char*>(writer.data.data()), writer.data.size());
+  append_pod<uint32_t>(bytes, kFormatVersion);
+  append_pod<uint32_t>(bytes, static_cast<uint32_t>(pca_->d_in));
+  append_pod<uint32_t>(bytes, static_cast<uint32_t>(pca_->d_out));
+  append_bytes(bytes, writer.data.data(), writer.data.size());
   write_file_atomic(path, bytes);
 }
 
@@ -82,18 +75,21 @@ Pca Pca::load(const std::filesystem::path& path) {
     fail("{}: not a doppel PCA file: {} bytes, shorter than the {}-byte header", path.string(),
          bytes.size(), kHeaderSize);
   }
-  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+  BinaryReader in(path, bytes, "PCA file");
+  char magic[sizeof(kMagic)];
+  in.read(magic, sizeof(magic), "magic");
+  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
     fail("{}: not a doppel PCA file: magic is {:?}, expected \"DPLPCA\\0\\0\"", path.string(),
-         bytes.substr(0, sizeof(kMagic)));
+         std::string(magic, sizeof(magic)));
   }
-  const uint32_t version = get_u32(bytes, 8);
+  const auto version = in.get<uint32_t>("format version");
   if (version != kFormatVersion) {
     fail("{}: PCA format version {}, this doppel reads {}", path.string(), version, kFormatVersion);
   }
-  const uint32_t d_in = get_u32(bytes, 12);
-  const uint32_t d_out = get_u32(bytes, 16);
+  const auto d_in = in.get<uint32_t>("d_in");
+  const auto d_out = in.get<uint32_t>("d_out");
   faiss::VectorIOReader reader;
-  reader.data.assign(bytes.begin() + kHeaderSize, bytes.end());
+  reader.data.assign(in.rest().begin(), in.rest().end());
   std::unique_ptr<faiss::VectorTransform> vt;
   try {
     vt.reset(faiss::read_VectorTransform(&reader));

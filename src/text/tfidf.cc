@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "text/normalize.h"
+#include "util/binary_io.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -49,17 +50,6 @@ struct Counts {
   uint32_t word = 0;
   uint32_t chars = 0;
 };
-
-template <typename T>
-void put(std::string& out, T v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-template <typename T>
-T get(const std::string& in, size_t offset) {
-  T v;
-  std::memcpy(&v, in.data() + offset, sizeof(T));
-  return v;
-}
 
 }  // namespace
 
@@ -173,12 +163,12 @@ float HashedTfidf::cosine(const SparseVector& a, const SparseVector& b) {
 
 void HashedTfidf::save(const std::filesystem::path& path) const {
   std::string bytes(kMagic, sizeof(kMagic));
-  put<uint32_t>(bytes, kFormatVersion);
-  put<uint32_t>(bytes, static_cast<uint32_t>(options_.bits));
-  put<float>(bytes, options_.word_weight);
-  put<float>(bytes, options_.char_weight);
-  put<uint64_t>(bytes, num_docs_);
-  bytes.append(reinterpret_cast<const char*>(df_.data()), df_.size() * sizeof(uint32_t));
+  append_pod<uint32_t>(bytes, kFormatVersion);
+  append_pod<uint32_t>(bytes, static_cast<uint32_t>(options_.bits));
+  append_pod<float>(bytes, options_.word_weight);
+  append_pod<float>(bytes, options_.char_weight);
+  append_pod<uint64_t>(bytes, num_docs_);
+  append_bytes(bytes, df_.data(), df_.size() * sizeof(uint32_t));
   write_file_atomic(path, bytes);
 }
 
@@ -189,32 +179,35 @@ HashedTfidf HashedTfidf::load(const std::filesystem::path& path) {
     fail("{}: truncated tfidf file: {} bytes, shorter than the {}-byte header", where, bytes.size(),
          kHeaderSize);
   }
-  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+  BinaryReader in(path, bytes, "TF-IDF file");
+  char magic[sizeof(kMagic)];
+  in.read(magic, sizeof(magic), "magic");
+  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
     fail("{}: not a doppel tfidf file: magic is {:?}, expected \"DPLTFIDF\"", where,
-         bytes.substr(0, sizeof(kMagic)));
+         std::string(magic, sizeof(magic)));
   }
-  const auto version = get<uint32_t>(bytes, 8);
+  const auto version = in.get<uint32_t>("format version");
   if (version != kFormatVersion) {
     fail("{}: tfidf format version {}, this doppel reads {}", where, version, kFormatVersion);
   }
   Options options;
-  options.bits = static_cast<int>(get<uint32_t>(bytes, 12));
-  options.word_weight = get<float>(bytes, 16);
-  options.char_weight = get<float>(bytes, 20);
+  options.bits = static_cast<int>(in.get<uint32_t>("bits"));
+  options.word_weight = in.get<float>("word weight");
+  options.char_weight = in.get<float>("char weight");
   try {
     options.validate();
   } catch (const Error& e) {
     fail("{}: {}", where, e.what());
   }
   HashedTfidf tfidf(options);
-  tfidf.num_docs_ = get<uint64_t>(bytes, 24);
+  tfidf.num_docs_ = in.get<uint64_t>("document count");
   const size_t expected = kHeaderSize + size_t{tfidf.num_buckets()} * sizeof(uint32_t);
   if (bytes.size() != expected) {
     fail("{}: {} tfidf file: {} bytes, expected {} for {} buckets", where,
          bytes.size() < expected ? "truncated" : "oversized", bytes.size(), expected,
          tfidf.num_buckets());
   }
-  std::memcpy(tfidf.df_.data(), bytes.data() + kHeaderSize, bytes.size() - kHeaderSize);
+  in.read(tfidf.df_.data(), tfidf.df_.size() * sizeof(uint32_t), "document frequencies");
   for (size_t b = 0; b < tfidf.df_.size(); ++b) {
     if (tfidf.df_[b] > tfidf.num_docs_) {
       fail("{}: corrupt tfidf file: bucket {} has df {} > doc count {}", where, b, tfidf.df_[b],
