@@ -319,11 +319,16 @@ float monge_elkan(const std::vector<std::string>& a, const std::vector<float>& w
   return total > 0 ? static_cast<float>(score / total) : NAN;
 }
 
+// Two listings whose codes are all different, yet one code is one or two edits from another:
+// "tlsg1005d" / "tlsf1005d". Codes that contain one another are the same code written with or
+// without a prefix ("tlsg1005d" / "sg1005d"), and any shared code means no miss at all.
 bool codes_near_miss(const ListingProfile& a, const ListingProfile& b) {
+  if (intersection_size(a.codes, b.codes) > 0) return false;
   for (const auto& ca : a.codes) {
     if (ca.size() < 4) continue;
     for (const auto& cb : b.codes) {
-      if (cb.size() < 4 || ca == cb) continue;
+      if (cb.size() < 4) continue;
+      if (ca.find(cb) != std::string::npos || cb.find(ca) != std::string::npos) continue;
       if (edit_distance_within(ca, cb, 2) <= 2) return true;
     }
   }
@@ -516,7 +521,7 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   const bool both_titles = !a.title_tokens.empty() && !b.title_tokens.empty();
   out[k++] = both_titles ? std::min(contained_ab, contained_ba) : NAN;
   out[k++] = both_titles ? std::max(contained_ab, contained_ba) : NAN;
-  out[k++] = codes_both ? (codes_near_miss(a, b) || codes_near_miss(b, a) ? 1.0f : 0.0f) : NAN;
+  out[k++] = codes_both ? (codes_near_miss(a, b) ? 1.0f : 0.0f) : NAN;
   out[k++] = quantities_both
                  ? static_cast<float>(unmatched_quantities(a, b) + unmatched_quantities(b, a))
                  : NAN;

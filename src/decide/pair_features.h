@@ -101,9 +101,9 @@ struct PairInputs {
 //                            two directions: catches "4gb" vs "4 gb", "108 r00645" vs
 //                            "108r00645", "attach" vs "attache" (NaN if either title is empty)
 // 27 compact_containment_max the larger of the two directions
-// 28 codes_near_miss         1 if a code of one side is one or two edits away from a code of the
-//                            other without being equal ("tlsg1005d" vs "tlsf1005d"): the mark of
-//                            a sibling variant (NaN if either has no code)
+// 28 codes_near_miss         1 if the sides share no code, yet a code of one is one or two edits
+//                            from a code of the other without containing it ("tlsg1005d" vs
+//                            "tlsf1005d"): the mark of a sibling variant (NaN if either has none)
 // 29 quantities_unmatched    (value, unit) pairs on one side whose unit the other side mentions
 //                            with other values only ("2gb 2x1gb" vs "4gb 2x2gb" -> 2)
 //                            (NaN if either has no quantity)

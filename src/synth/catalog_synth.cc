@@ -7,6 +7,7 @@
 #include <cctype>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -190,17 +191,27 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
     for (size_t i = 0; i < own.size(); ++i)
       for (size_t j = i + 1; j < own.size(); ++j)
         out.labels.push_back({out.listings[own[i]].id, out.listings[own[j]].id, true, split});
-    // Negatives are what a vector index returns next to a listing: sibling variants of the
-    // same line (another capacity, colour or generation), so that the decider and its
-    // threshold learn the hard cases, not the easy ones.
+    // Negatives are mostly what a vector index returns next to a listing: sibling variants of
+    // the same line (another capacity, colour or generation), so that the decider and its
+    // threshold learn the hard cases; one in three is any other product of the split, so that
+    // unrelated pairs are represented too.
     std::vector<size_t> siblings;
     for (size_t other : products_of_line[products[pi].line])
       if (other != pi && split_of(other) == split) siblings.push_back(other);
-    if (siblings.empty()) continue;
+    auto unrelated = [&]() -> std::optional<size_t> {
+      for (int attempt = 0; attempt < 16; ++attempt) {
+        size_t other = rng() % products.size();
+        if (split_of(other) == split && products[other].line != products[pi].line) return other;
+      }
+      return std::nullopt;
+    };
     for (size_t i : own) {
       for (size_t n = 0; n < options.negatives_per_listing; ++n) {
-        size_t other = siblings[rng() % siblings.size()];
-        size_t lo = listings_of[other][rng() % listings_of[other].size()];
+        std::optional<size_t> other;
+        if (n % 3 == 2 || siblings.empty()) other = unrelated();
+        else other = siblings[rng() % siblings.size()];
+        if (!other) continue;
+        size_t lo = listings_of[*other][rng() % listings_of[*other].size()];
         out.labels.push_back({out.listings[i].id, out.listings[lo].id, false, split});
       }
     }

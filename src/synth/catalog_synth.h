@@ -22,7 +22,8 @@ struct SynthOptions {
   size_t products = 500;           // distinct products
   size_t max_listings_per_product = 4;
   double duplicate_rate = 0.6;     // share of products listed more than once
-  size_t negatives_per_listing = 2;  // labelled non-matches per listing, from sibling variants
+  size_t negatives_per_listing = 3;  // labelled non-matches per listing: two sibling variants,
+                                     // one unrelated product
   uint64_t seed = 7;
 };
 
