@@ -10,6 +10,7 @@
 #include "pipeline/candidates.h"
 #include "pipeline/labeled_pairs.h"
 #include "pipeline/match_models.h"
+#include "util/csv_write.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -112,6 +113,13 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
                             {"threshold_sweep", sweep},
                             {"candidate_recall_at_k", recall}};
   write_file_atomic(options.out_dir / "metrics.json", metrics.dump(2) + "\n");
+  std::string scored = "id_a,id_b,label,confidence\n";
+  for (size_t i = 0; i < scores.size(); ++i)
+    scored += fmt::format("{},{},{},{:.6f}\n",
+                          csv_field(models.featurizer->listing(labelled.pairs[i].first).id),
+                          csv_field(models.featurizer->listing(labelled.pairs[i].second).id),
+                          labelled.labels[i], scores[i]);
+  write_file_atomic(options.out_dir / "scores.csv", scored);
 
   const auto& m = summary.at_threshold;
   std::string report = fmt::format(

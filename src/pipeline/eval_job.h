@@ -13,7 +13,9 @@ namespace doppel {
 
 struct EvalOptions {
   std::string split = "test";
-  std::filesystem::path out_dir;         // metrics.json, report.md, pr_curve.svg, scores.svg
+  // Receives metrics.json, report.md, pr_curve.svg, scores.svg (histogram by class) and
+  // scores.csv (id_a,id_b,label,confidence for every labelled pair).
+  std::filesystem::path out_dir;
   std::vector<int> recall_ks = {1, 5, 10, 20, 50};
 };
 
