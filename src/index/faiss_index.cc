@@ -21,6 +21,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "index/index_backends.h"
 #include "index/vector_index.h"
 #include "util/binary_io.h"
 #include "util/error.h"
@@ -312,12 +313,12 @@ void FaissIndex::save(const std::filesystem::path& path) const {
 
 }  // namespace
 
-std::unique_ptr<VectorIndex> make_index(std::string_view spec, int dim) {
+std::unique_ptr<VectorIndex> make_faiss_index(std::string_view spec, int dim) {
   if (dim <= 0) fail("index {}: dimension must be positive, got {}", spec, dim);
   return std::make_unique<FaissIndex>(parse_spec(spec), dim);
 }
 
-std::unique_ptr<VectorIndex> load_index(const std::filesystem::path& path) {
+std::unique_ptr<VectorIndex> load_faiss_index(const std::filesystem::path& path) {
   const std::string bytes = read_file(path);
   const std::string where = path.string();
   BinaryReader in(path, bytes, "index file");

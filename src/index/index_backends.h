@@ -1,0 +1,17 @@
+// The index implementations behind make_index / load_index (index_factory.cc). Internal to the
+// index module: callers use vector_index.h.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+#include "index/vector_index.h"
+
+namespace doppel {
+
+// FAISS (faiss_index.cc): "Flat", "HNSW<M>...", "IVF<nlist>,Flat..."; files with magic DPLINDEX.
+std::unique_ptr<VectorIndex> make_faiss_index(std::string_view spec, int dim);
+std::unique_ptr<VectorIndex> load_faiss_index(const std::filesystem::path& path);
+
+}  // namespace doppel
