@@ -387,7 +387,8 @@ json FakeMilvus::query(const json& body) {
          {"collectionName", Type::kString, true},
          {"filter", Type::kString},
          {"outputFields", Type::kArray},
-         {"limit", Type::kInt}});
+         {"limit", Type::kInt},
+         {"consistencyLevel", Type::kString}});
   Collection& c = collection(body);
   if (!c.loaded) throw Fault{101, "collection not loaded"};
   const json fields = body.value("outputFields", json::array());
@@ -437,7 +438,8 @@ json FakeMilvus::search(const json& body) {
          {"annsField", Type::kString},
          {"limit", Type::kInt},
          {"outputFields", Type::kArray},
-         {"searchParams", Type::kObject}});
+         {"searchParams", Type::kObject},
+         {"consistencyLevel", Type::kString}});
   Collection& c = collection(body);
   if (!c.loaded) throw Fault{101, "collection not loaded"};
   const std::string field = body.value("annsField", c.vector_fields[0]);
@@ -470,7 +472,8 @@ json FakeMilvus::hybrid_search(const json& body) {
          {"search", Type::kArray, true},
          {"rerank", Type::kObject, true},
          {"limit", Type::kInt, true},
-         {"outputFields", Type::kArray}});
+         {"outputFields", Type::kArray},
+         {"consistencyLevel", Type::kString}});
   Collection& c = collection(body);
   if (!c.loaded) throw Fault{101, "collection not loaded"};
   const json& rerank = body["rerank"];

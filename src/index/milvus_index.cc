@@ -26,6 +26,10 @@ constexpr std::string_view kScheme = "milvus://";
 constexpr const char* kSaveFormat = "doppel-milvus";
 constexpr int kSaveVersion = 1;
 constexpr const char* kKeyField = "key";
+// Reads see every write acknowledged before them (Milvus's default for a collection is Bounded,
+// under which a search right after an insert may miss it, and add()'s duplicate check would too).
+constexpr const char* kConsistency = "Strong";
+constexpr int kLoadWaitSeconds = 120;
 
 constexpr const char* kAcceptedMilvusSpecs =
     "accepted form: \"milvus://HOST:PORT/COLLECTION[?index=IVF_FLAT|IVF_PQ|HNSW]"
@@ -265,10 +269,24 @@ void MilvusIndex::open() {
     }
   }
   const json state = call("collections/get_load_state", base_request());
-  if (!state.is_object() || state.value("loadState", "") != "LoadStateLoaded") {
-    call("collections/load", base_request());
-  }
+  if (!state.is_object() || state.value("loadState", "") != "LoadStateLoaded") load();
   ready_ = true;
+}
+
+// collections/load only starts loading: poll get_load_state until Milvus reports it loaded.
+void MilvusIndex::load() {
+  call("collections/load", base_request());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kLoadWaitSeconds);
+  for (;;) {
+    const json state = call("collections/get_load_state", base_request());
+    if (state.is_object() && state.value("loadState", "") == "LoadStateLoaded") return;
+    if (std::chrono::steady_clock::now() > deadline) {
+      fail("index {}: collection {} not loaded after {} s (loadState {})", spec_,
+           parsed_.collection, kLoadWaitSeconds,
+           state.is_object() ? state.value("loadState", "?") : "?");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 void MilvusIndex::train(size_t /*n*/, const float* /*x*/) {
@@ -307,7 +325,7 @@ void MilvusIndex::train(size_t /*n*/, const float* /*x*/) {
   json index = base_request();
   index["indexParams"] = index_params;
   call("indexes/create", index);
-  call("collections/load", base_request());
+  load();
   ready_ = true;
 }
 
@@ -319,6 +337,7 @@ std::vector<int64_t> MilvusIndex::present_keys(size_t n, const int64_t* keys) co
     q["filter"] = key_filter(keys + start, count);
     q["outputFields"] = {kKeyField};
     q["limit"] = count;
+    q["consistencyLevel"] = kConsistency;
     const json rows = call("entities/query", q);
     if (!rows.is_array()) fail("milvus entities/query: malformed response, data is not an array");
     for (const json& row : rows) {
@@ -402,6 +421,7 @@ size_t MilvusIndex::size() const {
   json q = base_request();
   q["filter"] = "";
   q["outputFields"] = {"count(*)"};
+  q["consistencyLevel"] = kConsistency;
   const json rows = call("entities/query", q);
   if (!rows.is_array() || rows.size() != 1 || !rows[0].is_object() ||
       !rows[0].contains("count(*)") || !rows[0]["count(*)"].is_number_integer()) {
@@ -472,6 +492,7 @@ void MilvusIndex::search(size_t n, const float* queries, int k, float* scores,
   body["limit"] = k;
   body["outputFields"] = {kKeyField};
   body["searchParams"] = {{"metricType", "IP"}, {"params", search_params()}};
+  body["consistencyLevel"] = kConsistency;
   json reply;
   call("entities/search", body, &reply);
   if (n > 1 && !reply.contains("topks")) {
@@ -508,6 +529,7 @@ void MilvusIndex::search_hybrid(size_t n, const float* text_queries, const float
   json body = base_request();
   body["search"] = std::move(subs);
   body["rerank"] = {{"strategy", "rrf"}, {"params", {{"k", rrf_k}}}};
+  body["consistencyLevel"] = kConsistency;
   body["limit"] = k;
   body["outputFields"] = {kKeyField};
   json reply;

@@ -19,6 +19,9 @@
 // DOPPEL_MILVUS_TOKEN (never logged, never saved). The data lives in Milvus: save() writes only a
 // small JSON file (format "doppel-milvus", version 1, spec, dim) from which load_index reconnects.
 //
+// train()/open() wait until Milvus reports the collection loaded. Searches and queries ask for
+// Strong consistency, so they see every write acknowledged before them.
+//
 // Every request is retried with exponential backoff (backoff_ms, 2×backoff_ms, ...) after an
 // HTTP 5xx or a connection error / timeout, at most `retries` times. A Milvus reply with a
 // non-zero "code", a non-200 status that is not 5xx, or a body that is not the expected JSON is a
@@ -112,6 +115,7 @@ class MilvusIndex final : public VectorIndex {
   nlohmann::json call(std::string_view endpoint, const nlohmann::json& body,
                       nlohmann::json* reply = nullptr) const;
   nlohmann::json base_request() const;  // {dbName, collectionName}
+  void load();
   std::vector<int64_t> present_keys(size_t n, const int64_t* keys) const;
   void write_rows(std::string_view endpoint, size_t n, const std::vector<const float*>& per_field,
                   const int64_t* keys);

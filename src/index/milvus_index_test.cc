@@ -202,6 +202,11 @@ TEST(MilvusIndex, CreateInsertSearchRemoveMatchExactSearch) {
   const auto queries = random_unit_vectors(20, d, 2);
   expect_same(search(*index, queries, 10), exact(base, keys, d, queries, 10));
   EXPECT_EQ(count_requests(fake, "entities/search"), 1u);  // one request for the batch
+  for (const auto& r : fake.requests()) {
+    if (r.path.ends_with("/search") || r.path.ends_with("/query")) {
+      EXPECT_EQ(r.body["consistencyLevel"], "Strong") << r.path;
+    }
+  }
   // A Milvus without "topks" in its replies is asked one query at a time.
   fake.omit_topks(true);
   expect_same(search(*index, queries, 10), exact(base, keys, d, queries, 10));
