@@ -43,6 +43,24 @@ CREATE TABLE vectors(
   data  BLOB NOT NULL,
   PRIMARY KEY(space, key)) WITHOUT ROWID;
 CREATE INDEX vectors_key ON vectors(key);
+-- Every vector write and delete, in order: what an index built at sequence S must apply to
+-- catch up. Filled by triggers so that no write path (put, listing removal, space drop) can
+-- forget it.
+CREATE TABLE vector_log(
+  seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+  space TEXT NOT NULL,
+  key   INTEGER NOT NULL,
+  op    TEXT NOT NULL CHECK(op IN ('put', 'delete')));
+CREATE INDEX vector_log_space ON vector_log(space, seq);
+CREATE TRIGGER vectors_logged_insert AFTER INSERT ON vectors BEGIN
+  INSERT INTO vector_log(space, key, op) VALUES(NEW.space, NEW.key, 'put');
+END;
+CREATE TRIGGER vectors_logged_update AFTER UPDATE ON vectors BEGIN
+  INSERT INTO vector_log(space, key, op) VALUES(NEW.space, NEW.key, 'put');
+END;
+CREATE TRIGGER vectors_logged_delete AFTER DELETE ON vectors BEGIN
+  INSERT INTO vector_log(space, key, op) VALUES(OLD.space, OLD.key, 'delete');
+END;
 )sql";
 
 constexpr const char* kListingColumns =
@@ -377,20 +395,20 @@ void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> 
     fail("{}: vector space '{}': dim must be positive, got {}", path.string(), space, dim);
   if (keys.empty()) return;
   Transaction t(impl_->db, path);
-  Stmt find(impl_->db, path, "SELECT dim FROM vector_spaces WHERE space = ?");
-  find.bind(1, space);
-  if (find.step()) {
-    if (find.int64(0) != dim) {
-      fail("{}: vector space '{}' holds {}-d vectors, got {}-d (drop the space to change it)",
-           path.string(), space, find.int64(0), dim);
-    }
-  } else {
+  const int existing_dim = space_dim(space);
+  if (existing_dim != 0 && existing_dim != dim) {
+    fail("{}: vector space '{}' holds {}-d vectors, got {}-d (drop the space to change it)",
+         path.string(), space, existing_dim, dim);
+  }
+  if (existing_dim == 0) {
     Stmt add(impl_->db, path, "INSERT INTO vector_spaces(space, dim) VALUES(?, ?)");
     add.bind(1, space).bind(2, int64_t{dim});
     add.step();
   }
   Stmt exists(impl_->db, path, "SELECT 1 FROM listings WHERE key = ?");
-  Stmt put(impl_->db, path, "INSERT OR REPLACE INTO vectors(space, key, data) VALUES(?, ?, ?)");
+  Stmt put(impl_->db, path,
+           "INSERT INTO vectors(space, key, data) VALUES(?, ?, ?) "
+           "ON CONFLICT(space, key) DO UPDATE SET data = excluded.data");
   const size_t row_bytes = sizeof(float) * static_cast<size_t>(dim);
   for (size_t i = 0; i < keys.size(); ++i) {
     exists.reset();
@@ -407,23 +425,64 @@ void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> 
 
 CatalogStore::VectorSet CatalogStore::vectors(std::string_view space) const {
   VectorSet out;
-  Stmt find(impl_->db, impl_->path, "SELECT dim FROM vector_spaces WHERE space = ?");
-  find.bind(1, space);
-  if (!find.step()) return out;
-  out.dim = static_cast<int>(find.int64(0));
-  const size_t row_bytes = sizeof(float) * static_cast<size_t>(out.dim);
+  out.dim = space_dim(space);
+  if (out.dim == 0) return out;
   Stmt s(impl_->db, impl_->path, "SELECT key, data FROM vectors WHERE space = ? ORDER BY key");
   s.bind(1, space);
-  while (s.step()) {
-    auto blob = s.blob(1);
-    if (blob.size() != row_bytes) {
-      fail("{}: vector space '{}': key {} has {} bytes, expected {} ({}-d float32)",
-           impl_->path.string(), space, s.int64(0), blob.size(), row_bytes, out.dim);
-    }
-    out.keys.push_back(s.int64(0));
-    size_t at = out.data.size();
-    out.data.resize(at + out.dim);
-    std::memcpy(out.data.data() + at, blob.data(), row_bytes);
+  while (s.step()) append_vector_row(s.blob(1), s.int64(0), space, out);
+  return out;
+}
+
+void CatalogStore::append_vector_row(std::span<const unsigned char> blob, int64_t key,
+                                     std::string_view space, VectorSet& out) const {
+  const size_t row_bytes = sizeof(float) * static_cast<size_t>(out.dim);
+  if (blob.size() != row_bytes) {
+    fail("{}: vector space '{}': key {} has {} bytes, expected {} ({}-d float32)",
+         impl_->path.string(), space, key, blob.size(), row_bytes, out.dim);
+  }
+  out.keys.push_back(key);
+  size_t at = out.data.size();
+  out.data.resize(at + out.dim);
+  std::memcpy(out.data.data() + at, blob.data(), row_bytes);
+}
+
+int CatalogStore::space_dim(std::string_view space) const {
+  Stmt find(impl_->db, impl_->path, "SELECT dim FROM vector_spaces WHERE space = ?");
+  find.bind(1, space);
+  return find.step() ? static_cast<int>(find.int64(0)) : 0;
+}
+
+int64_t CatalogStore::vector_log_head(std::string_view space) const {
+  Stmt s(impl_->db, impl_->path, "SELECT coalesce(max(seq), 0) FROM vector_log WHERE space = ?");
+  s.bind(1, space);
+  s.step();
+  return s.int64(0);
+}
+
+std::vector<CatalogStore::VectorChange> CatalogStore::vector_changes_since(std::string_view space,
+                                                                          int64_t seq) const {
+  // The last operation per key wins: a put after a delete is a put, and the reverse a delete.
+  Stmt s(impl_->db, impl_->path,
+         "SELECT l.key, l.op FROM vector_log l JOIN ("
+         "  SELECT key, max(seq) AS last FROM vector_log WHERE space = ?1 AND seq > ?2 "
+         "  GROUP BY key) m ON l.seq = m.last ORDER BY l.key");
+  s.bind(1, space).bind(2, seq);
+  std::vector<VectorChange> out;
+  while (s.step()) out.push_back(VectorChange{s.int64(0), s.text(1) == "delete"});
+  return out;
+}
+
+CatalogStore::VectorSet CatalogStore::vectors(std::string_view space,
+                                              std::span<const int64_t> keys) const {
+  VectorSet out;
+  out.dim = space_dim(space);
+  if (out.dim == 0) return out;
+  Stmt s(impl_->db, impl_->path, "SELECT data FROM vectors WHERE space = ? AND key = ?");
+  for (int64_t key : keys) {
+    s.reset();
+    s.bind(1, space).bind(2, key);
+    if (!s.step()) continue;
+    append_vector_row(s.blob(0), key, space, out);
   }
   return out;
 }

@@ -91,8 +91,21 @@ class CatalogStore {
     std::vector<float> data;  // keys.size() * dim, rows in key order
   };
   VectorSet vectors(std::string_view space) const;
+  // The stored rows of just these keys (keys without a row are left out), in the given order.
+  VectorSet vectors(std::string_view space, std::span<const int64_t> keys) const;
   // Removes a whole space (all its rows and its dim), e.g. before re-embedding at another dim.
   void drop_vectors(std::string_view space);
+
+  // The vector log: every write and delete of a row of a space gets the next sequence number
+  // (kept by triggers, so listing removal and space drops are logged too). An index records the
+  // head it was built at; what changed since is what it must apply to catch up.
+  int64_t vector_log_head(std::string_view space) const;  // 0 when nothing was ever written
+  struct VectorChange {
+    int64_t key;
+    bool deleted;  // false: the row was written (added or replaced) and is current
+  };
+  // One entry per key changed after `seq`, by its last operation, in key order.
+  std::vector<VectorChange> vector_changes_since(std::string_view space, int64_t seq) const;
 
   void set_meta(std::string_view key, std::string_view value);
   std::optional<std::string> meta(std::string_view key) const;
@@ -100,6 +113,10 @@ class CatalogStore {
  private:
   struct Impl;
   explicit CatalogStore(std::unique_ptr<Impl> impl);
+  int space_dim(std::string_view space) const;  // 0 when the space does not exist
+  // Appends one stored row to `out` (whose dim is set), checking the blob's size.
+  void append_vector_row(std::span<const unsigned char> blob, int64_t key,
+                         std::string_view space, VectorSet& out) const;
   std::unique_ptr<Impl> impl_;
 };
 

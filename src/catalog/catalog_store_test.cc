@@ -224,3 +224,42 @@ TEST(CatalogStore, RejectsFilesThatAreNotCatalogs) {
 
 }  // namespace
 }  // namespace doppel
+
+namespace doppel {
+namespace {
+
+TEST(CatalogStoreVectorLog, RecordsPutsReplacementsAndDeletesInOrder) {
+  TestDir dir;
+  auto store = CatalogStore::open(dir.path() / "c.db", true);
+  std::vector<Listing> listings(3);
+  for (int i = 0; i < 3; ++i) {
+    listings[i].id = "L" + std::to_string(i);
+    listings[i].title = "title " + std::to_string(i);
+  }
+  store.upsert(listings);
+  EXPECT_EQ(store.vector_log_head("text"), 0);
+  std::vector<int64_t> keys = {listings[0].key, listings[1].key, listings[2].key};
+  std::vector<float> data = {1, 0, 0, 1, 1, 1};
+  store.put_vectors("text", keys, data.data(), 2);
+  const int64_t built_at = store.vector_log_head("text");
+  EXPECT_GT(built_at, 0);
+  EXPECT_TRUE(store.vector_changes_since("text", built_at).empty());
+
+  std::vector<float> replaced = {0.5f, 0.5f};
+  store.put_vectors("text", std::span<const int64_t>(keys).subspan(1, 1), replaced.data(), 2);
+  store.remove("L2");  // the listing's vector goes with it
+  auto changes = store.vector_changes_since("text", built_at);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].key, listings[1].key);
+  EXPECT_FALSE(changes[0].deleted);
+  EXPECT_EQ(changes[1].key, listings[2].key);
+  EXPECT_TRUE(changes[1].deleted);
+  EXPECT_GT(store.vector_log_head("text"), built_at);
+
+  auto some = store.vectors("text", std::vector<int64_t>{listings[1].key, 999});
+  ASSERT_EQ(some.keys.size(), 1u);
+  EXPECT_EQ(some.data, replaced);
+}
+
+}  // namespace
+}  // namespace doppel
