@@ -11,6 +11,9 @@
 //                                            shared/anchors/faiss-on-this-machine.md)
 //   "IVF<nlist>,Flat[,nprobe=<n>]"           inverted lists (faiss IndexIVFFlat, inner product),
 //                                            default nprobe=16; needs train() with >= nlist rows
+//   "milvus://HOST:PORT/COLLECTION[?index=IVF_FLAT|IVF_PQ|HNSW&...]"
+//                                            a Milvus collection over REST API v2 (see
+//                                            milvus_index.h and docs/milvus.md)
 // spec() returns the canonical form with every parameter written out, e.g.
 // "HNSW32,efConstruction=200,efSearch=128".
 //
