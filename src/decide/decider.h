@@ -1,12 +1,25 @@
 // Decider — a gradient-boosted classifier (XGBoost) over pair features that turns a candidate
 // pair into a match confidence in [0,1], plus the decision threshold that goes with it. The
-// threshold is chosen on validation data, never on test data.
+// threshold is chosen on held-out data, never on test data.
 //
-// On disk (a folder, e.g. ws/models/decider/):
-//   decider.json  {"format": "doppel-decider", "version": 1, "threshold", "feature_names",
-//                  "best_iteration", "model_bytes", "options": {...}}
-//   model.ubj     the booster in XGBoost's own UBJSON format, trimmed to the best iteration
-// Both are written atomically; model_bytes lets load() report a truncated model.ubj clearly.
+// Two ways to train it:
+//  - train(): one booster fitted on a train split, early-stopped on a valid split whose
+//    predictions choose the threshold.
+//  - train_cross_fitted(): K boosters over all labelled pairs (train ∪ valid). The pairs are cut
+//    into K folds stratified by label; booster k trains on the other K-1 folds and early-stops on
+//    fold k. Every pair thus gets one out-of-fold (OOF) prediction from the booster that never
+//    saw it, and the threshold is chosen on those n OOF predictions instead of on a small valid
+//    split, which makes it much less noisy when labelled sets are a few thousand pairs.
+// Either way the confidence is the mean of the boosters' predictions (train() is the K = 1 case).
+//
+// On disk (a folder, e.g. ws/models/decider/), format version 2:
+//   decider.json   {"format": "doppel-decider", "version": 2, "threshold", "feature_names",
+//                   "best_iteration", "models": [{"file": "model_0.ubj", "bytes"}, ...],
+//                   "options": {...}}
+//   model_<k>.ubj  booster k in XGBoost's own UBJSON format, trimmed to its best iteration
+// Every file is written atomically, the models before decider.json; "bytes" lets load() report a
+// truncated model file clearly. load() also reads version 1 folders (one model.ubj, its size in
+// "model_bytes").
 #pragma once
 
 #include <cstdint>
@@ -31,10 +44,18 @@ struct DeciderOptions {
   uint64_t seed = 42;              // makes training deterministic for a given thread count
   int early_stopping_rounds = 40;  // stop after this many rounds without a better valid
                                    // logloss; 0 = never stop early
+  int folds = 5;                   // K of train_cross_fitted(), 2..20; 1 means a single model
+                                   // on a train/valid split (Decider::train, which ignores it)
 
   // Throws doppel::Error naming the first out-of-range field.
   void validate() const;
 };
+
+// Assigns each of the labels' rows to one of `folds` folds, stratified by label: the indices of
+// each class are shuffled with std::mt19937_64(seed) and dealt round-robin (the deal continues
+// from the negatives into the positives), so every fold gets floor or ceil of each class's share
+// and the assignment depends only on (labels, folds, seed). Returns the fold of each row.
+std::vector<int> stratified_folds(std::span<const uint8_t> labels, int folds, uint64_t seed);
 
 class Decider {
  public:
@@ -46,6 +67,15 @@ class Decider {
                        std::span<const uint8_t> y_valid, int num_features,
                        const DeciderOptions& options);
 
+  // Trains options.folds boosters on (x, y), all labelled pairs (n = y.size() rows), cross-fitted
+  // on stratified_folds(y, options.folds, options.seed) as described at the top of this file; the
+  // threshold is best_f1_threshold of the out-of-fold predictions. When `oof_scores` is given it
+  // receives those n predictions (to report metrics that no booster saw in training). Error when
+  // options are invalid, options.folds < 2, or a class has fewer pairs than folds.
+  static Decider train_cross_fitted(const float* x, std::span<const uint8_t> y, int num_features,
+                                    const DeciderOptions& options,
+                                    std::vector<float>* oof_scores = nullptr);
+
   // Confidences for n rows (row-major, num_features() floats each, NaN = missing). Thread-safe:
   // concurrent callers are serialised by an internal mutex (each call already uses all the
   // threads XGBoost was given), so batch rows rather than calling per pair.
@@ -54,14 +84,19 @@ class Decider {
   float threshold() const;
   void set_threshold(float threshold);  // Error unless in [0, 1]
   int num_features() const;
-  int best_iteration() const;  // 0-based boosting round kept by training
+  // 0-based boosting round kept by training; for a cross-fitted decider, the mean of its
+  // boosters' best rounds, rounded to nearest.
+  int best_iteration() const;
+  int num_models() const;  // 1 for train(), options.folds for train_cross_fitted()
 
-  // Writes dir/decider.json and dir/model.ubj (creating dir). `feature_names` must have
+  // Writes dir/model_<k>.ubj for each booster, then dir/decider.json (creating dir), then removes
+  // model files of an earlier save that this one does not list. `feature_names` must have
   // num_features() entries.
   void save(const std::filesystem::path& dir,
             std::span<const std::string_view> feature_names) const;
-  // Error when a file is missing or damaged, the format or version is unknown, or the stored
-  // feature names differ from `expected_feature_names` (the message names the first mismatch).
+  // Reads format versions 1 and 2. Error (naming the file) when a file is missing or damaged, the
+  // format or version is unknown, or the stored feature names differ from `expected_feature_names`
+  // (the message names the first mismatch).
   static Decider load(const std::filesystem::path& dir,
                       std::span<const std::string_view> expected_feature_names);
 

@@ -1,5 +1,6 @@
 #include "pipeline/decider_job.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "pipeline/labeled_pairs.h"
@@ -7,34 +8,64 @@
 #include "util/error.h"
 
 namespace doppel {
+namespace {
+
+LabeledKeyPairs concatenate(LabeledKeyPairs a, const LabeledKeyPairs& b) {
+  a.pairs.insert(a.pairs.end(), b.pairs.begin(), b.pairs.end());
+  a.labels.insert(a.labels.end(), b.labels.begin(), b.labels.end());
+  return a;
+}
+
+}  // namespace
 
 DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options) {
+  options.validate();
   DeciderTrainingSummary summary;
   auto train = labeled_pairs(ws.catalog(), "train");
   auto valid = labeled_pairs(ws.catalog(), "valid");
   if (train.pairs.empty())
     fail("{}: no labelled pairs in the train split; ingest a labelled pair file first",
          ws.root().string());
-  if (valid.pairs.empty()) {
+  const bool cross_fit = options.folds > 1;
+  if (valid.pairs.empty() && !cross_fit) {
     spdlog::warn("no 'valid' split: holding out 20% of the train pairs to choose the threshold");
     std::tie(train, valid) = hold_out(train, 0.2);
     summary.valid_held_out = true;
   }
-  auto models = MatchModels::load(ws, /*need_decider=*/false, /*need_index=*/false);
-  auto x_train = models.featurizer->features(train.pairs);
-  auto x_valid = models.featurizer->features(valid.pairs);
-  spdlog::info("training decider on {} pairs ({} positive), validating on {} ({} positive)",
-               train.pairs.size(), train.positives(), valid.pairs.size(), valid.positives());
-  auto decider = Decider::train(x_train.data(), train.labels, x_valid.data(), valid.labels,
-                                kNumPairFeatures, options);
-  const auto& names = pair_feature_names();
-  decider.save(ws.decider_dir(), std::span<const std::string_view>(names.data(), names.size()));
-
-  auto valid_scores = decider.predict(x_valid.data(), valid.pairs.size());
   summary.train_pairs = train.pairs.size();
   summary.train_positives = train.positives();
   summary.valid_pairs = valid.pairs.size();
   summary.valid_positives = valid.positives();
+  auto models = MatchModels::load(ws, /*need_decider=*/false, /*need_index=*/false);
+  const auto& names = pair_feature_names();
+  const std::span<const std::string_view> feature_names(names.data(), names.size());
+
+  if (cross_fit) {
+    const auto all = concatenate(std::move(train), valid);
+    const auto x = models.featurizer->features(all.pairs);
+    spdlog::info("cross-fitting the decider: {} folds over {} train+valid pairs ({} positive)",
+                 options.folds, all.pairs.size(), all.positives());
+    std::vector<float> oof_scores;
+    auto decider =
+        Decider::train_cross_fitted(x.data(), all.labels, kNumPairFeatures, options, &oof_scores);
+    decider.save(ws.decider_dir(), feature_names);
+    summary.validation = fmt::format("{}-fold out-of-fold over train+valid ({} pairs)",
+                                     options.folds, all.pairs.size());
+    summary.valid_metrics = binary_metrics(oof_scores, all.labels, decider.threshold());
+    return summary;
+  }
+
+  const auto x_train = models.featurizer->features(train.pairs);
+  const auto x_valid = models.featurizer->features(valid.pairs);
+  spdlog::info("training decider on {} pairs ({} positive), validating on {} ({} positive)",
+               train.pairs.size(), train.positives(), valid.pairs.size(), valid.positives());
+  auto decider = Decider::train(x_train.data(), train.labels, x_valid.data(), valid.labels,
+                                kNumPairFeatures, options);
+  decider.save(ws.decider_dir(), feature_names);
+  const auto valid_scores = decider.predict(x_valid.data(), valid.pairs.size());
+  summary.validation = fmt::format(
+      "{} ({} pairs)", summary.valid_held_out ? "20% held out from train" : "valid split",
+      valid.pairs.size());
   summary.valid_metrics = binary_metrics(valid_scores, valid.labels, decider.threshold());
   return summary;
 }

@@ -1,6 +1,11 @@
-// Training the decider on the catalog's labelled pairs: train split to fit, valid split to stop
-// early and to choose the threshold. The test split is never read here.
+// Training the decider on the catalog's labelled pairs. By default (options.folds > 1) the train
+// and valid splits are pooled and the decider is cross-fitted over them (see decide/decider.h):
+// the out-of-fold predictions choose the threshold and give the reported metrics. With
+// options.folds == 1 the train split fits one model and the valid split stops it early and
+// chooses the threshold. The test split is never read here.
 #pragma once
+
+#include <string>
 
 #include "decide/decider.h"
 #include "eval/metrics.h"
@@ -11,8 +16,11 @@ namespace doppel {
 struct DeciderTrainingSummary {
   size_t train_pairs = 0, train_positives = 0;
   size_t valid_pairs = 0, valid_positives = 0;
-  bool valid_held_out = false;   // true when valid came from train (the catalog had no valid split)
-  BinaryMetrics valid_metrics;   // at the chosen threshold
+  bool valid_held_out = false;  // true when valid came from train (the catalog had no valid split)
+  // What valid_metrics were measured on: "5-fold out-of-fold over train+valid (N pairs)" when
+  // cross-fitted, "valid split (N pairs)" or "20% held out from train (N pairs)" otherwise.
+  std::string validation;
+  BinaryMetrics valid_metrics;  // at the chosen threshold, on the pairs `validation` describes
 };
 
 DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options);

@@ -89,12 +89,17 @@ void add_train(CLI::App& app) {
   decider->add_option("--max-depth", decider_options.max_depth, "Tree depth")->capture_default_str();
   decider->add_option("--eta", decider_options.eta, "Learning rate")->capture_default_str();
   decider->add_option("--seed", decider_options.seed, "Seed")->capture_default_str();
+  decider
+      ->add_option("--folds", decider_options.folds,
+                   "Cross-fitting folds over train+valid (2-20); 1 = one model, threshold on valid")
+      ->capture_default_str();
   decider->callback([] {
     auto workspace = Workspace::open(decider_ws);
     auto s = train_decider(workspace, decider_options);
     fmt::print("decider trained on {} pairs ({} positive); valid {} pairs ({} positive){}\n",
                s.train_pairs, s.train_positives, s.valid_pairs, s.valid_positives,
                s.valid_held_out ? " held out from train" : "");
+    fmt::print("validation: {}\n", s.validation);
     print_metrics("valid", s.valid_metrics);
   });
 }
