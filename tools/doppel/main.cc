@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "bench/index_bench.h"
+#include "bench/synthetic_vectors.h"
 #include "pipeline/decider_job.h"
 #include "pipeline/dedup_job.h"
 #include "pipeline/eval_job.h"
@@ -187,6 +189,85 @@ void add_synth(CLI::App& app) {
   });
 }
 
+void add_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Benchmark doppel's components");
+  cmd->require_subcommand(1);
+
+  auto* index = cmd->add_subcommand(
+      "index",
+      "Benchmark index specs on synthetic vectors with known duplicates (or a workspace's "
+      "stored vectors): recall, dup@10, memory, build time, latency, QPS");
+  static SyntheticVectorOptions data_options;
+  static IndexBenchOptions options;
+  static std::string specs = "Flat;IVF4096,Flat,nprobe=16;HNSW32", out, ws, space = "text";
+  static int threads = 0;
+  index->add_option("--n", data_options.n, "Synthetic base vectors")->capture_default_str();
+  index->add_option("--dim", data_options.dim, "Synthetic dimensions")->capture_default_str();
+  index->add_option("--queries", data_options.queries, "Queries (perturbed copies of base rows)")
+      ->capture_default_str();
+  index->add_option("--specs", specs, "Index specs separated by ';' (specs contain commas)")
+      ->capture_default_str();
+  index->add_option("--out", out, "Output folder for results.md and results.json")->required();
+  index->add_option("--seed", data_options.seed, "Data seed")->capture_default_str();
+  index->add_option("--threads", threads, "Threads for building and batch search (default: all)");
+  index->add_option("--train-rows", options.train_rows, "Rows passed to train() (capped at n)")
+      ->capture_default_str();
+  index->add_option("--latency-queries", options.latency_queries, "Single queries timed per spec")
+      ->capture_default_str();
+  index
+      ->add_option("--latency-budget", options.latency_budget_s,
+                   "Seconds of single-query timing per spec at most")
+      ->capture_default_str();
+  index->add_flag("--keep-indexes", options.keep_index_files,
+                  "Keep the built index files in OUT/indexes");
+  index->add_option("--workspace", ws,
+                    "Benchmark this workspace's stored vectors instead of synthetic ones: queries "
+                    "are perturbed copies of random stored vectors (see index_bench.h)");
+  index->add_option("--space", space, "Vector space of --workspace")->capture_default_str();
+  index->callback([] {
+    if (threads > 0) omp_set_num_threads(threads);
+    options.threads = threads;
+    options.work_dir = std::filesystem::path(out) / "indexes";
+    VectorDataset data;
+    std::string description;
+    if (ws.empty()) {
+      spdlog::info("bench index: generating {} × {} synthetic vectors", data_options.n,
+                   data_options.dim);
+      data = make_synthetic_vectors(data_options);
+      description = fmt::format(
+          "synthetic (doppel bench): {} clusters of ~{} (lognormal weights, intra-cluster cos "
+          "~{}..{}), anisotropic rotated spectrum + shared mean direction, L2-normalised, seed "
+          "{}; each query a perturbed copy of a distinct base vector (cos {}..{}) = its duplicate",
+          std::max<size_t>(1, data_options.n / data_options.vectors_per_cluster),
+          data_options.vectors_per_cluster, data_options.min_cluster_cos,
+          data_options.max_cluster_cos, data_options.seed, data_options.min_duplicate_cos,
+          data_options.max_duplicate_cos);
+    } else {
+      auto workspace = Workspace::open(ws);
+      auto stored = workspace.catalog().vectors(space);
+      if (stored.dim == 0) fail("{}: no vectors in space \"{}\"; run doppel embed", ws, space);
+      data.dim = stored.dim;
+      data.base = std::move(stored.data);
+      add_duplicate_queries(data, std::min(data_options.queries, data.size()), data_options.seed,
+                            data_options.min_duplicate_cos, data_options.max_duplicate_cos);
+      description = fmt::format(
+          "workspace {} space \"{}\" ({} stored vectors); each query a perturbed copy (cos "
+          "{}..{}) of a random stored vector, which is its 'duplicate' (not a real duplicate "
+          "listing)",
+          ws, space, data.size(), data_options.min_duplicate_cos, data_options.max_duplicate_cos);
+    }
+    std::vector<std::string> rejected;
+    options.specs = accepted_specs(split_specs(specs), data.dim, &rejected);
+    for (const auto& why : rejected) fmt::print("skip {}\n", why);
+    if (options.specs.empty()) fail("bench index: none of the specs is accepted");
+    auto report = run_index_bench(data, options, description);
+    write_index_bench(report, out);
+    if (!options.keep_index_files) std::filesystem::remove_all(options.work_dir);
+    fmt::print("{}\nwrote {}/results.md and {}/results.json\n", index_bench_markdown(report), out,
+               out);
+  });
+}
+
 }  // namespace
 }  // namespace doppel
 
@@ -213,6 +294,7 @@ int main(int argc, char** argv) {
   doppel::add_dedup(app);
   doppel::add_eval(app);
   doppel::add_synth(app);
+  doppel::add_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,68 @@
+#include "bench/ground_truth.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "util/error.h"
+
+namespace doppel {
+namespace {
+
+// Block sizes: a query block × base block of scores is 1024 × 8192 floats = 32 MiB.
+constexpr size_t kQueryBlock = 1024;
+constexpr size_t kBaseBlock = 8192;
+
+// Inserts (score, key) into a best-first list of k entries whose last entry is the worst. Keys
+// arrive in increasing order, so an equal score never displaces an entry (smaller key wins ties).
+inline void insert_top(float* scores, int64_t* keys, size_t k, float score, int64_t key) {
+  size_t pos = k - 1;
+  while (pos > 0 && scores[pos - 1] < score) {
+    scores[pos] = scores[pos - 1];
+    keys[pos] = keys[pos - 1];
+    --pos;
+  }
+  scores[pos] = score;
+  keys[pos] = key;
+}
+
+}  // namespace
+
+void exact_top_k(size_t n_base, const float* base, int dim, size_t n, const float* queries, int k,
+                 float* scores, int64_t* keys) {
+  DOPPEL_CHECK(k > 0, "k = {}", k);
+  DOPPEL_CHECK(dim > 0, "dim = {}", dim);
+  const size_t kk = static_cast<size_t>(k);
+  const size_t du = static_cast<size_t>(dim);
+  std::fill(scores, scores + n * kk, -std::numeric_limits<float>::infinity());
+  std::fill(keys, keys + n * kk, int64_t{-1});
+  std::vector<float> block(std::min(n, kQueryBlock) * std::min(n_base, kBaseBlock));
+  for (size_t q0 = 0; q0 < n; q0 += kQueryBlock) {
+    const size_t qn = std::min(kQueryBlock, n - q0);
+    for (size_t b0 = 0; b0 < n_base; b0 += kBaseBlock) {
+      const size_t bn = std::min(kBaseBlock, n_base - b0);
+      // Outside a parallel region OpenBLAS (OpenMP build) uses all threads for this product.
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(qn),
+                  static_cast<int>(bn), dim, 1.0f, queries + q0 * du, dim, base + b0 * du, dim,
+                  0.0f, block.data(), static_cast<int>(bn));
+#pragma omp parallel for schedule(static)
+      for (size_t q = 0; q < qn; ++q) {
+        float* top_scores = scores + (q0 + q) * kk;
+        int64_t* top_keys = keys + (q0 + q) * kk;
+        const float* row = &block[q * bn];
+        float worst = top_scores[kk - 1];
+        for (size_t j = 0; j < bn; ++j) {
+          // -inf padding loses to every real score, so an empty slot is always filled.
+          if (row[j] > worst || (top_keys[kk - 1] < 0 && row[j] >= worst)) {
+            insert_top(top_scores, top_keys, kk, row[j], static_cast<int64_t>(b0 + j));
+            worst = top_scores[kk - 1];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace doppel
