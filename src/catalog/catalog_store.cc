@@ -408,7 +408,8 @@ void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> 
   Stmt exists(impl_->db, path, "SELECT 1 FROM listings WHERE key = ?");
   Stmt put(impl_->db, path,
            "INSERT INTO vectors(space, key, data) VALUES(?, ?, ?) "
-           "ON CONFLICT(space, key) DO UPDATE SET data = excluded.data");
+           "ON CONFLICT(space, key) DO UPDATE SET data = excluded.data "
+           "WHERE data != excluded.data");  // an unchanged vector is no change to log
   const size_t row_bytes = sizeof(float) * static_cast<size_t>(dim);
   for (size_t i = 0; i < keys.size(); ++i) {
     exists.reset();

@@ -98,7 +98,8 @@ class CatalogStore {
 
   // The vector log: every write and delete of a row of a space gets the next sequence number
   // (kept by triggers, so listing removal and space drops are logged too). An index records the
-  // head it was built at; what changed since is what it must apply to catch up.
+  // head it was built at; what changed since is what it must apply to catch up. Writing a row
+  // with the bytes it already holds logs nothing, so re-embedding a catalog logs only what moved.
   int64_t vector_log_head(std::string_view space) const;  // 0 when nothing was ever written
   struct VectorChange {
     int64_t key;

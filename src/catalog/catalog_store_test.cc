@@ -244,6 +244,8 @@ TEST(CatalogStoreVectorLog, RecordsPutsReplacementsAndDeletesInOrder) {
   const int64_t built_at = store.vector_log_head("text");
   EXPECT_GT(built_at, 0);
   EXPECT_TRUE(store.vector_changes_since("text", built_at).empty());
+  store.put_vectors("text", keys, data.data(), 2);  // the same bytes again: nothing to log
+  EXPECT_EQ(store.vector_log_head("text"), built_at);
 
   std::vector<float> replaced = {0.5f, 0.5f};
   store.put_vectors("text", std::span<const int64_t>(keys).subspan(1, 1), replaced.data(), 2);

@@ -1,5 +1,6 @@
 #include "pipeline/index_job.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -7,12 +8,65 @@
 #include <random>
 
 #include "util/error.h"
+#include "util/files.h"
 #include "util/progress.h"
 
 namespace doppel {
+namespace {
+
+constexpr int kStateVersion = 1;
+
+struct IndexState {
+  std::string spec;
+  size_t count = 0;
+  int64_t vector_log_seq = 0;
+};
+
+std::filesystem::path state_path(const Workspace& ws, const std::string& space) {
+  auto path = ws.index_path(space);
+  path += ".json";
+  return path;
+}
+
+void save_index(Workspace& ws, const std::string& space, const VectorIndex& index,
+                int64_t seq) {
+  index.save(ws.index_path(space));
+  nlohmann::json state = {{"format", "doppel-index-state"}, {"version", kStateVersion},
+                          {"space", space},                 {"spec", index.spec()},
+                          {"count", index.size()},          {"vector_log_seq", seq}};
+  write_file_atomic(state_path(ws, space), state.dump(2) + "\n");
+}
+
+IndexState load_state(const Workspace& ws, const std::string& space) {
+  auto path = state_path(ws, space);
+  if (!std::filesystem::exists(path))
+    fail("{}: missing (the index state is written by `doppel index {}`)", path.string(),
+         ws.root().string());
+  try {
+    auto state = nlohmann::json::parse(read_file(path));
+    if (state.at("format") != "doppel-index-state" || state.at("version") != kStateVersion)
+      fail("{}: not a doppel index state of version {}", path.string(), kStateVersion);
+    return {state.at("spec").get<std::string>(), state.at("count").get<size_t>(),
+            state.at("vector_log_seq").get<int64_t>()};
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: {}", path.string(), e.what());
+  }
+}
+
+std::unique_ptr<VectorIndex> load_saved_index(const Workspace& ws, const std::string& space) {
+  auto path = ws.index_path(space);
+  if (!std::filesystem::exists(path))
+    fail("{}: no index; run `doppel index {}` first", path.string(), ws.root().string());
+  return load_index(path);
+}
+
+}  // namespace
 
 std::unique_ptr<VectorIndex> build_index(Workspace& ws, const std::string& spec,
                                          const std::string& space) {
+  // The head is read before the vectors: a write racing with the build is then re-applied by
+  // the next update rather than lost.
+  const int64_t seq = ws.catalog().vector_log_head(space);
   auto vectors = ws.catalog().vectors(space);
   if (vectors.keys.empty())
     fail("{}: no '{}' vectors stored; run `doppel embed {}` first", ws.root().string(), space,
@@ -40,22 +94,53 @@ std::unique_ptr<VectorIndex> build_index(Workspace& ws, const std::string& spec,
     progress.advance(m);
   }
   progress.finish();
-  index->save(ws.index_path(space));
+  save_index(ws, space, *index, seq);
   return index;
+}
+
+IndexUpdate update_index(Workspace& ws, const std::string& space) {
+  auto index = load_saved_index(ws, space);
+  const IndexState state = load_state(ws, space);
+  const int64_t head = ws.catalog().vector_log_head(space);
+  auto changes = ws.catalog().vector_changes_since(space, state.vector_log_seq);
+  std::vector<int64_t> touched, written;
+  for (const auto& change : changes) {
+    touched.push_back(change.key);
+    if (!change.deleted) written.push_back(change.key);
+  }
+  IndexUpdate update;
+  index->remove(touched.size(), touched.data());
+  auto vectors = ws.catalog().vectors(space, written);
+  if (!vectors.keys.empty()) {
+    if (vectors.dim != index->dim())
+      fail("{}: the index holds {}-d vectors but '{}' now holds {}-d; rebuild with `doppel index "
+           "{}`",
+           ws.index_path(space).string(), index->dim(), space, vectors.dim, ws.root().string());
+    index->add(vectors.keys.size(), vectors.data.data(), vectors.keys.data());
+  }
+  update.written = vectors.keys.size();
+  update.removed = touched.size() - written.size();
+  update.size = index->size();
+  save_index(ws, space, *index, head);
+  return update;
 }
 
 std::unique_ptr<VectorIndex> load_workspace_index(const Workspace& ws,
                                                   const CatalogStore::VectorSet& stored,
                                                   const std::string& space) {
-  auto path = ws.index_path(space);
-  if (!std::filesystem::exists(path))
-    fail("{}: no index; run `doppel index {}` first", path.string(), ws.root().string());
-  auto index = load_index(path);
+  auto index = load_saved_index(ws, space);
+  const IndexState state = load_state(ws, space);
+  const int64_t head = ws.catalog().vector_log_head(space);
+  const auto path = ws.index_path(space).string();
+  if (state.vector_log_seq != head)
+    fail("{}: stale: {} vector change(s) in catalog.db since it was built; refresh it with "
+         "`doppel index {} --update` (or rebuild it with `doppel index {}`)",
+         path, ws.catalog().vector_changes_since(space, state.vector_log_seq).size(),
+         ws.root().string(), ws.root().string());
   if (index->size() != stored.keys.size() || index->dim() != stored.dim)
     fail("{}: index holds {} vectors of dim {} but catalog.db has {} of dim {}; rebuild it with "
          "`doppel index {}`",
-         path.string(), index->size(), index->dim(), stored.keys.size(), stored.dim,
-         ws.root().string());
+         path, index->size(), index->dim(), stored.keys.size(), stored.dim, ws.root().string());
   return index;
 }
 

@@ -1,4 +1,12 @@
-// Building the vector index of one vector space from the vectors stored in catalog.db.
+// The vector index of one vector space, built from and kept in step with the vectors stored in
+// catalog.db.
+//
+// Beside ws/index/<space>.index lies <space>.index.json, written after it, atomically:
+//   {"format": "doppel-index-state", "version": 1, "space", "spec", "count", "vector_log_seq"}
+// vector_log_seq is the catalog's vector-log head the index reflects (CatalogStore). An index
+// whose seq is behind the catalog's is stale: using it is an error, `doppel index --update`
+// applies the logged changes since. A crash between the two writes leaves a newer index with an
+// older seq; the update is idempotent (a written key is removed, then added), so it heals that.
 #pragma once
 
 #include <memory>
@@ -10,12 +18,24 @@
 namespace doppel {
 
 // Builds an index of `spec` over every vector of `space`, trains it on a seeded sample when the
-// spec needs training, and saves it to ws/index/<space>.index. Returns the built index.
+// spec needs training, and saves it (and its state) to ws/index/. Returns the built index.
 std::unique_ptr<VectorIndex> build_index(Workspace& ws, const std::string& spec,
                                          const std::string& space = "text");
 
-// Loads ws/index/<space>.index, checking that it covers `stored` (the space's vectors in
-// catalog.db): an index left stale by a later embed is an error, not silently wrong results.
+struct IndexUpdate {
+  size_t written = 0;  // keys (re-)added with their current vector
+  size_t removed = 0;  // keys whose vector or listing is gone
+  size_t size = 0;     // keys in the index afterwards
+};
+
+// Brings the saved index of `space` up to date with the catalog without rebuilding it: applies
+// the vector log since the index's seq (remove, then add, per key), saves index and state.
+IndexUpdate update_index(Workspace& ws, const std::string& space = "text");
+
+// Loads ws/index/<space>.index, checking that it is current: its state's seq equals the
+// catalog's vector-log head and it holds as many vectors as `stored` (the space's vectors in
+// catalog.db). A stale index is an error that says how to refresh it, not silently wrong
+// candidates.
 std::unique_ptr<VectorIndex> load_workspace_index(const Workspace& ws,
                                                   const CatalogStore::VectorSet& stored,
                                                   const std::string& space = "text");

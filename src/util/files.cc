@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,17 @@
 #include "util/error.h"
 
 namespace doppel {
+namespace {
+
+// Fault-injection seam for crash tests: when DOPPEL_CRASH_BEFORE_RENAME names this file, the
+// process dies like a kill -9 would at the worst moment: new bytes written and synced, old file
+// not yet replaced.
+void crash_point_for_tests(const std::filesystem::path& path) {
+  const char* target = std::getenv("DOPPEL_CRASH_BEFORE_RENAME");
+  if (target && path.filename() == target) ::_exit(137);
+}
+
+}  // namespace
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -42,6 +54,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
     ::unlink(tmp.c_str());
     fail("{}: fsync/close failed: {}", tmp.string(), std::strerror(errno));
   }
+  crash_point_for_tests(path);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());

@@ -37,5 +37,14 @@ printf 'id,title\nNEW1,Brand new gadget 3000\n' > "$scratch/one.csv"
 "$doppel" -q ingest "$ws" "$scratch/one.csv"
 "$doppel" -q embed "$ws" > /dev/null
 expect_fail dedup "$ws" --out "$scratch/results2"
-check "stale index refused with advice" contains "$err" "doppel index"
+check "stale index refused with advice" contains "$err" "--update"
+# Re-embedding rewrites only vectors whose bytes moved: the new one, and at most a few whose
+# last bits shift because BLAS blocks the last batch differently.
+out=$("$doppel" -q index "$ws" --update)
+written=$(sed -E 's/.*: ([0-9]+) written.*/\1/' <<< "$out")
+check "update applies the new vector without rebuilding ($out)" test "$written" -ge 1 -a "$written" -le 5
+check "update removed nothing" contains "$out" " 0 removed"
+"$doppel" -q index "$ws" --check > /dev/null
+"$doppel" -q dedup "$ws" --out "$scratch/results2" > /dev/null
+check "dedup runs on the updated index" test -s "$scratch/results2/clusters.csv"
 finish

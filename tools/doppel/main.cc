@@ -117,16 +117,31 @@ void add_embed(CLI::App& app) {
 }
 
 void add_index(CLI::App& app) {
-  auto* cmd = app.add_subcommand("index", "Build the vector index from the stored vectors");
+  auto* cmd = app.add_subcommand("index", "Build, update or check the vector index");
   static std::string ws, spec = "HNSW32";
+  static bool update = false, check = false;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
   cmd->add_option("--spec", spec, "Flat, HNSW32[,efSearch=128], IVF1024,Flat[,nprobe=16]")
       ->capture_default_str();
+  auto* update_flag = cmd->add_flag(
+      "--update", update, "Apply the vector changes since the index was built, without rebuilding");
+  cmd->add_flag("--check", check, "Load the index and check it matches catalog.db")
+      ->excludes(update_flag);
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
-    auto index = build_index(workspace, spec);
-    fmt::print("indexed {} vectors ({}) into {}\n", index->size(), index->spec(),
-               workspace.index_path("text").string());
+    const auto path = workspace.index_path("text").string();
+    if (check) {
+      auto index = load_workspace_index(workspace, workspace.catalog().vectors("text"));
+      fmt::print("{}: ok, {} vectors ({}), current with catalog.db\n", path, index->size(),
+                 index->spec());
+    } else if (update) {
+      auto u = update_index(workspace);
+      fmt::print("{}: {} written, {} removed, {} vectors now\n", path, u.written, u.removed,
+                 u.size);
+    } else {
+      auto index = build_index(workspace, spec);
+      fmt::print("indexed {} vectors ({}) into {}\n", index->size(), index->spec(), path);
+    }
   });
 }
 
