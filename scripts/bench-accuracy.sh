@@ -2,6 +2,8 @@
 # Decider accuracy on the public entity-matching benchmarks in ../shared/data, one workspace
 # each: train on train, choose the threshold on valid, report test once.
 # Usage: scripts/bench-accuracy.sh [path/to/doppel] [out-folder]
+# DECIDER_ARGS passes options to `doppel train decider` (e.g. "--folds 5" for the cross-fitted
+# alternative; then the valid columns are in-sample and say nothing).
 # Writes OUT/accuracy.md (a table) and OUT/<dataset>/{metrics.json,report.md,...}.
 set -euo pipefail
 doppel=${1:-build/tools/doppel/doppel}
@@ -38,7 +40,8 @@ for entry in "${datasets[@]}"; do
   "$doppel" -q train text "$ws"
   "$doppel" -q embed "$ws" > /dev/null
   "$doppel" -q index "$ws" --spec Flat > /dev/null
-  "$doppel" -q train decider "$ws" > /dev/null
+  # shellcheck disable=SC2086  # DECIDER_ARGS is a list of options
+  "$doppel" -q train decider "$ws" ${DECIDER_ARGS:-} > /dev/null
   # valid is what the threshold was chosen on (optimistic); it is the figure to compare
   # variants by while developing. test is reported once.
   "$doppel" -q eval "$ws" --split valid --out "$out/$slug/valid" > /dev/null

@@ -44,8 +44,11 @@ struct DeciderOptions {
   uint64_t seed = 42;              // makes training deterministic for a given thread count
   int early_stopping_rounds = 40;  // stop after this many rounds without a better valid
                                    // logloss; 0 = never stop early
-  int folds = 5;                   // K of train_cross_fitted(), 2..20; 1 means a single model
-                                   // on a train/valid split (Decider::train, which ignores it)
+  // K of train_cross_fitted(), 2..20. 1 (the default) means one model trained on train with
+  // early stopping and the threshold chosen on the valid split (Decider::train, which ignores
+  // this field), as the decider is specified; cross-fitting is the alternative for small
+  // labelled sets, compared in docs/results.md.
+  int folds = 1;
 
   // Throws doppel::Error naming the first out-of-range field.
   void validate() const;
