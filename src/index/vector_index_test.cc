@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <random>
 #include <set>
@@ -262,7 +267,7 @@ TEST(VectorIndex, LoadRejectsBadFiles) {
 }
 
 TEST(VectorIndex, BadSpecListsAcceptedForms) {
-  for (const char* spec : {"", "PQ32", "HNSW", "HNSWx", "IVF100", "IVF100,PQ8", "Flat,nprobe=3",
+  for (const char* spec : {"", "PQ32", "HNSW", "HNSWx", "IVF100", "IVF100,PQ3", "Flat,nprobe=3",
                            "HNSW32,nprobe=4", "IVF10,Flat,nprobe=0", "HNSW32,efSearch"}) {
     try {
       make_index(spec, 8);
@@ -273,6 +278,257 @@ TEST(VectorIndex, BadSpecListsAcceptedForms) {
   }
   EXPECT_THROW(make_index("Flat", 0), Error);
   EXPECT_EQ(make_index("IVF10,Flat", 8)->spec(), "IVF10,Flat,nprobe=16");
+}
+
+double recall_at_k(const std::vector<int64_t>& got, const std::vector<int64_t>& exact, size_t nq,
+                   int k) {
+  size_t hits = 0;
+  for (size_t q = 0; q < nq; ++q) {
+    std::set<int64_t> truth(exact.begin() + q * k, exact.begin() + (q + 1) * k);
+    for (int r = 0; r < k; ++r) hits += truth.count(got[q * k + r]);
+  }
+  return double(hits) / double(nq * k);
+}
+
+// The IVF family: canonical forms, and parsing the canonical form gives it back.
+TEST(VectorIndex, IvfFamilySpecsRoundTrip) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"IVF16,SQ8", "IVF16,SQ8,nprobe=16"},
+      {"IVF16,PQ8,nprobe=4", "IVF16,PQ8,nprobe=4"},
+      {"OPQ8,IVF16,PQ8,nprobe=32", "OPQ8,IVF16,PQ8,nprobe=32"},
+      {"PCA16,IVF16,Flat", "PCA16,IVF16,Flat,nprobe=16"},
+      {"IVF16,PQ8,RFlat,nprobe=16,k_factor=4", "IVF16,PQ8,RFlat,nprobe=16,k_factor=4"},
+      {"IVF16,PQ8,Refine(SQ8),k_factor=2", "IVF16,PQ8,Refine(SQ8),nprobe=16,k_factor=2"},
+      {"IVF16,PQ8,RDisk", "IVF16,PQ8,RDisk,nprobe=16,k_factor=4"},
+      {"PCA16,IVF16,PQ4,RDisk,k_factor=8,nprobe=2", "PCA16,IVF16,PQ4,RDisk,nprobe=2,k_factor=8"},
+  };
+  for (const auto& [spec, canonical] : cases) {
+    auto index = make_index(spec, 32);
+    EXPECT_EQ(index->spec(), canonical) << spec;
+    EXPECT_EQ(make_index(index->spec(), 32)->spec(), canonical) << spec;
+    EXPECT_EQ(index->dim(), 32) << spec;  // PCA reduces the IVF's dim, not the index's
+  }
+}
+
+TEST(VectorIndex, BadIvfFamilySpecsSayWhy) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"IVF16,PQ7", "PQ7 needs m to divide the dimension 32"},
+      {"PCA12,IVF16,PQ8", "PQ8 needs m to divide the dimension 12"},
+      {"OPQ5,IVF16,PQ8", "OPQ5 needs m to divide the dimension 32"},
+      {"PCA64,IVF16,Flat", "PCA64 cannot reduce dimension 32"},
+      {"LSH16,IVF16,Flat", "unknown index type \"LSH16\""},
+      {"OPQ8,Flat", "\"OPQ8\" must be followed by \",IVF<nlist>\""},
+      {"IVF16,SQ4", "IVF<nlist> must be followed by"},
+      {"IVF16,Flat,k_factor=4", "parameter \"k_factor\" does not apply"},
+      {"IVF16,PQ8,RDisk,efSearch=4", "parameter \"efSearch\" does not apply"},
+      {"IVF16,PQ0", "PQ's m must be a positive integer"},
+  };
+  for (const auto& [spec, why] : cases) {
+    try {
+      make_index(spec, 32);
+      FAIL() << "expected an error for " << spec;
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(why), std::string::npos) << msg;
+      EXPECT_NE(msg.find("accepted forms"), std::string::npos) << msg;
+    }
+  }
+  auto pq = make_index("IVF4,PQ4", 16);
+  auto base = clustered_unit_vectors(100, 16, 5, 9);
+  EXPECT_THROW(pq->train(100, base.data()), Error);  // PQ codebooks need >= 256 rows
+}
+
+const char* const kIvfFamily[] = {
+    "IVF32,SQ8",
+    "IVF32,PQ8",
+    "OPQ8,IVF32,PQ8",
+    "PCA16,IVF32,Flat",
+    "IVF32,PQ8,RFlat,k_factor=8",
+    "IVF32,PQ8,Refine(SQ8),k_factor=8",
+    "IVF32,PQ8,RDisk,k_factor=8",
+    "PCA16,IVF32,PQ8,RDisk,k_factor=8",
+};
+
+// Recall against exact_search on small clustered data, after removing a tenth of the keys; then
+// save/load gives identical results and keeps the bookkeeping.
+TEST(VectorIndex, IvfFamilyRecallRemoveAndRoundTrip) {
+  const int d = 32;
+  const size_t n = 3000, nq = 100;
+  const int k = 10;
+  auto base = clustered_unit_vectors(n, d, 30, 11);
+  auto queries = clustered_unit_vectors(n + nq, d, 30, 11);
+  queries.erase(queries.begin(), queries.begin() + n * d);
+  auto keys = keys_from(7000, n);
+  std::vector<int64_t> gone;
+  for (size_t i = 0; i < n; i += 10) gone.push_back(keys[i]);
+  // Exact answer over what stays.
+  std::vector<float> kept;
+  std::vector<int64_t> kept_keys;
+  for (size_t i = 0; i < n; ++i) {
+    if (i % 10 == 0) continue;
+    kept.insert(kept.end(), base.begin() + i * d, base.begin() + (i + 1) * d);
+    kept_keys.push_back(keys[i]);
+  }
+  std::vector<float> exact_scores(nq * k);
+  std::vector<int64_t> exact_keys(nq * k);
+  exact_search(kept_keys.size(), kept.data(), kept_keys.data(), d, nq, queries.data(), k,
+               exact_scores.data(), exact_keys.data());
+  const std::map<std::string, double> floors = {
+      {"IVF32,SQ8", 0.9},
+      {"IVF32,PQ8", 0.3},
+      {"PCA16,IVF32,Flat", 0.4},
+      {"IVF32,PQ8,RFlat,k_factor=8", 0.9},
+      {"IVF32,PQ8,Refine(SQ8),k_factor=8", 0.85},
+      {"IVF32,PQ8,RDisk,k_factor=8", 0.9},
+      {"PCA16,IVF32,PQ8,RDisk,k_factor=8", 0.8},
+  };
+  for (const char* spec : kIvfFamily) {
+    const auto start = std::chrono::steady_clock::now();
+    auto index = make_index(spec, d);
+    index->train(1024, base.data());  // PQ k-means on all rows would dominate the test's time
+    index->add(n, base.data(), keys.data());
+    EXPECT_EQ(index->remove(gone.size(), gone.data()), gone.size()) << spec;
+    EXPECT_EQ(index->remove(gone.size(), gone.data()), 0u) << spec;
+    EXPECT_EQ(index->size(), n - gone.size()) << spec;
+    auto got = search(*index, queries, k);
+    for (int64_t key : got.keys) {
+      EXPECT_TRUE(key < 0 || (key - 7000) % 10 != 0) << spec << " returned removed " << key;
+    }
+    const double recall = recall_at_k(got.keys, exact_keys, nq, k);
+    RecordProperty(std::string("recall_at_10 ") + spec, std::to_string(recall));
+    std::printf("recall@10 %-36s %.3f (built in %.1f s)\n", spec, recall,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    EXPECT_GE(recall, floors.at(spec)) << spec;
+
+    auto path = temp_path("ivf_family.idx");
+    index->save(path);
+    auto back = load_index(path);
+    EXPECT_EQ(back->spec(), index->spec());
+    EXPECT_EQ(back->size(), n - gone.size()) << spec;
+    auto again = search(*back, queries, k);
+    EXPECT_EQ(again.keys, got.keys) << spec;
+    EXPECT_EQ(again.scores, got.scores) << spec;
+    // The loaded index (its lists mapped from the file) accepts writes: a removed key comes back.
+    EXPECT_THROW(back->add(1, base.data() + d, keys.data() + 1), Error) << spec;
+    back->add(1, base.data(), gone.data());
+    EXPECT_EQ(back->remove(1, keys.data() + 1), 1u) << spec;
+    EXPECT_EQ(back->size(), n - gone.size()) << spec;
+    auto top = search(*back, std::vector<float>(base.begin(), base.begin() + d), k);
+    EXPECT_NE(std::find(top.keys.begin(), top.keys.end(), gone[0]), top.keys.end()) << spec;
+    back->save(path);
+    EXPECT_EQ(load_index(path)->size(), n - gone.size()) << spec;
+  }
+}
+
+TEST(VectorIndex, RemoveIvfFamily) {
+  for (const char* spec :
+       {"IVF8,SQ8,nprobe=8", "IVF8,PQ4,nprobe=8", "OPQ4,IVF8,PQ4,nprobe=8",
+        "PCA12,IVF8,Flat,nprobe=8", "IVF8,PQ4,RFlat,nprobe=8,k_factor=8",
+        "IVF8,PQ4,Refine(SQ8),nprobe=8,k_factor=8", "IVF8,PQ4,RDisk,nprobe=8,k_factor=8"}) {
+    check_remove(spec);
+  }
+}
+
+// Anonymous (heap) resident memory of this process, from /proc/self/status.
+size_t rss_anon_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("RssAnon:", 0) == 0) return std::stoull(line.substr(8)) * 1024;
+  }
+  return 0;
+}
+
+// The goal of RDisk: PQ codes in RAM, full vectors on disk, recall of exact re-ranking.
+TEST(VectorIndex, RDiskRerankingRecallAndMemory) {
+  const int d = 64;
+  const size_t n = 20000, nq = 200;
+  const int k = 10;
+  auto base = clustered_unit_vectors(n, d, 200, 21);
+  auto queries = clustered_unit_vectors(n + nq, d, 200, 21);
+  queries.erase(queries.begin(), queries.begin() + n * d);
+  auto keys = keys_from(1, n);
+  std::vector<float> exact_scores(nq * k);
+  std::vector<int64_t> exact_keys(nq * k);
+  exact_search(n, base.data(), keys.data(), d, nq, queries.data(), k, exact_scores.data(),
+               exact_keys.data());
+
+  auto plain = make_index("IVF64,PQ16", d);
+  const size_t n_train = 4096;  // PQ training on all 20k rows would dominate the test's time
+  plain->train(n_train, base.data());
+  plain->add(n, base.data(), keys.data());
+  const double plain_recall = recall_at_k(search(*plain, queries, k).keys, exact_keys, nq, k);
+
+  auto index = make_index("IVF64,PQ16,RDisk,k_factor=8", d);
+  index->train(n_train, base.data());
+  index->add(n, base.data(), keys.data());
+  const double rdisk_recall = recall_at_k(search(*index, queries, k).keys, exact_keys, nq, k);
+  std::printf("recall@10 IVF64,PQ16 %.3f, IVF64,PQ16,RDisk,k_factor=8 %.3f (n=%zu, d=%d)\n",
+              plain_recall, rdisk_recall, n, d);
+  RecordProperty("recall_at_10_ivf_pq", std::to_string(plain_recall));
+  RecordProperty("recall_at_10_rdisk", std::to_string(rdisk_recall));
+  EXPECT_GE(rdisk_recall, 0.95);
+  EXPECT_LE(plain_recall, rdisk_recall - 0.1);
+
+  auto path = temp_path("rdisk.idx");
+  index->save(path);
+  const auto vectors = std::filesystem::path(path.string() + ".vectors");
+  // Header + sorted key table + rows: exactly n×(8 + 4d) + 32 bytes.
+  EXPECT_EQ(std::filesystem::file_size(vectors), 32 + n * (8 + 4 * size_t(d)));
+  EXPECT_LT(std::filesystem::file_size(path), n * (16 + 8) + 200000);  // PQ16 codes + ids
+  index.reset();
+  plain.reset();
+
+  malloc_trim(0);  // return the freed indexes' pages, so that growth counts new allocations
+  const size_t before = rss_anon_bytes();
+  auto back = load_index(path);
+  auto got = search(*back, queries, k);
+  const size_t growth = rss_anon_bytes() - std::min(before, rss_anon_bytes());
+  std::printf("RssAnon growth over load+search: %zu bytes; vectors file %zu bytes\n", growth,
+              size_t(std::filesystem::file_size(vectors)));
+  // The vectors (n×d×4 = 5.1 MB) and even the PQ lists are read through mappings.
+  EXPECT_LT(growth, n * d * 4 / 4);
+  EXPECT_GE(recall_at_k(got.keys, exact_keys, nq, k), 0.95);
+}
+
+TEST(VectorIndex, LoadRejectsBadIvfFamilyFiles) {
+  const int d = 16;
+  const size_t n = 400;
+  auto base = clustered_unit_vectors(n, d, 10, 31);
+  auto keys = keys_from(0, n);
+  auto index = make_index("IVF8,PQ4,RDisk", d);
+  index->train(n, base.data());
+  index->add(n, base.data(), keys.data());
+  auto path = temp_path("rdisk_bad.idx");
+  const std::filesystem::path vectors = path.string() + ".vectors";
+  index->save(path);
+  const std::string good = read_file(path);
+  const std::string good_vectors = read_file(vectors);
+  auto expect_error = [&](const std::string& needle) {
+    try {
+      load_index(path);
+      FAIL() << "expected an error mentioning " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  write_file_atomic(path, good.substr(0, good.size() - 50));
+  expect_error("truncated or corrupt");
+  std::string garbled = good;
+  for (size_t i = good.size() - 3000; i < good.size() - 2000; ++i) garbled[i] = '\x7f';
+  write_file_atomic(path, garbled);  // ids in the lists garbled
+  expect_error("its lists hold keys that");
+  write_file_atomic(path, good + "xx");
+  expect_error("2 unexpected bytes");
+  write_file_atomic(path, good);
+  write_file_atomic(vectors, good_vectors.substr(0, good_vectors.size() - 4));
+  expect_error("truncated or corrupt vectors file");
+  std::filesystem::remove(vectors);
+  expect_error("cannot open the RDisk vectors file");
+  // The vectors of another save (a crash between the two renames) are refused.
+  index->save(path);
+  write_file_atomic(path, good);
+  expect_error("belongs to another save");
 }
 
 }  // namespace
