@@ -10,7 +10,8 @@
 
 namespace doppel {
 
-// FAISS (faiss_index.cc): "Flat", "HNSW<M>...", "IVF<nlist>,Flat..."; files with magic DPLINDEX.
+// FAISS (faiss_index.cc): "Flat", "HNSW<M>...", "[OPQ<m>,|PCA<d>,]IVF<nlist>,Flat|SQ8|PQ<m>...";
+// files with magic DPLINDEX (RDisk: plus "<path>.vectors").
 std::unique_ptr<VectorIndex> make_faiss_index(std::string_view spec, int dim);
 std::unique_ptr<VectorIndex> load_faiss_index(const std::filesystem::path& path);
 

@@ -9,18 +9,35 @@
 //                                            own efConstruction=40 missed 5.5% of duplicates on
 //                                            this machine's anchor data (see
 //                                            shared/anchors/faiss-on-this-machine.md)
-//   "IVF<nlist>,Flat[,nprobe=<n>]"           inverted lists (faiss IndexIVFFlat, inner product),
-//                                            default nprobe=16; needs train() with >= nlist rows
+//   "[OPQ<m>,|PCA<d>,]IVF<nlist>,Flat|SQ8|PQ<m>[,RFlat|,Refine(SQ8)|,RDisk][,nprobe=<n>][,k_factor=<n>]"
+//                                            inverted lists, inner product (faiss IndexIVFFlat /
+//                                            IndexIVFScalarQuantizer 8-bit / IndexIVFPQ with 8-bit
+//                                            codes; PQ's m must divide the dim it codes), default
+//                                            nprobe=16; needs train() with >= nlist rows (>= 256
+//                                            for PQ/OPQ). OPQ<m>/PCA<d>: an IndexPreTransform
+//                                            (PCA without mean subtraction, so inner products are
+//                                            kept; dim() stays the input dim). Refine stages
+//                                            re-rank k×k_factor candidates (default k_factor=4):
+//                                            RFlat = IndexRefineFlat (float copy in RAM),
+//                                            Refine(SQ8) = IndexRefine over 8-bit SQ,
+//                                            RDisk = exact inner product against the full vectors
+//                                            in "<index path>.vectors", memory-mapped (page cache,
+//                                            not heap; vector_store.h)
 //   "milvus://HOST:PORT/COLLECTION[?index=IVF_FLAT|IVF_PQ|HNSW&...]"
 //                                            a Milvus collection over REST API v2 (see
 //                                            milvus_index.h and docs/milvus.md)
 // spec() returns the canonical form with every parameter written out, e.g.
 // "HNSW32,efConstruction=200,efSearch=128".
 //
-// Removal: Flat and IVF delete vectors for real. FAISS's HNSW cannot delete, so an HNSW index
-// keeps the removed vectors as tombstones: they still cost memory and search time, search
-// over-fetches k + (number of tombstones) and filters them out. A removed key may be added
-// again (it gets a new graph node). Rebuild an HNSW index when many keys have been removed.
+// Removal: Flat, IVF (with or without OPQ/PCA) and RDisk delete vectors for real. FAISS's HNSW
+// cannot delete, nor can FAISS 1.7.3's IndexRefine (RFlat, Refine(SQ8): no remove_ids, no
+// add_with_ids), so those indexes keep removed vectors as tombstones: they still cost memory
+// and search time, search over-fetches k + (number of tombstones) and filters them out. A
+// removed key may be added again (it gets a new node). Rebuild such an index when many keys
+// have been removed.
+//
+// An index loaded from a file maps its IVF lists from that file (read-only, FAISS
+// IO_FLAG_MMAP); the first add/remove copies them into the heap.
 //
 // Not thread-safe for concurrent writes; concurrent const search() calls are fine.
 // On-disk format: docs/index_format.md.

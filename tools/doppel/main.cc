@@ -121,7 +121,9 @@ void add_index(CLI::App& app) {
   static std::string ws, spec = "HNSW32";
   static bool update = false, check = false;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
-  cmd->add_option("--spec", spec, "Flat, HNSW32[,efSearch=128], IVF1024,Flat[,nprobe=16]")
+  cmd->add_option("--spec", spec, "Flat, HNSW32[,efSearch=128], IVF1024,Flat[,nprobe=16], "
+                 "[OPQ<m>,|PCA<d>,]IVF<nlist>,SQ8|PQ<m>[,RFlat|,Refine(SQ8)|,RDisk][,k_factor=4] "
+                 "(RDisk: PQ codes in RAM, exact re-ranking from a memory-mapped <index>.vectors)")
       ->capture_default_str();
   auto* update_flag = cmd->add_flag(
       "--update", update, "Apply the vector changes since the index was built, without rebuilding");
