@@ -2,6 +2,9 @@
 #   make demo   installs deps, builds, runs the whole dedup on a generated catalog
 #   make test   installs deps, builds, runs every test (ctest)
 BUILD ?= build
+# OpenMP threads wait passively: doppel shares 2 cores with whatever else runs (see
+# ../shared/anchors/faiss-on-this-machine.md for the 4x slowdown of spinning pools).
+export OMP_WAIT_POLICY ?= PASSIVE
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 

@@ -8,6 +8,10 @@ function(doppel_module name)
   target_link_libraries(doppel_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
+# ctest runs tests side by side on 2 cores: with libgomp's default spinning, OpenMP pools of
+# neighbouring tests (FAISS, XGBoost, our own loops) stall each other many times over.
+set(DOPPEL_TEST_ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE")
+
 # doppel_test(NAME SOURCES a_test.cc DEPS doppel_x [LABELS slow])
 # A gtest binary whose cases ctest discovers one by one; tests run from the source tree so that
 # they can find ../shared/data relative to the repository root.
@@ -20,6 +24,6 @@ function(doppel_test name)
   endif()
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS}"
+    PROPERTIES LABELS "${ARG_LABELS}" ENVIRONMENT "${DOPPEL_TEST_ENVIRONMENT}"
     DISCOVERY_TIMEOUT 60)
 endfunction()
