@@ -124,8 +124,8 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
   const auto& m = summary.at_threshold;
   std::string report = fmt::format(
       "# doppel evaluation — {} split\n\n"
-      "{} labelled pairs, {} positive. Text encoder: {}. Threshold {:.3f} (chosen on the "
-      "validation split when the decider was trained).\n\n"
+      "{} labelled pairs, {} positive. Text encoder: {}. Threshold {:.3f} (chosen when the "
+      "decider was trained: on the valid split, or out-of-fold with --folds).\n\n"
       "| precision | recall | F1 (positive) | macro F1 | accuracy | average precision |\n"
       "|---:|---:|---:|---:|---:|---:|\n"
       "| {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |\n\n"
