@@ -26,9 +26,16 @@ step "evaluate on the held-out test pairs"
 "$doppel" eval "$out/ws" --split test --out "$out/reports"
 
 step "summary"
-echo "listings:        $(($(wc -l < "$out/data/listings.csv") - 1))"
-echo "duplicate pairs: $(($(wc -l < "$out/results/pairs.csv") - 1))  ($out/results/pairs.csv)"
-echo "clusters:        $out/results/clusters.csv"
-echo "report:          $out/reports/report.md (PR curve: $out/reports/pr_curve.svg)"
+echo "listings:         $(($(wc -l < "$out/data/listings.csv") - 1))"
+echo "duplicate pairs:  $(($(wc -l < "$out/results/pairs.csv") - 1))  ($out/results/pairs.csv)"
+groups=$(tail -n +2 "$out/results/clusters.csv" | cut -d, -f2 | sort | uniq -c | awk '$1 > 1' | wc -l)
+echo "duplicate groups: $groups  ($out/results/clusters.csv)"
+python3 - "$out/reports/metrics.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); t = m["at_threshold"]
+print(f"test pairs:       {m['pairs']} labelled; precision {t['precision']:.3f}, recall "
+      f"{t['recall']:.3f}, F1 {t['f1']:.3f}, macro F1 {t['macro_f1']:.3f}")
+PY
+echo "report:           $out/reports/report.md (PR curve: $out/reports/pr_curve.svg)"
 echo "first duplicate pairs found:"
 head -6 "$out/results/pairs.csv"
