@@ -52,27 +52,37 @@ class Groups {
   std::vector<std::vector<int64_t>> members_;
 };
 
-// Whether the mean confidence over all cross pairs of x and y reaches the threshold. Stops as
-// soon as the answer is certain (confidences are at most 1), which saves scorer calls.
+// Whether the mean confidence over all cross pairs of x and y reaches the threshold. Known
+// scores come first: when they already settle the answer (confidences lie in [0, 1]) the scorer
+// is not asked; otherwise every unknown cross pair goes to the scorer in one batch.
 bool average_link_passes(const std::vector<int64_t>& x, const std::vector<int64_t>& y,
                          ScoreMap& scores, const PairScorer& scorer, float threshold) {
   const double needed = double(threshold) * double(x.size() * y.size());
+  auto confidence = [](float s) { return std::isnan(s) ? 0.0 : std::clamp(double(s), 0.0, 1.0); };
   double sum = 0;
-  size_t remaining = x.size() * y.size();
+  std::vector<std::pair<int64_t, int64_t>> unknown;
   for (int64_t a : x) {
     for (int64_t b : y) {
       const auto key = ordered(a, b);
-      auto it = scores.find(key);
+      const auto it = scores.find(key);
       if (it == scores.end()) {
-        const float asked = scorer ? scorer(key.first, key.second) : NAN;
-        it = scores.emplace(key, asked).first;
+        unknown.push_back(key);
+      } else {
+        sum += confidence(it->second);
       }
-      const float s = it->second;
-      sum += std::isnan(s) ? 0.0 : std::clamp(double(s), 0.0, 1.0);
-      --remaining;
-      if (sum >= needed) return true;
-      if (sum + double(remaining) < needed) return false;
     }
+  }
+  if (sum >= needed) return true;
+  if (sum + double(unknown.size()) < needed) return false;
+  std::vector<float> asked(unknown.size(), NAN);
+  if (scorer) {
+    asked = scorer(unknown);
+    DOPPEL_CHECK(asked.size() == unknown.size(), "scorer returned {} confidences for {} pairs",
+                 asked.size(), unknown.size());
+  }
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    scores.emplace(unknown[i], asked[i]);
+    sum += confidence(asked[i]);
   }
   return sum >= needed;
 }

@@ -9,6 +9,8 @@
 #include <functional>
 #include <span>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace doppel {
 
@@ -32,12 +34,14 @@ struct ClusterOptions {
   void validate() const;
 };
 
-// Confidence for any pair of keys, asked by average linkage for cross pairs that are not in
-// `pairs`. Each unknown pair is asked at most once per cluster_pairs call (results are kept), but
-// the scorer should still be cheap or cached by the caller. NaN means "unknown" and counts as
-// confidence 0 in the mean (a pair nobody vouches for does not help a merge). An empty
-// std::function is allowed: every unscored pair then counts as 0.
-using PairScorer = std::function<float(int64_t a, int64_t b)>;
+// Confidences for a batch of key pairs (one per pair, in order), asked by average linkage for the
+// cross pairs of two groups that are not in `pairs`: one call per attempted merge, so that the
+// caller can score the whole batch at once (the decider does a batch far faster than its pairs
+// one by one). Each unknown pair is asked at most once per cluster_pairs call (results are kept).
+// NaN means "unknown" and counts as confidence 0 in the mean (a pair nobody vouches for does not
+// help a merge). An empty std::function is allowed: every unscored pair then counts as 0.
+using PairScorer =
+    std::function<std::vector<float>(std::span<const std::pair<int64_t, int64_t>> pairs)>;
 
 // Groups items linked by accepted pairs (confidence >= threshold; NaN is never accepted).
 // Accepted pairs are processed strongest first (ties by smaller keys first, so the result does

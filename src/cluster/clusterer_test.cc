@@ -23,11 +23,21 @@ ClusterOptions options(Linkage linkage, size_t max_size = 200) {
   return o;
 }
 
+// A batch scorer that answers each pair with `score(a, b)`.
+template <typename F>
+PairScorer per_pair(F score) {
+  return [score](std::span<const std::pair<int64_t, int64_t>> pairs) {
+    std::vector<float> out;
+    for (const auto& [a, b] : pairs) out.push_back(score(a, b));
+    return out;
+  };
+}
+
 // Scorer that fails the test if called: every needed pair is in the input.
-const PairScorer kNoScorer = [](int64_t a, int64_t b) {
+const PairScorer kNoScorer = per_pair([](int64_t a, int64_t b) {
   ADD_FAILURE() << "scorer asked for " << a << "," << b;
   return NAN;
-};
+});
 
 TEST(Clusterer, AverageLinkageDoesNotChain) {
   const std::vector<ScoredPair> pairs = {{A, B, 0.9f}, {B, C, 0.9f}, {A, C, 0.05f}};
@@ -51,12 +61,12 @@ TEST(Clusterer, UnscoredCrossPairsComeFromScorer) {
   // Only the chain was scored; the scorer says A and C differ, so C stays apart.
   const std::vector<ScoredPair> pairs = {{A, B, 0.9f}, {B, C, 0.8f}};
   int calls = 0;
-  const PairScorer scorer = [&](int64_t a, int64_t b) {
+  const PairScorer scorer = per_pair([&](int64_t a, int64_t b) {
     ++calls;
     EXPECT_EQ(std::min(a, b), A);
     EXPECT_EQ(std::max(a, b), C);
     return 0.1f;
-  };
+  });
   auto ids = cluster_pairs(pairs, scorer, options(Linkage::kAverage));
   EXPECT_EQ(ids.at(C), C);
   EXPECT_EQ(ids.at(B), A);
@@ -66,8 +76,22 @@ TEST(Clusterer, UnscoredCrossPairsComeFromScorer) {
   EXPECT_EQ(ids.at(C), C);
   // A scorer that vouches for A~C lets the chain merge.
   ids = cluster_pairs(
-      pairs, [](int64_t, int64_t) { return 0.7f; }, options(Linkage::kAverage));
+      pairs, per_pair([](int64_t, int64_t) { return 0.7f; }), options(Linkage::kAverage));
   EXPECT_EQ(ids.at(C), A);
+}
+
+TEST(Clusterer, UnscoredCrossPairsOfAMergeAreAskedInOneBatch) {
+  // Groups {1,2} and {3,4}, bridged by 2~3 only: merging them needs 1-3, 1-4 and 2-4.
+  const std::vector<ScoredPair> pairs = {{1, 2, 0.9f}, {3, 4, 0.9f}, {2, 3, 0.8f}};
+  std::vector<size_t> batch_sizes;
+  const PairScorer scorer = [&](std::span<const std::pair<int64_t, int64_t>> asked) {
+    batch_sizes.push_back(asked.size());
+    return std::vector<float>(asked.size(), 0.7f);
+  };
+  const auto ids = cluster_pairs(pairs, scorer, options(Linkage::kAverage));
+  ASSERT_EQ(batch_sizes.size(), 1u);
+  EXPECT_EQ(batch_sizes[0], 3u);
+  EXPECT_EQ(ids.at(4), 1);  // mean (0.8 + 3 * 0.7) / 4 >= 0.5
 }
 
 TEST(Clusterer, CliqueOfFourIsOneCluster) {
@@ -111,9 +135,9 @@ TEST(Clusterer, DeterministicUnderInputOrder) {
     // Coarse scores so that ties are common.
     pairs.push_back({int64_t(rng() % 60), int64_t(rng() % 60), std::round(u(rng) * 10) / 10});
   }
-  const PairScorer scorer = [](int64_t a, int64_t b) {
+  const PairScorer scorer = per_pair([](int64_t a, int64_t b) {
     return ((a + b) % 3 == 0) ? 0.9f : 0.2f;  // symmetric, deterministic
-  };
+  });
   const auto expected = cluster_pairs(pairs, scorer, options(Linkage::kAverage));
   for (int trial = 0; trial < 5; ++trial) {
     std::shuffle(pairs.begin(), pairs.end(), rng);

@@ -57,10 +57,10 @@ DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
   std::vector<ScoredPair> scored(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i)
     scored[i] = {pairs[i].first, pairs[i].second, confidence[i]};
-  // The guard asks for pairs that were never candidates; each costs one decider call.
-  PairScorer scorer = [&](int64_t a, int64_t b) {
-    KeyPair pair{a, b};
-    return score_pairs(featurizer, *models.decider, std::span<const KeyPair>(&pair, 1))[0];
+  // The guard asks for the cross pairs of two groups that were never candidates, one batch per
+  // attempted merge.
+  PairScorer scorer = [&](std::span<const KeyPair> unscored) {
+    return score_pairs(featurizer, *models.decider, unscored);
   };
   ClusterOptions cluster_options;
   cluster_options.threshold = summary.threshold;
