@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/expect_load_error.h"
 #include "util/files.h"
 
 namespace doppel {
@@ -100,17 +101,9 @@ TEST(Pca, LoadRejectsBadFiles) {
   Pca::fit(x.data(), 100, d, 4).save(path);
   const std::string good = read_file(path);
 
-  auto expect_error = [&](const std::string& bytes, const std::string& needle) {
-    auto bad = temp_path("bad.pca");
-    write_file_atomic(bad, bytes);
-    try {
-      Pca::load(bad);
-      FAIL() << "expected an error mentioning " << needle;
-    } catch (const Error& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find(bad.string()), std::string::npos) << msg;
-      EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-    }
+  auto expect_error = [&](const std::string& bytes, std::string_view needle) {
+    expect_load_error(
+        temp_path("bad.pca"), bytes, [](const auto& p) { Pca::load(p); }, needle);
   };
   expect_error(good.substr(0, 10), "header");
   expect_error(good.substr(0, good.size() - 9), "truncated");

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "util/error.h"
+#include "util/expect_load_error.h"
 #include "util/files.h"
 
 namespace doppel {
@@ -100,17 +101,9 @@ TEST(HashedTfidf, LoadRejectsBadFiles) {
   auto path = temp_path("good_tfidf.bin");
   fitted(10).save(path);
   const std::string good = read_file(path);
-  auto expect_error = [&](const std::string& bytes, const std::string& needle) {
-    auto bad = temp_path("bad_tfidf.bin");
-    write_file_atomic(bad, bytes);
-    try {
-      HashedTfidf::load(bad);
-      FAIL() << "expected an error mentioning " << needle;
-    } catch (const Error& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find(bad.string()), std::string::npos) << msg;
-      EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-    }
+  auto expect_error = [&](const std::string& bytes, std::string_view needle) {
+    expect_load_error(
+        temp_path("bad_tfidf.bin"), bytes, [](const auto& p) { HashedTfidf::load(p); }, needle);
   };
   expect_error(good.substr(0, 12), "truncated");
   expect_error(good.substr(0, good.size() - 4), "truncated tfidf file");
