@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "catalog/reader_internal.h"
+#include "util/hash.h"
 
 namespace doppel::catalog_internal {
 namespace {

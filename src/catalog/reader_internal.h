@@ -78,16 +78,13 @@ struct PairFileLayout {
   std::string_view left_prefix, right_prefix;  // prepended to the ids read
   std::string_view left_source, right_source;  // where ids must exist, for error messages
 };
-inline constexpr PairFileLayout kDoppelPairLayout{"id_a", "id_b", "", "", "the catalog",
-                                                  "the catalog"};
+inline constexpr PairFileLayout kDoppelPairLayout{"id_a", "id_b",        "",
+                                                  "",     "the catalog", "the catalog"};
 // Reads labelled pairs (plus an optional split column) into out.result().labels. An id must be
 // in `out` or accepted by options.known_id; otherwise the line is an error.
 void read_pair_csv(const std::filesystem::path& file, const ReadOptions& options,
                    const PairFileLayout& layout, Collector& out);
 void read_deepmatcher(const std::filesystem::path& path, const ReadOptions& options,
                       Collector& out);
-
-// FNV-1a 64-bit hash.
-uint64_t fnv1a64(std::string_view text);
 
 }  // namespace doppel::catalog_internal

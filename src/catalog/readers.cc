@@ -161,15 +161,6 @@ void Collector::add_error(const std::filesystem::path& file, size_t line, std::s
   result_.errors.push_back(fmt::format("{}:{}: {}", file.string(), line, what));
 }
 
-uint64_t fnv1a64(std::string_view text) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 }  // namespace catalog_internal
 
 using namespace catalog_internal;

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "util/hash.h"
+
 namespace doppel {
 namespace {
 
@@ -181,15 +183,6 @@ void add_codes(std::string_view lowered, std::vector<std::string>& out) {
 
 // ---- comparisons ------------------------------------------------------------------------------
 
-uint64_t fnv1a(std::string_view bytes) {
-  uint64_t h = 1469598103934665603ull;
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 template <typename T>
 size_t intersection_size(const std::vector<T>& a, const std::vector<T>& b) {
   size_t n = 0;
@@ -263,8 +256,8 @@ TokenOverlap token_overlap(const std::vector<std::string>& ta, const std::vector
 }
 
 // Weighted share of `tokens` that occur somewhere in `compact` (a title without separators).
-float compact_containment(const std::vector<std::string>& tokens,
-                          const std::vector<float>& weights, std::string_view compact) {
+float compact_containment(const std::vector<std::string>& tokens, const std::vector<float>& weights,
+                          std::string_view compact) {
   double found = 0, total = 0;
   for (size_t i = 0; i < tokens.size(); ++i) {
     total += weights[i];
@@ -414,7 +407,7 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
 
   const std::string padded = " " + p.title_text + " ";
   for (size_t i = 0; i + 3 <= padded.size(); ++i) {
-    p.title_trigrams.push_back(fnv1a(std::string_view(padded).substr(i, 3)));
+    p.title_trigrams.push_back(fnv1a64(std::string_view(padded).substr(i, 3)));
   }
   sort_unique(p.title_trigrams);
 
@@ -435,17 +428,38 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
 
 const std::array<std::string_view, kNumPairFeatures>& pair_feature_names() {
   static const std::array<std::string_view, kNumPairFeatures> names = {
-      "vector_cosine",         "tfidf_cosine",          "title_jaccard",
-      "text_jaccard",          "title_trigram_jaccard", "title_containment_min",
-      "title_containment_max", "codes_shared",          "codes_any_shared",
-      "codes_disjoint",        "code_in_other_title",   "quantities_shared",
-      "quantities_conflicts",  "numbers_jaccard",       "brand_match",
-      "price_ratio",           "price_log_ratio_abs",   "title_length_ratio",
-      "title_length_min",      "title_length_max",      "title_tfidf_cosine",
-      "title_weighted_jaccard", "unmatched_weight_max", "unmatched_digit_tokens",
-      "text_weighted_jaccard", "text_unmatched_weight_max", "compact_containment_min",
-      "compact_containment_max", "codes_near_miss", "quantities_unmatched",
-      "monge_elkan_min",       "monge_elkan_max",
+      "vector_cosine",
+      "tfidf_cosine",
+      "title_jaccard",
+      "text_jaccard",
+      "title_trigram_jaccard",
+      "title_containment_min",
+      "title_containment_max",
+      "codes_shared",
+      "codes_any_shared",
+      "codes_disjoint",
+      "code_in_other_title",
+      "quantities_shared",
+      "quantities_conflicts",
+      "numbers_jaccard",
+      "brand_match",
+      "price_ratio",
+      "price_log_ratio_abs",
+      "title_length_ratio",
+      "title_length_min",
+      "title_length_max",
+      "title_tfidf_cosine",
+      "title_weighted_jaccard",
+      "unmatched_weight_max",
+      "unmatched_digit_tokens",
+      "text_weighted_jaccard",
+      "text_unmatched_weight_max",
+      "compact_containment_min",
+      "compact_containment_max",
+      "codes_near_miss",
+      "quantities_unmatched",
+      "monge_elkan_min",
+      "monge_elkan_max",
   };
   return names;
 }
@@ -516,8 +530,10 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   out[k++] = no_text ? NAN : weighted_jaccard(text);
   out[k++] = no_text ? NAN : text.unmatched_max;
 
-  const float contained_ab = compact_containment(a.title_tokens, a.title_token_weights, b.title_compact);
-  const float contained_ba = compact_containment(b.title_tokens, b.title_token_weights, a.title_compact);
+  const float contained_ab =
+      compact_containment(a.title_tokens, a.title_token_weights, b.title_compact);
+  const float contained_ba =
+      compact_containment(b.title_tokens, b.title_token_weights, a.title_compact);
   const bool both_titles = !a.title_tokens.empty() && !b.title_tokens.empty();
   out[k++] = both_titles ? std::min(contained_ab, contained_ba) : NAN;
   out[k++] = both_titles ? std::max(contained_ab, contained_ba) : NAN;

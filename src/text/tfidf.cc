@@ -11,6 +11,7 @@
 #include "util/binary_io.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/hash.h"
 
 namespace doppel {
 namespace {
@@ -20,15 +21,8 @@ constexpr size_t kHeaderSize = 8 + 4 + 4 + 4 + 4 + 8;
 constexpr std::string_view kWordSalt = "w\x1f";
 constexpr std::string_view kCharSalt = "c\x1f";
 
-uint64_t fnv1a(std::string_view salt, std::string_view text) {
-  uint64_t h = 14695981039346656037ull;
-  for (std::string_view part : {salt, text}) {
-    for (unsigned char c : part) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-  }
-  return h;
+uint64_t salted_hash(std::string_view salt, std::string_view text) {
+  return fnv1a64(text, fnv1a64(salt));
 }
 
 // Byte offsets where each codepoint of s starts, plus s.size() at the end.
@@ -70,7 +64,7 @@ HashedTfidf::HashedTfidf(const Options& options) : options_(options) {
 }
 
 uint32_t HashedTfidf::word_bucket(std::string_view token) const {
-  return static_cast<uint32_t>(fnv1a(kWordSalt, token) & (num_buckets() - 1));
+  return static_cast<uint32_t>(salted_hash(kWordSalt, token) & (num_buckets() - 1));
 }
 
 std::vector<uint32_t> HashedTfidf::char_buckets(std::string_view token) const {
@@ -80,7 +74,7 @@ std::vector<uint32_t> HashedTfidf::char_buckets(std::string_view token) const {
   std::vector<uint32_t> out;
   for (size_t i = 0; i + 3 <= n_cps; ++i) {
     const std::string_view gram(padded.data() + starts[i], starts[i + 3] - starts[i]);
-    out.push_back(static_cast<uint32_t>(fnv1a(kCharSalt, gram) & (num_buckets() - 1)));
+    out.push_back(static_cast<uint32_t>(salted_hash(kCharSalt, gram) & (num_buckets() - 1)));
   }
   return out;
 }
