@@ -4,13 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 
 #include "pipeline/candidates.h"
 #include "pipeline/match_models.h"
 #include "util/csv_write.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/progress.h"
 
 namespace doppel {
@@ -29,12 +29,6 @@ std::vector<float> score_in_chunks(const MatchModels& models, std::span<const Ke
   }
   progress.finish();
   return confidence;
-}
-
-std::ofstream create_output(const std::filesystem::path& path) {
-  std::ofstream out(path);
-  if (!out) fail("{}: cannot create", path.string());
-  return out;
 }
 
 }  // namespace
@@ -75,7 +69,7 @@ DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
   std::stable_sort(accepted.begin(), accepted.end(),
                    [&](size_t x, size_t y) { return scored[x].confidence > scored[y].confidence; });
   summary.accepted_pairs = accepted.size();
-  auto pairs_out = create_output(options.out_dir / "pairs.csv");
+  auto pairs_out = create_file(options.out_dir / "pairs.csv");
   pairs_out << "id_a,id_b,confidence\n";
   for (size_t i : accepted)
     pairs_out << fmt::format("{},{},{:.4f}\n", csv_field(featurizer.listing(scored[i].a).id),
@@ -89,7 +83,7 @@ DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
     summary.clustered_listings += size;
     summary.largest_cluster = std::max(summary.largest_cluster, size);
   }
-  auto clusters_out = create_output(options.out_dir / "clusters.csv");
+  auto clusters_out = create_file(options.out_dir / "clusters.csv");
   clusters_out << "id,cluster_id\n";
   for (const auto& listing : featurizer.listings()) {
     auto it = cluster_of.find(listing.key);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
@@ -13,15 +12,16 @@
 
 #include "util/csv_write.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace doppel {
 namespace {
 
 struct ProductLine {
   std::string_view brand;
-  std::string_view name;        // product line, e.g. "Galaxy S21"
-  std::string_view kind;        // generic noun sellers add, e.g. "Smartphone"
-  std::string_view code_prefix; // model code stem, e.g. "SM-G99"
+  std::string_view name;                // product line, e.g. "Galaxy S21"
+  std::string_view kind;                // generic noun sellers add, e.g. "Smartphone"
+  std::string_view code_prefix;         // model code stem, e.g. "SM-G99"
   std::vector<std::string_view> sizes;  // capacity/size variants, in canonical spelling
   double base_price;
 };
@@ -86,12 +86,16 @@ std::string to_upper(std::string s) {
 // "128GB" -> "128 GB" / "128gb" / "128 Gb": sellers disagree on unit spelling.
 std::string respell_units(const std::string& size, std::mt19937_64& rng) {
   std::string digits, unit;
-  for (char c : size) (std::isdigit(static_cast<unsigned char>(c)) || c == '.' ? digits : unit) += c;
+  for (char c : size)
+    (std::isdigit(static_cast<unsigned char>(c)) || c == '.' ? digits : unit) += c;
   if (digits.empty() || unit.empty() || unit.find(' ') != std::string::npos) return size;
   switch (rng() % 3) {
-    case 0: return digits + " " + unit;
-    case 1: return digits + to_lower(unit);
-    default: return size;
+    case 0:
+      return digits + " " + unit;
+    case 1:
+      return digits + to_lower(unit);
+    default:
+      return size;
   }
 }
 
@@ -102,12 +106,14 @@ std::string seller_title(const Product& p, int seller, std::mt19937_64& rng) {
   if (first_seller || u(rng) < 0.75) words.emplace_back(p.line->brand);
   words.push_back(p.name);
   std::string code = p.code;
-  if (!first_seller && u(rng) < 0.4) code.erase(std::remove(code.begin(), code.end(), '-'), code.end());
+  if (!first_seller && u(rng) < 0.4)
+    code.erase(std::remove(code.begin(), code.end(), '-'), code.end());
   if (first_seller || u(rng) < 0.6) words.push_back(code);
   words.push_back(first_seller ? p.size : respell_units(p.size, rng));
   if (p.colour) {
     double r = u(rng);
-    words.emplace_back(first_seller || r < 0.6 ? p.colour->en : (r < 0.8 ? p.colour->tr : p.colour->de));
+    words.emplace_back(first_seller || r < 0.6 ? p.colour->en
+                                               : (r < 0.8 ? p.colour->tr : p.colour->de));
   }
   if (first_seller || u(rng) < 0.5) words.emplace_back(p.line->kind);
   if (!first_seller && u(rng) < 0.3) std::swap(words[words.size() - 1], words[words.size() - 2]);
@@ -115,8 +121,10 @@ std::string seller_title(const Product& p, int seller, std::mt19937_64& rng) {
   std::string title = fmt::format("{}", fmt::join(words, " "));
   if (!first_seller) {
     double r = u(rng);
-    if (r < 0.15) title = to_lower(title);
-    else if (r < 0.25) title = to_upper(title);
+    if (r < 0.15)
+      title = to_lower(title);
+    else if (r < 0.25)
+      title = to_upper(title);
     if (u(rng) < 0.15 && title.size() > 8) {  // one transposition typo
       size_t i = 3 + rng() % (title.size() - 5);
       std::swap(title[i], title[i + 1]);
@@ -144,7 +152,8 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
     size_t si = rng() % line.sizes.size();
     bool coloured = line.base_price > 50;
     int ci = coloured ? static_cast<int>(rng() % kColours.size()) : -1;
-    int series = static_cast<int>(attempts / (lines.size() * 8));  // new model generations once combos run out
+    int series = static_cast<int>(attempts /
+                                  (lines.size() * 8));  // new model generations once combos run out
     if (!seen.insert({li, si + 100 * series, ci}).second) continue;
     Product p;
     p.id = fmt::format("p{:05}", products.size());
@@ -152,7 +161,8 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
     p.name = series == 0 ? std::string(line.name) : fmt::format("{} Gen {}", line.name, series + 1);
     p.size = std::string(line.sizes[si]);
     p.colour = coloured ? &kColours[ci] : nullptr;
-    p.code = fmt::format("{}{}{}", line.code_prefix, 10 + series * 7 + si * 3, ci >= 0 ? "ABCDEF"[ci] : 'X');
+    p.code = fmt::format("{}{}{}", line.code_prefix, 10 + series * 7 + si * 3,
+                         ci >= 0 ? "ABCDEF"[ci] : 'X');
     p.price = line.base_price * (1.0 + 0.35 * si) * (1.0 + 0.1 * series);
     products.push_back(std::move(p));
   }
@@ -169,8 +179,7 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
       l.id = fmt::format("L{:06}", out.listings.size());
       l.title = seller_title(products[pi], static_cast<int>(s), rng);
       if (u(rng) < 0.8) l.brand = std::string(products[pi].line->brand);
-      if (u(rng) < 0.9)
-        l.price = std::round(products[pi].price * (0.9 + 0.2 * u(rng)) * 100) / 100;
+      if (u(rng) < 0.9) l.price = std::round(products[pi].price * (0.9 + 0.2 * u(rng)) * 100) / 100;
       listings_of[pi].push_back(out.listings.size());
       out.listings.push_back(std::move(l));
       out.product_of.push_back(products[pi].id);
@@ -208,8 +217,10 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
     for (size_t i : own) {
       for (size_t n = 0; n < options.negatives_per_listing; ++n) {
         std::optional<size_t> other;
-        if (n % 3 == 2 || siblings.empty()) other = unrelated();
-        else other = siblings[rng() % siblings.size()];
+        if (n % 3 == 2 || siblings.empty())
+          other = unrelated();
+        else
+          other = siblings[rng() % siblings.size()];
         if (!other) continue;
         size_t lo = listings_of[*other][rng() % listings_of[*other].size()];
         out.labels.push_back({out.listings[i].id, out.listings[lo].id, false, split});
@@ -219,28 +230,18 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
   return out;
 }
 
-namespace {
-
-std::ofstream open_for_write(const std::filesystem::path& path) {
-  std::ofstream f(path);
-  if (!f) fail("{}: cannot create", path.string());
-  return f;
-}
-
-}  // namespace
-
 void write_synth_catalog(const SynthCatalog& catalog, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
-  auto listings = open_for_write(dir / "listings.csv");
+  auto listings = create_file(dir / "listings.csv");
   listings << "id,title,brand,price\n";
   for (const auto& l : catalog.listings)
     listings << fmt::format("{},{},{},{}\n", l.id, csv_field(l.title), csv_field(l.brand),
                             l.price ? fmt::format("{:.2f}", *l.price) : "");
-  auto pairs = open_for_write(dir / "pairs.csv");
+  auto pairs = create_file(dir / "pairs.csv");
   pairs << "id_a,id_b,label,split\n";
   for (const auto& p : catalog.labels)
     pairs << fmt::format("{},{},{},{}\n", p.id_a, p.id_b, p.match ? 1 : 0, p.split);
-  auto clusters = open_for_write(dir / "clusters.csv");
+  auto clusters = create_file(dir / "clusters.csv");
   clusters << "id,cluster_id\n";
   for (size_t i = 0; i < catalog.listings.size(); ++i)
     clusters << fmt::format("{},{}\n", catalog.listings[i].id, catalog.product_of[i]);

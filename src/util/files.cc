@@ -33,6 +33,12 @@ std::string read_file(const std::filesystem::path& path) {
   return std::move(buffer).str();
 }
 
+std::ofstream create_file(const std::filesystem::path& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) fail("{}: cannot create: {}", path.string(), std::strerror(errno));
+  return out;
+}
+
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
   auto tmp = path;
   tmp += fmt::format(".tmp.{}", ::getpid());

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,10 @@ namespace doppel {
 
 // Reads a whole file; throws doppel::Error naming the path when it cannot.
 std::string read_file(const std::filesystem::path& path);
+
+// Opens `path` for writing from scratch (outputs streamed line by line, such as result CSVs);
+// throws doppel::Error naming the path when it cannot be created.
+std::ofstream create_file(const std::filesystem::path& path);
 
 // Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename, fsync
 // of the folder. A crash leaves either the old file or the new one, never a torn one.
