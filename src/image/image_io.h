@@ -8,9 +8,9 @@
 // - Grey images become three equal channels; an alpha channel (PNG, WebP) is composited over
 //   DecodeOptions::background; 16-bit PNGs are scaled to 8 bits.
 // - A broken input is a doppel::Error that names the source and the reason, never a crash and
-//   never a silently half-grey picture: the container is walked before decoding, so a JPEG
-//   without its end-of-image marker or a PNG without IEND is reported as truncated (libjpeg would
-//   otherwise fill the missing rows with grey and return success).
+//   never a silently half-filled picture: the container is walked before decoding, so a JPEG
+//   without its end-of-image marker or a PNG without IEND is reported as truncated (OpenCV would
+//   otherwise return the missing rows as filler pixels and report success).
 // - A large JPEG is decoded at 1/2, 1/4 or 1/8 scale when DecodeOptions::target_size says the
 //   caller needs far fewer pixels (libjpeg skips the work in the DCT; see docs/images.md).
 // libjpeg may still print a "Corrupt JPEG data" warning to stderr for a damaged but complete file;
