@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <vector>
 
 #include "util/error.h"
@@ -158,11 +159,12 @@ std::filesystem::path ImageFetcher::local_path(std::string_view ref) const {
 std::string ImageFetcher::fetch(std::string_view ref) const {
   if (!is_url(ref)) {
     const std::filesystem::path path = local_path(ref);
-    std::string bytes = read_file(path);
-    if (bytes.size() > options_.max_bytes) {
-      fail("{}: {} bytes, more than the {} allowed", path.string(), bytes.size(),
-           options_.max_bytes);
+    std::error_code size_error;
+    const uintmax_t size = std::filesystem::file_size(path, size_error);
+    if (!size_error && size > options_.max_bytes) {  // checked before reading it all
+      fail("{}: {} bytes, more than the {} allowed", path.string(), size, options_.max_bytes);
     }
+    std::string bytes = read_file(path);
     inspect_image(std::as_bytes(std::span(bytes)), path.string());
     return bytes;
   }

@@ -180,6 +180,9 @@ TEST(ImageFetcher, LocalPathsStayInsideTheBaseFolder) {
   expect_error([&] { fetcher.fetch((base / "sub" / "a.png").string()); }, {"absolute"});
   expect_error([&] { fetcher.fetch("sub/missing.png"); }, {"sub/missing.png"});
   expect_error([&] { fetcher.fetch(""); }, {"empty image reference"});
+  o.max_bytes = 10;
+  expect_error([&] { ImageFetcher(o).fetch("sub/a.png"); },
+               {"sub/a.png", "more than the 10 allowed"});
 
   const ImageFetcher anywhere(ImageFetcherOptions{});  // no base folder: paths as given
   EXPECT_EQ(anywhere.fetch((base / "sub" / "a.png").string()), kPng);

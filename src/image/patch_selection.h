@@ -34,12 +34,15 @@
 
 namespace doppel {
 
+// The ImageNet mean colour in 8-bit RGB: padding in this colour normalises to about 0.
+inline const cv::Scalar kImagenetMeanRgb{124, 116, 104};
+
 struct PatchSelectionOptions {
   int cell_size = 64;    // side of every view in pixels (a multiple of the ViT patch size)
   int grid = 3;          // odd, so that there is a centre cell
   int random_cells = 2;  // non-centre cells per selection
   std::vector<int> inference_cells = {1, 7};  // the fixed non-centre cells used at inference
-  cv::Scalar fill{124, 116, 104};             // letterbox colour of the whole-image view (RGB)
+  cv::Scalar fill = kImagenetMeanRgb;         // letterbox colour of the whole-image view (RGB)
 
   int cell_count() const { return grid * grid; }
   int center_cell() const { return cell_count() / 2; }
@@ -68,7 +71,7 @@ PatchSelection select_patches_with(const cv::Mat& rgb, const PatchSelectionOptio
 
 // Ablation inputs, to measure what the recipe buys:
 // one size × size letterboxed view of the whole image (the plain ViT input, e.g. 224);
-cv::Mat full_image_view(const cv::Mat& rgb, int size, cv::Scalar fill = {124, 116, 104});
+cv::Mat full_image_view(const cv::Mat& rgb, int size, cv::Scalar fill = kImagenetMeanRgb);
 // `count` distinct cells drawn from all grid² cells (centre not forced, no whole-image view).
 PatchSelection random_patches(const cv::Mat& rgb, const PatchSelectionOptions& options, int count,
                               uint64_t seed);
