@@ -1,0 +1,234 @@
+// Tests of MAE pretraining, the PCA head and the NeuralImageEncoder it yields, on synthetic
+// photos of coloured shapes that the test draws. Models are tiny and train in about a second.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/test_dir.h"
+#include "image/augment.h"
+#include "image/image_io.h"
+#include "image/image_test_util.h"
+#include "image/mae_trainer.h"
+#include "image/neural_image_encoder.h"
+#include "util/expect_load_error.h"
+#include "util/files.h"
+
+namespace doppel {
+namespace {
+
+namespace fs = std::filesystem;
+using doppel::testing::TestDir;
+
+// A 96×80 photo: a background colour and one filled rectangle or circle of another colour.
+cv::Mat shape_photo(int index) {
+  std::mt19937 rng(static_cast<unsigned>(index));
+  std::uniform_int_distribution<int> colour(0, 255), place(10, 60);
+  cv::Mat image(80, 96, CV_8UC3, cv::Scalar(colour(rng), colour(rng), colour(rng)));
+  const cv::Scalar fill(colour(rng), colour(rng), colour(rng));
+  if (index % 2 == 0) {
+    cv::rectangle(image, cv::Rect(place(rng), place(rng) / 2, 30, 25), fill, cv::FILLED);
+  } else {
+    cv::circle(image, cv::Point(place(rng), place(rng)), 15, fill, cv::FILLED);
+  }
+  return image;
+}
+
+// 64² model input: 2×2 views of 32², 8 px patches (64 tokens as the real 128²/16 px recipe).
+ViTMAEConfig tiny_config() {
+  ViTMAEConfig c;
+  c.hidden_size = 32;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 2;
+  c.intermediate_size = 64;
+  c.image_size = 64;
+  c.patch_size = 8;
+  c.decoder_hidden_size = 32;
+  c.decoder_num_hidden_layers = 1;
+  c.decoder_num_attention_heads = 2;
+  c.decoder_intermediate_size = 64;
+  return c;
+}
+
+ImageEncoderConfig tiny_encoder(ImageInput input = ImageInput::kStructured) {
+  ImageEncoderConfig e;
+  e.input = input;
+  e.patches.cell_size = 32;
+  e.full_size = 64;
+  e.out_dim = 8;
+  return e;
+}
+
+MaeOptions quick_mae(int64_t steps) {
+  MaeOptions o;
+  o.batch_size = 8;
+  o.epochs = 1000;
+  o.max_steps = steps;
+  o.log_every = 5;
+  o.checkpoint_every = 10;
+  o.optimizer.lr = 3e-3;
+  return o;
+}
+
+double norm(const float* row, int d) {
+  double sum = 0;
+  for (int i = 0; i < d; ++i) sum += double(row[i]) * row[i];
+  return std::sqrt(sum);
+}
+
+class NeuralImageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 16; ++i) {
+      refs_.push_back(dir_.write("photos/" + std::to_string(i) + ".png",
+                                 doppel::testing::encode(shape_photo(i), ".png"))
+                          .string());
+    }
+  }
+  fs::path model_dir() const { return dir_.path() / "model"; }
+
+  TestDir dir_;
+  std::vector<std::string> refs_;
+};
+
+TEST_F(NeuralImageTest, MaeLossFallsAndTheFolderBecomesAnEncoder) {
+  const auto report = pretrain_mae(model_dir(), refs_, {}, quick_mae(60), tiny_config(),
+                                   tiny_encoder(), /*resume=*/false);
+  EXPECT_EQ(report.steps, 60);
+  EXPECT_EQ(report.images, 16u);
+  ASSERT_GE(report.loss_curve.size(), 4u);
+  const double first = report.loss_curve.front().second, last = report.loss_curve.back().second;
+  EXPECT_LT(last, 0.6 * first) << "first " << first << " last " << last;
+  EXPECT_GT(report.images_per_second, 0);
+  for (const char* file : {"config.json", "model.safetensors", "encoder.json", "head.safetensors",
+                           "mae_log.json", "checkpoints/mae/state.json"}) {
+    EXPECT_TRUE(fs::exists(model_dir() / file)) << file;
+  }
+  const auto log = nlohmann::json::parse(read_file(model_dir() / "mae_log.json"));
+  EXPECT_EQ(log["steps"], 60);
+  EXPECT_EQ(log["loss_curve"].size(), report.loss_curve.size());
+
+  ASSERT_TRUE(NeuralImageEncoder::exists(model_dir()));
+  const auto encoder = NeuralImageEncoder::load(model_dir(), {});
+  EXPECT_EQ(encoder.dim(), 8);
+  EXPECT_EQ(encoder.name(), "vitmae-L2-H32-structured-mean-8");
+  const auto corrupt = dir_.write("photos/corrupt.jpg", "\xFF\xD8\xFF\xE0 not really a jpeg");
+  std::vector<Listing> listings(6);
+  const std::vector<std::string> images = {refs_[0], corrupt.string(), "", refs_[0],
+                                           (dir_.path() / "missing.png").string(), refs_[1]};
+  for (size_t i = 0; i < listings.size(); ++i) {
+    listings[i].id = "L" + std::to_string(i);
+    listings[i].image = images[i];
+  }
+  std::vector<float> out(listings.size() * 8, -1.0f);
+  ASSERT_NO_THROW(encoder.encode(listings, out.data()));
+  EXPECT_NEAR(norm(&out[0], 8), 1.0, 1e-5);
+  EXPECT_NEAR(norm(&out[5 * 8], 8), 1.0, 1e-5);
+  for (int zero_row : {1, 2, 4}) EXPECT_EQ(norm(&out[zero_row * 8], 8), 0.0) << zero_row;
+  for (int k = 0; k < 8; ++k) EXPECT_EQ(out[k], out[3 * 8 + k]) << "same image, same vector";
+  double dot = 0;
+  for (int k = 0; k < 8; ++k) dot += out[k] * out[5 * 8 + k];
+  EXPECT_LT(dot, 0.9999) << "different photos must not collapse onto one vector";
+
+  // encode_images on the decoded photo gives the row encode() gave for its file.
+  const cv::Mat photo = load_image(refs_[0]);
+  std::vector<float> direct(8);
+  encoder.encode_images(std::span(&photo, 1), direct.data());
+  for (int k = 0; k < 8; ++k) EXPECT_NEAR(direct[k], out[k], 1e-6);
+}
+
+TEST_F(NeuralImageTest, MaeResumesFromItsCheckpoint) {
+  MaeOptions options = quick_mae(10);
+  options.fit_head = false;
+  pretrain_mae(model_dir(), refs_, {}, options, tiny_config(), tiny_encoder(), false);
+  options.max_steps = 15;
+  const auto report = pretrain_mae(model_dir(), refs_, {}, options, std::nullopt, tiny_encoder(), true);
+  EXPECT_EQ(report.resumed_from_step, 10);
+  EXPECT_EQ(report.steps, 15);
+  EXPECT_FALSE(fs::exists(model_dir() / "encoder.json"));
+}
+
+TEST_F(NeuralImageTest, ResumeWithoutACheckpointAndTrainingWithoutImagesAreErrors) {
+  EXPECT_THROW(pretrain_mae(model_dir(), refs_, {}, quick_mae(2), tiny_config(), tiny_encoder(), true),
+               Error);
+  const std::vector<std::string> broken = {(dir_.path() / "nothing.png").string()};
+  EXPECT_THROW(pretrain_mae(dir_.path() / "other", broken, {}, quick_mae(2), tiny_config(),
+                            tiny_encoder(), false),
+               Error);
+  EXPECT_THROW(pretrain_mae(dir_.path() / "third", refs_, {}, quick_mae(2), std::nullopt,
+                            tiny_encoder(), false),
+               Error);
+}
+
+TEST_F(NeuralImageTest, EveryInputRecipeTrainsAndEmbeds) {
+  for (ImageInput input : {ImageInput::kFullImage, ImageInput::kRandomCells}) {
+    const fs::path dir = dir_.path() / std::string(image_input_name(input));
+    pretrain_mae(dir, refs_, {}, quick_mae(3), tiny_config(), tiny_encoder(input), false);
+    const auto encoder = NeuralImageEncoder::load(dir, {});
+    EXPECT_EQ(encoder.config().input, input);
+    std::vector<cv::Mat> photos = {load_image(refs_[2]), load_image(refs_[2])};
+    std::vector<float> out(16);
+    encoder.encode_images(photos, out.data());
+    EXPECT_NEAR(norm(out.data(), 8), 1.0, 1e-5) << image_input_name(input);
+    for (int k = 0; k < 8; ++k) EXPECT_EQ(out[k], out[8 + k]) << "deterministic";
+  }
+}
+
+TEST(ImageEncoderConfig, RoundTripsAndRejectsBadFiles) {
+  TestDir dir;
+  ImageEncoderConfig c;
+  c.input = ImageInput::kRandomCells;
+  c.pooling = "cls";
+  c.patches.inference_cells = {3, 5};
+  c.save(dir.path() / "encoder.json");
+  const auto back = ImageEncoderConfig::load(dir.path() / "encoder.json");
+  EXPECT_EQ(back.input, ImageInput::kRandomCells);
+  EXPECT_EQ(back.pooling, "cls");
+  EXPECT_EQ(back.patches.inference_cells, (std::vector<int>{3, 5}));
+  EXPECT_EQ(back.input_size(), 128);
+
+  auto load = [](const fs::path& p) { ImageEncoderConfig::load(p); };
+  auto json = nlohmann::json::parse(read_file(dir.path() / "encoder.json"));
+  json["format_version"] = 7;
+  expect_load_error(dir.path() / "encoder.json", json.dump(), load, "format_version 7");
+  json["format_version"] = 1;
+  json["input"] = "panorama";
+  expect_load_error(dir.path() / "encoder.json", json.dump(), load, "panorama");
+  json.erase("input");
+  expect_load_error(dir.path() / "encoder.json", json.dump(), load, "input");
+
+  ImageEncoderConfig odd;
+  odd.patches.random_cells = 3;  // 5 views do not tile a square
+  odd.patches.inference_cells = {1, 3, 7};
+  EXPECT_THROW(odd.validate(16), Error);
+  ImageEncoderConfig misfit;
+  misfit.patches.cell_size = 36;  // 72 px input, 16 px patches
+  EXPECT_THROW(misfit.validate(16), Error);
+}
+
+TEST(Augment, IsSeededAndKeepsAnRgbImage) {
+  const cv::Mat photo = shape_photo(3);
+  const AugmentOptions options;
+  const cv::Mat a = augment_image(photo, options, 11), b = augment_image(photo, options, 11);
+  ASSERT_EQ(a.type(), CV_8UC3);
+  EXPECT_EQ(cv::norm(a, b, cv::NORM_L1), 0.0);
+  bool some_differ = false;
+  for (uint64_t seed = 12; seed < 20; ++seed) {
+    const cv::Mat c = augment_image(photo, options, seed);
+    EXPECT_LE(c.cols, photo.cols);
+    EXPECT_GE(c.cols * c.rows, int(0.3 * photo.cols * photo.rows));
+    some_differ |= c.size() != a.size() || cv::norm(a, c, cv::NORM_L1) > 0;
+  }
+  EXPECT_TRUE(some_differ);
+  AugmentOptions bad;
+  bad.min_crop_area = 0;
+  EXPECT_THROW(bad.validate(), Error);
+}
+
+}  // namespace
+}  // namespace doppel
