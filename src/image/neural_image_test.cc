@@ -13,6 +13,7 @@
 #include "catalog/test_dir.h"
 #include "image/augment.h"
 #include "image/image_io.h"
+#include "image/image_nn_eval.h"
 #include "image/image_test_util.h"
 #include "image/mae_trainer.h"
 #include "image/neural_image_encoder.h"
@@ -177,6 +178,41 @@ TEST_F(NeuralImageTest, EveryInputRecipeTrainsAndEmbeds) {
     EXPECT_NEAR(norm(out.data(), 8), 1.0, 1e-5) << image_input_name(input);
     for (int k = 0; k < 8; ++k) EXPECT_EQ(out[k], out[8 + k]) << "deterministic";
   }
+}
+
+TEST_F(NeuralImageTest, ModelFolderServesAsAnImageMethodForTheRetrievalBenchmark) {
+  pretrain_mae(model_dir(), refs_, {}, quick_mae(2), tiny_config(), tiny_encoder(), false);
+  const ImageMethod method = neural_image_method(model_dir(), "mae");
+  EXPECT_EQ(method.name, "mae");
+  ASSERT_EQ(method.dim, 8);
+  std::vector<cv::Mat> photos = {load_image(refs_[4]), load_image(refs_[4]), load_image(refs_[7])};
+  std::vector<float> out(24);
+  method.embed(photos, out);
+  auto row = [&](int i) { return std::span<const float>(out).subspan(size_t(i) * 8, 8); };
+  EXPECT_NEAR(method.distance(row(0), row(1)), 0.0f, 1e-6);
+  EXPECT_GT(method.distance(row(0), row(2)), 1e-6);
+}
+
+TEST_F(NeuralImageTest, SpeedBenchmarkTimesBothInputsWithTheirTokenCounts) {
+  ImageSpeedOptions options;
+  options.model = tiny_config();
+  options.model.patch_size = 16;
+  options.batch_size = 4;
+  options.threads = 1;
+  options.min_seconds = 0.02;
+  options.repeats = 1;
+  const std::vector<fs::path> files = {refs_[0], refs_[1], refs_[2]};
+  const auto rows = bench_image_inputs(files, options);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].input, "structured");
+  EXPECT_EQ(rows[0].tokens, 65);
+  EXPECT_EQ(rows[1].input, "full");
+  EXPECT_EQ(rows[1].tokens, 197);
+  for (const auto& row : rows) {
+    EXPECT_GT(row.embed_images_per_second, 0) << row.input;
+    EXPECT_GT(row.decode_embed_images_per_second, 0) << row.input;
+  }
+  EXPECT_NE(image_speed_markdown(rows).find("| structured | 65 |"), std::string::npos);
 }
 
 TEST(ImageEncoderConfig, RoundTripsAndRejectsBadFiles) {
