@@ -28,6 +28,17 @@ torch::nn::Linear make_head(const ViTMAEConfig& mae, const ImageEncoderConfig& e
   return head;
 }
 
+// transformers 5 saves ViTMAEForPreTraining's decoder layers as "decoder.decoder_encoder.layer.<i>"
+// (its generic ViT renaming "encoder.layer." <-> "layers." applied to "decoder_layers.<i>" on
+// save) and reads both spellings; checkpoints from transformers 4 and the hub's facebook/vit-mae-*
+// use "decoder.decoder_layers.<i>", which is what doppel writes.
+void accept_transformers5_decoder_names(nn::StateDict& checkpoint) {
+  constexpr std::string_view kSaved = "decoder.decoder_encoder.layer.";
+  for (auto& [name, tensor] : checkpoint) {
+    if (name.starts_with(kSaved)) name = "decoder.decoder_layers." + name.substr(kSaved.size());
+  }
+}
+
 uint64_t pixel_hash(const cv::Mat& rgb) {
   uint64_t state = kFnv1aOffset;
   for (int y = 0; y < rgb.rows; ++y) {
@@ -81,6 +92,7 @@ ImageModel ImageModel::load_mae(const fs::path& dir, const ImageEncoderConfig& e
   // decoder: enough to embed (the decoder keeps its initial values).
   const fs::path weights = dir / kWeightsFile;
   auto checkpoint = nn::load_state_dict(weights);
+  accept_transformers5_decoder_names(checkpoint);
   const bool bare = std::none_of(checkpoint.begin(), checkpoint.end(),
                                  [](const auto& t) { return t.first.starts_with("vit."); });
   if (bare) {

@@ -6,6 +6,9 @@
 //       the PCA head; DIR is created or, when it holds a model, trained further.
 //   image_nn_bench head DIR [--pooling mean|cls] [--root ROOT]   refits the head only
 //   image_nn_bench eval [--no-baselines] [--root ROOT] DIR...    protocols A, B, C
+//   image_nn_bench reference DIR OUT.safetensors
+//       runs the ViT-MAE of DIR on seeded random pixels and masking noise and stores inputs and
+//       outputs for scripts/hf_vit_mae_check.py (the cross-check against transformers)
 //   image_nn_bench speed [--threads N] [--batch N] [--seconds S] [--root ROOT]
 //       images/s, structured (64+1 tokens) vs full image (196+1), on the grocery test photos
 // ROOT defaults to ../shared/data/grocerystore-packages. --threads sets torch's threads (default 2).
@@ -17,9 +20,11 @@
 #include <vector>
 
 #include "image/grocery.h"
+#include "image/image_model.h"
 #include "image/image_nn_eval.h"
 #include "image/mae_trainer.h"
 #include "image/neural_image_encoder.h"
+#include "nn/state_dict.h"
 #include "nn/threads.h"
 #include "util/error.h"
 
@@ -83,6 +88,28 @@ void pretrain(const Args& args, const GroceryDataset& data) {
              report.loss_curve.front().second, report.loss_curve.back().second);
 }
 
+void reference(const Args& args) {
+  if (args.positional.size() != 2) fail("reference needs a model folder and an output file");
+  const fs::path dir = args.positional[0];
+  const ViTMAEConfig config = ViTMAEConfig::load(dir / "config.json");
+  ImageEncoderConfig encoder;  // unused here; a cell size that fits the checkpoint's patch size
+  encoder.patches.cell_size = config.patch_size * 4;
+  ImageModel model = ImageModel::load_mae(dir, encoder);
+  model.train(false);
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(123);
+  auto pixels = torch::randn({2, 3, config.image_size, config.image_size});
+  auto noise = torch::rand({2, config.num_patches()});
+  auto output = model.mae()->forward(pixels, noise);
+  nn::save_state_dict(args.positional[1], {{"pixels", pixels},
+                                           {"noise", noise},
+                                           {"hidden", model.mae()->vit(pixels)},
+                                           {"logits", output.logits},
+                                           {"mask", output.mask},
+                                           {"loss", output.loss.reshape({1})}});
+  fmt::print("loss {:.6f}\n", output.loss.item<double>());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +128,8 @@ int main(int argc, char** argv) {
       std::vector<fs::path> dirs(args.positional.begin(), args.positional.end());
       const auto rows = evaluate_image_models(root, dirs, !args.has("--no-baselines"));
       fmt::print("{}", grocery_table_markdown(rows));
+    } else if (args.mode == "reference") {
+      reference(args);
     } else if (args.mode == "speed") {
       const auto data = load_grocery(root);
       std::vector<fs::path> files;

@@ -250,6 +250,27 @@ TEST(ImageModel, LoadsAHuggingFaceFolderAndReproducesItsOutputs) {
   EXPECT_TRUE(model.pretrainable());
 }
 
+TEST(ImageModel, ReadsTheDecoderNamesTransformers5Saves) {
+  TestDir dir;
+  torch::manual_seed(6);
+  const ViTMAEConfig config = tiny_config();
+  ViTMAEForPreTraining reference(config);
+  reference->eval();
+  write_hf_folder(dir.path(), config, reference);
+  auto state = nn::module_state(*reference);
+  for (auto& [name, tensor] : state) {
+    const std::string legacy = "decoder.decoder_layers.";
+    if (name.starts_with(legacy)) name = "decoder.decoder_encoder.layer." + name.substr(legacy.size());
+  }
+  nn::save_state_dict(dir.path() / "model.safetensors", state);
+  auto model = ImageModel::load_mae(dir.path(), tiny_encoder());
+  model.train(false);
+  auto pixels = torch::randn({1, 3, 64, 64});
+  auto noise = torch::rand({1, 16});
+  EXPECT_TRUE(torch::allclose(model.mae()->forward(pixels, noise).logits,
+                              reference->forward(pixels, noise).logits, 1e-6, 1e-6));
+}
+
 TEST(ImageModel, LoadsABareViTMAEModelCheckpoint) {
   TestDir dir;
   torch::manual_seed(4);
