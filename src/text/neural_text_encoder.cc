@@ -1,0 +1,121 @@
+#include "text/neural_text_encoder.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "text/normalize.h"
+#include "text/text_model.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace doppel {
+
+void TokenCnnHeadConfig::validate(int num_hidden_layers) const {
+  if (layers.empty()) fail("encoder head: layers is empty");
+  std::set<int> seen;
+  for (int layer : layers) {
+    const int index = layer < 0 ? num_hidden_layers + 1 + layer : layer;
+    if (index < 0 || index > num_hidden_layers) {
+      fail("encoder head: layer {} does not exist in a {}-layer model", layer, num_hidden_layers);
+    }
+    if (!seen.insert(index).second) fail("encoder head: layer {} listed twice", layer);
+  }
+  if (channels <= 0) fail("encoder head: channels must be positive, got {}", channels);
+  if (kernel_size <= 0 || kernel_size % 2 == 0) {
+    fail("encoder head: kernel_size must be a positive odd number, got {}", kernel_size);
+  }
+  if (out_dim <= 0) fail("encoder head: out_dim must be positive, got {}", out_dim);
+  if (max_length < 3) fail("encoder head: max_length must be at least 3, got {}", max_length);
+}
+
+void TokenCnnHeadConfig::save(const std::filesystem::path& encoder_json) const {
+  nlohmann::json j = {{"format_version", kFormatVersion}, {"layers", layers},
+                      {"channels", channels},             {"kernel_size", kernel_size},
+                      {"out_dim", out_dim},               {"max_length", max_length}};
+  write_file_atomic(encoder_json, j.dump(2) + "\n");
+}
+
+TokenCnnHeadConfig TokenCnnHeadConfig::load(const std::filesystem::path& encoder_json) {
+  TokenCnnHeadConfig c;
+  try {
+    auto j = nlohmann::json::parse(read_file(encoder_json));
+    const int version = j.at("format_version").get<int>();
+    if (version != kFormatVersion) {
+      fail("{}: format_version {} is not supported (this doppel reads {})", encoder_json.string(),
+           version, kFormatVersion);
+    }
+    c.layers = j.at("layers").get<std::vector<int>>();
+    c.channels = j.at("channels").get<int>();
+    c.kernel_size = j.at("kernel_size").get<int>();
+    c.out_dim = j.at("out_dim").get<int>();
+    c.max_length = j.at("max_length").get<int>();
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: {}", encoder_json.string(), e.what());
+  }
+  return c;
+}
+
+std::string model_text(const Listing& listing) {
+  std::string text = listing.title;
+  const std::string title = normalize_text(listing.title);
+  for (const std::string* extra : {&listing.brand, &listing.model_number}) {
+    if (extra->empty()) continue;
+    const std::string normalized = normalize_text(*extra);
+    if (!normalized.empty() && title.find(normalized) == std::string::npos) {
+      text += ' ';
+      text += *extra;
+    }
+  }
+  return text;
+}
+
+struct NeuralTextEncoder::Impl {
+  TextModel model;
+  Options options;
+};
+
+NeuralTextEncoder::NeuralTextEncoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+NeuralTextEncoder::NeuralTextEncoder(NeuralTextEncoder&&) noexcept = default;
+NeuralTextEncoder& NeuralTextEncoder::operator=(NeuralTextEncoder&&) noexcept = default;
+NeuralTextEncoder::~NeuralTextEncoder() = default;
+
+NeuralTextEncoder NeuralTextEncoder::load(const std::filesystem::path& dir, const Options& options) {
+  if (options.batch_size <= 0) fail("text encoder: batch_size must be positive, got {}", options.batch_size);
+  auto model = TextModel::load(dir, /*require_head=*/true);
+  model.train(false);
+  return NeuralTextEncoder(std::make_unique<Impl>(Impl{std::move(model), options}));
+}
+
+bool NeuralTextEncoder::exists(const std::filesystem::path& dir) { return TextModel::has_head(dir); }
+
+std::string NeuralTextEncoder::name() const {
+  const auto& b = impl_->model.bert_config();
+  return fmt::format("bert-L{}-H{}-cnn{}", b.num_hidden_layers, b.hidden_size,
+                     impl_->model.head_config().out_dim);
+}
+
+int NeuralTextEncoder::dim() const { return impl_->model.head_config().out_dim; }
+
+void NeuralTextEncoder::encode(std::span<const Listing> listings, float* out) const {
+  std::vector<std::string> texts;
+  texts.reserve(listings.size());
+  for (const Listing& l : listings) texts.push_back(model_text(l));
+  encode_texts(texts, out);
+}
+
+void NeuralTextEncoder::encode_texts(std::span<const std::string> texts, float* out) const {
+  TextModel& model = impl_->model;
+  // Texts with no word pieces ("!!!") have nothing to encode: a zero row, as Encoder promises.
+  std::vector<std::vector<int32_t>> tokens(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    tokens[i] = model.tokenize(texts[i]);
+    if (tokens[i].size() <= 2) tokens[i].clear();
+  }
+  auto vectors = model.embed_all(tokens, impl_->options.batch_size).contiguous();
+  std::copy_n(vectors.data_ptr<float>(), vectors.numel(), out);
+}
+
+}  // namespace doppel

@@ -1,0 +1,75 @@
+// NeuralTextEncoder — the BERT text encoder behind the Encoder interface: WordPiece tokens ->
+// domain BERT -> token states of a few intermediate layers -> 1-D CNN over the token axis ->
+// max-pool -> projection -> L2-normalised vector.
+//
+// Model folder (ws/models/text/, also what `doppel train text` writes):
+//   config.json            BertConfig in Hugging Face's layout (text/bert_config.h)
+//   model.safetensors      BertForMaskedLM weights under Hugging Face names (text/bert_model.h)
+//   vocab.txt              WordPiece vocabulary, one token per line
+//   tokenizer_config.json  tokenizer options under Hugging Face names (do_lower_case, ...)
+//   encoder.json           doppel's part: head shape, max_length, format_version
+//   head.safetensors       the CNN head's weights (conv.*, projection.*)
+// A folder with the first three files is any BERT checkpoint; encoder.json and head.safetensors
+// appear once a head is attached (`doppel train text --stage match`).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "catalog/encoder.h"
+
+namespace doppel {
+
+// The aggregation head's shape, saved in encoder.json.
+struct TokenCnnHeadConfig {
+  static constexpr int kFormatVersion = 1;
+  // Hidden states fed to the CNN, concatenated along the channel axis; negative counts from the
+  // last layer (-1 = last), 0 is the embedding output. Duplicates are not allowed.
+  std::vector<int> layers = {-4, -3, -2, -1};
+  int channels = 256;    // CNN output channels
+  int kernel_size = 3;   // tokens per convolution window (odd)
+  int out_dim = 128;     // the vector's dimension
+  int max_length = 48;   // tokens per text, [CLS] and [SEP] included
+
+  // Error naming the field; layers are checked against the model's depth.
+  void validate(int num_hidden_layers) const;
+  void save(const std::filesystem::path& encoder_json) const;
+  static TokenCnnHeadConfig load(const std::filesystem::path& encoder_json);
+};
+
+// The text the neural encoder reads for a listing: the title, then brand and model number when the
+// title does not already contain them. Descriptions are left out: titles carry the identity, and
+// short sequences keep the encoder fast.
+std::string model_text(const Listing& listing);
+
+class NeuralTextEncoder : public Encoder {
+ public:
+  struct Options {
+    int batch_size = 128;  // texts per forward pass, after sorting by token count
+  };
+
+  // Loads a model folder that has a head; Error naming the missing or bad file otherwise.
+  static NeuralTextEncoder load(const std::filesystem::path& dir, const Options& options);
+  static bool exists(const std::filesystem::path& dir);  // all six files present
+
+  NeuralTextEncoder(NeuralTextEncoder&&) noexcept;
+  NeuralTextEncoder& operator=(NeuralTextEncoder&&) noexcept;
+  ~NeuralTextEncoder() override;
+
+  std::string name() const override;  // e.g. "bert-L4-H128-cnn128"
+  int dim() const override;
+  // Texts are sorted by token count and batched so that padding stays small; runs under
+  // torch::InferenceMode with the process-wide thread count (set once by the caller).
+  void encode(std::span<const Listing> listings, float* out) const override;
+  void encode_texts(std::span<const std::string> texts, float* out) const;
+
+ private:
+  struct Impl;
+  explicit NeuralTextEncoder(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace doppel

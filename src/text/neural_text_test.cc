@@ -1,0 +1,264 @@
+// Tests of the BERT text encoder: config, Hugging Face names and folder layout, MLM pretraining,
+// match fine-tuning and the Encoder it yields. Models are tiny and trained in seconds.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/state_dict.h"
+#include "text/bert_model.h"
+#include "text/match_trainer.h"
+#include "text/mlm_trainer.h"
+#include "text/neural_text_encoder.h"
+#include "text/text_model.h"
+#include "text/wordpiece_trainer.h"
+#include "util/expect_load_error.h"
+#include "util/files.h"
+
+namespace doppel {
+namespace {
+
+namespace fs = std::filesystem;
+
+BertConfig tiny_config(int vocab_size) {
+  BertConfig c;
+  c.vocab_size = vocab_size;
+  c.hidden_size = 32;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 2;
+  c.intermediate_size = 64;
+  c.max_position_embeddings = 32;
+  return c;
+}
+
+// Titles of a toy catalog: 12 products, each written two ways by two sellers.
+std::vector<std::pair<std::string, std::string>> toy_products() {
+  return {{"apple iphone 13 128gb midnight", "iphone13 128 gb midnight apple"},
+          {"samsung galaxy s21 256gb phantom grey", "galaxy s21 phantom grey 256 gb samsung"},
+          {"sony dsc-w120 digital camera silver", "sony cybershot dscw120 silver camera"},
+          {"canon eos 250d dslr body black", "eos 250d canon black body dslr"},
+          {"nike air max 90 white size 42", "air max 90 nike 42 white"},
+          {"lego star wars millennium falcon 75192", "75192 millennium falcon lego star wars"},
+          {"dell xps 13 laptop 16gb ram", "xps13 dell 16 gb laptop"},
+          {"bosch cordless drill 18v gsr", "gsr 18v bosch drill cordless"},
+          {"philips hue white ambiance bulb e27", "hue e27 bulb white ambiance philips"},
+          {"logitech mx master 3 wireless mouse", "mx master 3 logitech mouse wireless"},
+          {"kindle paperwhite 8gb waterproof", "paperwhite kindle 8 gb waterproof"},
+          {"dyson v11 cordless vacuum cleaner", "v11 dyson vacuum cordless cleaner"}};
+}
+
+class NeuralTextTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::manual_seed(0);
+    dir_ = fs::temp_directory_path() / ("doppel_neural_text_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    for (const auto& [a, b] : toy_products()) {
+      texts_.push_back(a);
+      texts_.push_back(b);
+    }
+    WordPieceTrainerOptions options;
+    options.vocab_size = 200;
+    options.min_frequency = 1;
+    vocab_size_ = train_wordpiece(texts_, options).size();
+    train_wordpiece(texts_, options).save(dir_ / "vocab.txt");
+    save_tokenizer_config(dir_, options.tokenizer);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  MlmOptions quick_mlm(int64_t steps) const {
+    MlmOptions o;
+    o.batch_size = 8;
+    o.max_length = 32;
+    o.epochs = 1000;
+    o.max_steps = steps;
+    o.optimizer.lr = 1e-2;
+    o.log_every = 10;
+    o.checkpoint_every = 20;
+    return o;
+  }
+
+  fs::path dir_;
+  std::vector<std::string> texts_;
+  int vocab_size_ = 0;
+};
+
+TEST(BertConfig, SavesHuggingFaceFieldsAndLoadsThemBack) {
+  const fs::path file = fs::temp_directory_path() / "doppel_bert_config_test.json";
+  BertConfig c = tiny_config(100);
+  c.hidden_act = "gelu_new";
+  c.save(file);
+  auto json = nlohmann::json::parse(read_file(file));
+  EXPECT_EQ(json["model_type"], "bert");
+  EXPECT_EQ(json["hidden_size"], 32);
+  EXPECT_EQ(json["num_hidden_layers"], 2);
+  auto back = BertConfig::load(file);
+  EXPECT_EQ(back.hidden_size, 32);
+  EXPECT_EQ(back.intermediate_size, 64);
+  EXPECT_EQ(back.hidden_act, "gelu_new");
+  fs::remove(file);
+}
+
+TEST(BertConfig, RejectsBadFilesNamingTheField) {
+  const fs::path file = fs::temp_directory_path() / "doppel_bert_config_bad.json";
+  auto load = [](const fs::path& p) { BertConfig::load(p); };
+  expect_load_error(file, "{\"hidden_size\": 32", load, "not valid JSON");
+  expect_load_error(file, R"({"vocab_size": 10, "num_hidden_layers": 1, "num_attention_heads": 2,
+      "intermediate_size": 8, "max_position_embeddings": 8})", load, "hidden_size");
+  expect_load_error(file, R"({"vocab_size": 10, "hidden_size": 30, "num_hidden_layers": 1,
+      "num_attention_heads": 4, "intermediate_size": 8, "max_position_embeddings": 8})", load,
+                    "not a multiple");
+  expect_load_error(file, R"({"model_type": "roberta", "vocab_size": 10})", load, "roberta");
+  fs::remove(file);
+}
+
+TEST(BertModel, ParametersCarryHuggingFaceNames) {
+  BertForMaskedLM model(tiny_config(50));
+  std::set<std::string> names;
+  for (const auto& [name, tensor] : nn::module_state(*model)) names.insert(name);
+  for (const char* expected :
+       {"bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
+        "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight",
+        "bert.encoder.layer.0.attention.self.query.weight", "bert.encoder.layer.1.attention.self.value.bias",
+        "bert.encoder.layer.0.attention.output.dense.weight",
+        "bert.encoder.layer.0.attention.output.LayerNorm.bias",
+        "bert.encoder.layer.1.intermediate.dense.weight", "bert.encoder.layer.1.output.dense.weight",
+        "bert.encoder.layer.1.output.LayerNorm.weight", "cls.predictions.transform.dense.weight",
+        "cls.predictions.transform.LayerNorm.weight", "cls.predictions.bias"}) {
+    EXPECT_TRUE(names.count(expected)) << expected;
+  }
+  // 16 tensors per layer, 5 for the embeddings, 5 for the MLM head; the decoder is tied.
+  EXPECT_EQ(names.size(), 2u * 16 + 5 + 5);
+}
+
+TEST(BertModel, PaddingDoesNotChangeTheTokensStates) {
+  BertModel model(tiny_config(50));
+  model->eval();
+  torch::NoGradGuard no_grad;
+  auto ids = torch::tensor({{2, 7, 9, 3}}, torch::kInt64);
+  auto padded = torch::tensor({{2, 7, 9, 3, 0, 0}}, torch::kInt64);
+  auto short_states = model(ids, torch::ones_like(ids));
+  auto long_states = model(padded, torch::tensor({{1, 1, 1, 1, 0, 0}}, torch::kInt64));
+  ASSERT_EQ(short_states.size(), 3u);  // embeddings + 2 layers
+  EXPECT_TRUE(torch::allclose(short_states.back(), long_states.back().narrow(1, 0, 4), 1e-4, 1e-5));
+}
+
+TEST_F(NeuralTextTest, MlmLossFallsAndTheModelIsSavedInHuggingFaceLayout) {
+  auto report = pretrain_mlm(dir_, texts_, quick_mlm(200), tiny_config(vocab_size_), false);
+  ASSERT_GE(report.loss_curve.size(), 6u);
+  const double first = report.loss_curve.front().second, last = report.loss_curve.back().second;
+  EXPECT_LT(last, first * 0.7) << "loss " << first << " -> " << last;
+  EXPECT_GT(report.tokens_per_second, 0);
+  for (const char* file : {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json",
+                           "mlm_log.json"}) {
+    EXPECT_TRUE(fs::exists(dir_ / file)) << file;
+  }
+  auto loaded = nn::load_state_dict(dir_ / "model.safetensors");
+  EXPECT_EQ(loaded.front().first.rfind("bert.", 0) == 0 || loaded.front().first.rfind("cls.", 0) == 0, true);
+}
+
+TEST_F(NeuralTextTest, MlmResumesFromItsCheckpoint) {
+  pretrain_mlm(dir_, texts_, quick_mlm(20), tiny_config(vocab_size_), false);
+  auto report = pretrain_mlm(dir_, texts_, quick_mlm(40), std::nullopt, /*resume=*/true);
+  EXPECT_EQ(report.resumed_from_step, 20);
+  EXPECT_EQ(report.steps, 40);
+  fs::remove_all(dir_ / "checkpoints");
+  EXPECT_THROW(pretrain_mlm(dir_, texts_, quick_mlm(40), std::nullopt, true), Error);
+}
+
+TEST_F(NeuralTextTest, LoadsABareHuggingFaceBertModelFolder) {
+  // What transformers' BertModel.save_pretrained writes: no "bert." prefix, a pooler, and a
+  // config with fields doppel does not use.
+  BertConfig config = tiny_config(vocab_size_);
+  BertModel bert(config);
+  auto state = nn::module_state(*bert);
+  state.emplace_back("pooler.dense.weight", torch::zeros({32, 32}));
+  state.emplace_back("pooler.dense.bias", torch::zeros({32}));
+  state.emplace_back("embeddings.position_ids", torch::arange(32, torch::kInt64).unsqueeze(0));
+  nn::save_state_dict(dir_ / "model.safetensors", state);
+  config.save(dir_ / "config.json");
+  auto json = nlohmann::json::parse(read_file(dir_ / "config.json"));
+  json["architectures"] = {"BertModel"};
+  json["transformers_version"] = "4.40.0";
+  write_file_atomic(dir_ / "config.json", json.dump());
+
+  auto model = TextModel::load(dir_, /*require_head=*/false);
+  model.train(false);
+  torch::NoGradGuard no_grad;
+  bert->eval();
+  auto ids = torch::tensor({{2, 5, 6, 3}}, torch::kInt64);
+  auto expected = bert(ids, torch::ones_like(ids)).back();
+  auto got = model.mlm()->bert(ids, torch::ones_like(ids)).back();
+  EXPECT_TRUE(torch::allclose(expected, got));
+}
+
+TEST_F(NeuralTextTest, TruncatedWeightsAreAnErrorNamingTheFile) {
+  pretrain_mlm(dir_, texts_, quick_mlm(2), tiny_config(vocab_size_), false);
+  auto bytes = read_file(dir_ / "model.safetensors");
+  expect_load_error(dir_ / "model.safetensors", bytes.substr(0, bytes.size() / 2),
+                    [](const fs::path& p) { TextModel::load(p.parent_path(), false); }, "model.safetensors");
+}
+
+TEST_F(NeuralTextTest, MatchTrainingPullsMatchesTogetherAndYieldsAnEncoder) {
+  pretrain_mlm(dir_, texts_, quick_mlm(30), tiny_config(vocab_size_), false);
+  MatchTrainingData data;
+  data.texts = texts_;
+  const size_t n = toy_products().size();
+  for (size_t p = 0; p < n; ++p) {
+    if (p < 9) {
+      data.positives.emplace_back(2 * p, 2 * p + 1);
+      data.negatives.emplace_back(2 * p, 2 * ((p + 1) % 9));
+    } else {
+      data.valid_pairs.emplace_back(2 * p, 2 * p + 1);
+      data.valid_labels.push_back(1);
+      data.valid_pairs.emplace_back(2 * p, 2 * ((p + 1) % n) + 1);
+      data.valid_labels.push_back(0);
+    }
+  }
+  data.valid_metric = [](std::span<const float> s, std::span<const uint8_t> labels) {
+    double margin = 0;  // mean score of matches minus mean score of non-matches
+    for (size_t i = 0; i < s.size(); ++i) margin += labels[i] ? s[i] : -s[i];
+    return margin;
+  };
+  MatchOptions options;
+  options.epochs = 25;
+  options.batch_size = 9;
+  options.optimizer.lr = 3e-3;
+  options.head.out_dim = 16;
+  options.head.channels = 32;
+  options.head.layers = {-2, -1};
+  options.head.max_length = 32;
+  auto report = train_match(dir_, data, options);
+  ASSERT_EQ(report.valid_metric.size(), 25u);
+  EXPECT_LT(report.train_loss.back(), report.train_loss.front());
+  ASSERT_TRUE(NeuralTextEncoder::exists(dir_));
+
+  auto encoder = NeuralTextEncoder::load(dir_, {});
+  EXPECT_EQ(encoder.dim(), 16);
+  EXPECT_EQ(encoder.name(), "bert-L2-H32-cnn16");
+  std::vector<float> v(texts_.size() * 16);
+  encoder.encode_texts(texts_, v.data());
+  auto cosine = [&](size_t a, size_t b) {
+    double dot = 0;
+    for (size_t d = 0; d < 16; ++d) dot += v[a * 16 + d] * v[b * 16 + d];
+    return dot;
+  };
+  for (size_t i = 0; i < texts_.size(); ++i) EXPECT_NEAR(cosine(i, i), 1.0, 1e-4);
+  // Training pairs end up closer than the products they were contrasted with.
+  int closer = 0;
+  for (size_t p = 0; p < 9; ++p) closer += cosine(2 * p, 2 * p + 1) > cosine(2 * p, 2 * ((p + 1) % 9) + 1);
+  EXPECT_GE(closer, 8);
+  // Batching and order do not change a text's vector; a text without pieces is a zero row.
+  std::vector<std::string> one{texts_[5], "   "};
+  std::vector<float> w(2 * 16);
+  encoder.encode_texts(one, w.data());
+  for (size_t d = 0; d < 16; ++d) EXPECT_NEAR(w[d], v[5 * 16 + d], 1e-5);
+}
+
+}  // namespace
+}  // namespace doppel

@@ -1,0 +1,189 @@
+#include "text/text_model.h"
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+#include "nn/state_dict.h"
+#include "util/error.h"
+
+namespace doppel {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kConfigFile = "config.json";
+constexpr const char* kWeightsFile = "model.safetensors";
+constexpr const char* kVocabFile = "vocab.txt";
+constexpr const char* kEncoderFile = "encoder.json";
+constexpr const char* kHeadWeightsFile = "head.safetensors";
+
+}  // namespace
+
+TokenCnnHeadImpl::TokenCnnHeadImpl(const TokenCnnHeadConfig& config, const BertConfig& bert) {
+  config.validate(bert.num_hidden_layers);
+  const int states = bert.num_hidden_layers + 1;
+  for (int layer : config.layers) state_indices_.push_back(layer < 0 ? states + layer : layer);
+  const int in_channels = static_cast<int>(config.layers.size()) * bert.hidden_size;
+  conv_ = register_module(
+      "conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(in_channels, config.channels, config.kernel_size)
+                                    .padding(config.kernel_size / 2)));
+  projection_ = register_module("projection", torch::nn::Linear(config.channels, config.out_dim));
+}
+
+torch::Tensor TokenCnnHeadImpl::forward(const std::vector<torch::Tensor>& states,
+                                        const torch::Tensor& mask) {
+  std::vector<torch::Tensor> picked;
+  for (size_t i : state_indices_) picked.push_back(states.at(i));
+  auto x = torch::cat(picked, -1).transpose(1, 2);  // [B, L*H, T]
+  auto features = torch::gelu(conv_(x));               // [B, C, T]
+  auto padding = (mask == 0).unsqueeze(1);              // [B, 1, T]
+  auto pooled = std::get<0>(features.masked_fill(padding, -1e4).max(2));
+  return torch::nn::functional::normalize(
+      projection_(pooled), torch::nn::functional::NormalizeFuncOptions().dim(1).eps(1e-12));
+}
+
+TokenBatch pad_batch(std::span<const std::vector<int32_t>> sequences, int32_t pad_id) {
+  size_t longest = 0;
+  for (const auto& s : sequences) longest = std::max(longest, s.size());
+  const auto rows = static_cast<int64_t>(sequences.size());
+  const auto cols = static_cast<int64_t>(longest);
+  auto ids = torch::full({rows, cols}, pad_id, torch::kInt64);
+  auto mask = torch::zeros({rows, cols}, torch::kInt64);
+  auto ids_a = ids.accessor<int64_t, 2>();
+  auto mask_a = mask.accessor<int64_t, 2>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto& s = sequences[static_cast<size_t>(r)];
+    for (size_t c = 0; c < s.size(); ++c) {
+      ids_a[r][static_cast<int64_t>(c)] = s[c];
+      mask_a[r][static_cast<int64_t>(c)] = 1;
+    }
+  }
+  return {ids, mask};
+}
+
+TextModel::TextModel(const BertConfig& bert, const TokenCnnHeadConfig& head, WordPieceTokenizer tokenizer)
+    : bert_config_(bert), head_config_(head), tokenizer_(std::move(tokenizer)) {
+  if (tokenizer_.vocab().size() != bert_config_.vocab_size) {
+    fail("text model: vocabulary has {} tokens but config.json says vocab_size {}",
+         tokenizer_.vocab().size(), bert_config_.vocab_size);
+  }
+  if (head_config_.max_length > bert_config_.max_position_embeddings) {
+    fail("text model: max_length {} exceeds the model's max_position_embeddings {}",
+         head_config_.max_length, bert_config_.max_position_embeddings);
+  }
+  mlm_ = BertForMaskedLM(bert_config_);
+  head_ = TokenCnnHead(head_config_, bert_config_);
+}
+
+bool TextModel::has_bert(const fs::path& dir) {
+  return fs::exists(dir / kConfigFile) && fs::exists(dir / kWeightsFile) && fs::exists(dir / kVocabFile);
+}
+
+bool TextModel::has_head(const fs::path& dir) {
+  return has_bert(dir) && fs::exists(dir / kEncoderFile) && fs::exists(dir / kHeadWeightsFile);
+}
+
+TokenCnnHeadConfig default_head_for(const BertConfig& bert) {
+  TokenCnnHeadConfig head;
+  head.layers.clear();
+  for (int layer = -std::min(4, bert.num_hidden_layers); layer <= -1; ++layer) head.layers.push_back(layer);
+  head.max_length = std::min(head.max_length, bert.max_position_embeddings);
+  return head;
+}
+
+TextModel TextModel::load(const fs::path& dir, bool require_head,
+                          const std::optional<TokenCnnHeadConfig>& fallback_head) {
+  for (const char* file : {kConfigFile, kWeightsFile, kVocabFile}) {
+    if (!fs::exists(dir / file)) {
+      fail("{}: missing; train the text model first (doppel train tokenizer, then doppel train text "
+           "--stage mlm)", (dir / file).string());
+    }
+  }
+  const bool head_present = fs::exists(dir / kEncoderFile);
+  if (require_head && !head_present) {
+    fail("{}: missing; the text model has no matching head yet (doppel train text --stage match)",
+         (dir / kEncoderFile).string());
+  }
+  auto bert = BertConfig::load(dir / kConfigFile);
+  auto head = head_present ? TokenCnnHeadConfig::load(dir / kEncoderFile)
+                           : fallback_head.value_or(default_head_for(bert));
+  TextModel model(bert, head,
+                  WordPieceTokenizer(Vocabulary::load(dir / kVocabFile), load_tokenizer_config(dir)));
+  nn::LoadOptions bert_options;
+  bert_options.ignore_unexpected = bert_ignored_checkpoint_names();
+  // A plain BertModel checkpoint has no "bert." prefix and no MLM head.
+  auto checkpoint = nn::load_state_dict(dir / kWeightsFile);
+  const bool bare = std::none_of(checkpoint.begin(), checkpoint.end(),
+                                 [](const auto& t) { return t.first.starts_with("bert."); });
+  if (bare) {
+    bert_options.allow_missing = {R"(^cls\.)"};
+    nn::load_into(*model.mlm_->bert, checkpoint, bert_options, (dir / kWeightsFile).string());
+  } else {
+    nn::load_into(*model.mlm_, checkpoint, bert_options, (dir / kWeightsFile).string());
+  }
+  if (head_present) {
+    if (!fs::exists(dir / kHeadWeightsFile)) fail("{}: missing", (dir / kHeadWeightsFile).string());
+    nn::load_into(*model.head_, nn::load_state_dict(dir / kHeadWeightsFile), {},
+                  (dir / kHeadWeightsFile).string());
+  }
+  return model;
+}
+
+void TextModel::save_bert(const fs::path& dir) const {
+  fs::create_directories(dir);
+  bert_config_.save(dir / kConfigFile);
+  nn::save_state_dict(dir / kWeightsFile, nn::module_state(*mlm_));
+  tokenizer_.vocab().save(dir / kVocabFile);
+  save_tokenizer_config(dir, tokenizer_.options());
+}
+
+void TextModel::save_head(const fs::path& dir) const {
+  fs::create_directories(dir);
+  nn::save_state_dict(dir / kHeadWeightsFile, nn::module_state(*head_));
+  head_config_.save(dir / kEncoderFile);
+}
+
+std::vector<int32_t> TextModel::tokenize(std::string_view text) const {
+  return tokenizer_.encode_for_model(text, head_config_.max_length);
+}
+
+torch::Tensor TextModel::embed(const TokenBatch& batch) {
+  return head_(mlm_->bert(batch.ids, batch.mask), batch.mask);
+}
+
+torch::Tensor TextModel::embed_all(std::span<const std::vector<int32_t>> sequences, int batch_size) {
+  DOPPEL_CHECK(batch_size > 0, "batch_size {}", batch_size);
+  std::vector<size_t> order(sequences.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return sequences[a].size() < sequences[b].size(); });
+  const auto rows = static_cast<int64_t>(sequences.size());
+  torch::InferenceMode inference;
+  auto out = torch::zeros({rows, head_config_.out_dim});
+  const int32_t pad = tokenizer_.vocab().pad_id();
+  std::vector<std::vector<int32_t>> batch;
+  std::vector<int64_t> targets;
+  auto flush = [&] {
+    if (batch.empty()) return;
+    out.index_copy_(0, torch::tensor(targets, torch::kInt64), embed(pad_batch(batch, pad)));
+    batch.clear();
+    targets.clear();
+  };
+  for (size_t i : order) {
+    if (sequences[i].empty()) continue;
+    batch.push_back(sequences[i]);
+    targets.push_back(static_cast<int64_t>(i));
+    if (batch.size() == static_cast<size_t>(batch_size)) flush();
+  }
+  flush();
+  return out;
+}
+
+void TextModel::train(bool on) {
+  mlm_->train(on);
+  head_->train(on);
+}
+
+}  // namespace doppel
