@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "text/neural_text_encoder.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -23,8 +24,28 @@ ClassicalTextEncoder load_text_encoder(const Workspace& ws) {
   return ClassicalTextEncoder::load(ws.tfidf_dir());
 }
 
-size_t embed_text(Workspace& ws, size_t batch_size) {
-  auto encoder = load_text_encoder(ws);
+TextEncoderChoice parse_text_encoder_choice(std::string_view name) {
+  if (name == "auto") return TextEncoderChoice::kAuto;
+  if (name == "tfidf") return TextEncoderChoice::kClassical;
+  if (name == "bert") return TextEncoderChoice::kNeural;
+  fail("unknown text encoder \"{}\" (auto, tfidf, bert)", name);
+}
+
+std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderChoice choice) {
+  const bool neural_ready = NeuralTextEncoder::exists(ws.text_model_dir());
+  if (choice == TextEncoderChoice::kNeural && !neural_ready) {
+    fail("{}: no fine-tuned neural text encoder; run `doppel train text {} --stage match` first",
+         ws.text_model_dir().string(), ws.root().string());
+  }
+  if (choice == TextEncoderChoice::kClassical || !neural_ready) {
+    return std::make_unique<ClassicalTextEncoder>(load_text_encoder(ws));
+  }
+  return std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::load(ws.text_model_dir(), {}));
+}
+
+size_t embed_text(Workspace& ws, TextEncoderChoice choice, size_t batch_size) {
+  auto encoder_ptr = load_vector_encoder(ws, choice);
+  const Encoder& encoder = *encoder_ptr;
   auto listings = ws.catalog().all_listings();
   const int dim = encoder.dim();
   std::vector<int64_t> keys(listings.size());
