@@ -4,6 +4,9 @@
 //                  [--batch N] [--lr X] [--pooling mean|cls] [--no-iconic] [--root ROOT]
 //       MAE pretraining on the grocery train photos (+ iconic images unless --no-iconic), then
 //       the PCA head; DIR is created or, when it holds a model, trained further.
+//   image_nn_bench contrastive DIR [--epochs N] [--steps N] [--batch N] [--lr X] [--unlabelled]
+//       the contrastive stage on the same images; with their product labels (train split and
+//       iconic images only) unless --unlabelled
 //   image_nn_bench head DIR [--pooling mean|cls] [--root ROOT]   refits the head only
 //   image_nn_bench eval [--no-baselines] [--root ROOT] DIR...    protocols A, B, C
 //   image_nn_bench reference DIR OUT.safetensors
@@ -19,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "image/contrastive_trainer.h"
 #include "image/grocery.h"
 #include "image/image_model.h"
 #include "image/image_nn_eval.h"
@@ -52,7 +56,7 @@ Args parse(int argc, char** argv) {
     const std::string token = argv[i];
     if (!token.starts_with("--")) {
       args.positional.push_back(token);
-    } else if (token == "--no-iconic" || token == "--no-baselines") {
+    } else if (token == "--no-iconic" || token == "--no-baselines" || token == "--unlabelled") {
       args.flags[token] = "";
     } else if (i + 1 < argc) {
       args.flags[token] = argv[++i];
@@ -83,6 +87,25 @@ void pretrain(const Args& args, const GroceryDataset& data) {
   model.image_size = encoder.input_size();
   const auto refs = grocery_pretraining_images(data, !args.has("--no-iconic"));
   const auto report = pretrain_mae(dir, refs, {}, options, model, encoder, /*resume=*/false);
+  fmt::print("{} images, {} steps in {:.0f} s ({:.1f} img/s); loss {:.4f} -> {:.4f}\n", report.images,
+             report.steps, report.seconds, report.images_per_second,
+             report.loss_curve.front().second, report.loss_curve.back().second);
+}
+
+void contrastive(const Args& args, const GroceryDataset& data) {
+  if (args.positional.size() != 1) fail("contrastive needs one model folder");
+  ContrastiveOptions options;
+  options.epochs = std::stoi(args.get("--epochs", "10"));
+  options.max_steps = std::stoll(args.get("--steps", "0"));
+  options.batch_size = std::stoi(args.get("--batch", "64"));
+  options.optimizer.lr = std::stod(args.get("--lr", "2e-4"));
+  const auto refs = grocery_pretraining_images(data, /*include_iconic=*/true);
+  std::vector<int> labels;
+  if (!args.has("--unlabelled")) {
+    for (const GroceryPhoto& photo : data.train) labels.push_back(photo.product);
+    for (size_t product = 0; product < data.iconic.size(); ++product) labels.push_back(int(product));
+  }
+  const auto report = train_contrastive(args.positional[0], refs, labels, {}, options, false);
   fmt::print("{} images, {} steps in {:.0f} s ({:.1f} img/s); loss {:.4f} -> {:.4f}\n", report.images,
              report.steps, report.seconds, report.images_per_second,
              report.loss_curve.front().second, report.loss_curve.back().second);
@@ -119,6 +142,8 @@ int main(int argc, char** argv) {
     nn::set_threads(std::stoi(args.get("--threads", "2")));
     if (args.mode == "pretrain") {
       pretrain(args, load_grocery(root));
+    } else if (args.mode == "contrastive") {
+      contrastive(args, load_grocery(root));
     } else if (args.mode == "head") {
       if (args.positional.size() != 1) fail("head needs one model folder");
       const auto data = load_grocery(root);

@@ -87,9 +87,7 @@ SpeedSubject make_subject(ImageInput input, const ImageSpeedOptions& options) {
   config.image_size = encoder.input_size();
   SpeedSubject subject{std::string(image_input_name(input)), ImageModel(config, encoder), {}};
   subject.model.train(false);
-  subject.decode.target_size = input == ImageInput::kFullImage
-                                   ? encoder.full_size
-                                   : encoder.patches.grid * encoder.patches.cell_size;
+  subject.decode.target_size = encoder.source_size();
   return subject;
 }
 

@@ -73,11 +73,6 @@ ImageModel open_model(const fs::path& dir, const std::optional<ViTMAEConfig>& ne
   return ImageModel(*new_model, new_encoder);
 }
 
-// The shorter side, in pixels, the input recipe needs of a photo.
-int needed_size(const ImageEncoderConfig& c) {
-  return c.input == ImageInput::kFullImage ? c.full_size : c.patches.grid * c.patches.cell_size;
-}
-
 }  // namespace
 
 MaeReport pretrain_mae(const fs::path& dir, std::span<const std::string> refs,
@@ -92,7 +87,7 @@ MaeReport pretrain_mae(const fs::path& dir, std::span<const std::string> refs,
          "pretrained on this input", dir.string(), model.mae_config().image_size,
          image_input_name(model.encoder_config().input), model.encoder_config().input_size());
   }
-  TrainingImages images(refs, fetcher, needed_size(model.encoder_config()),
+  TrainingImages images(refs, fetcher, model.encoder_config().source_size(),
                         options.cache_megabytes << 20);
   MaeReport report;
   report.images = images.usable();
@@ -172,7 +167,7 @@ void fit_pca_head(const fs::path& dir, std::span<const std::string> refs,
     fail("image head: out_dim {} exceeds the encoder's hidden_size {}", out_dim, hidden);
   }
   TrainingImages images(refs.subspan(0, std::min(refs.size(), max_images)), fetcher,
-                        needed_size(encoder_config), /*cache_bytes=*/0);
+                        encoder_config.source_size(), /*cache_bytes=*/0);
   if (images.usable() < static_cast<size_t>(out_dim)) {
     fail("image head: {} usable images, a PCA to {} dimensions needs at least {}", images.usable(),
          out_dim, out_dim);

@@ -47,6 +47,10 @@ int ImageEncoderConfig::input_size() const {
   return input == ImageInput::kFullImage ? full_size : mosaic_side() * patches.cell_size;
 }
 
+int ImageEncoderConfig::source_size() const {
+  return input == ImageInput::kFullImage ? full_size : patches.grid * patches.cell_size;
+}
+
 void ImageEncoderConfig::validate(int patch_size) const {
   patches.validate();
   if (input != ImageInput::kFullImage && mosaic_side() * mosaic_side() != patches.view_count()) {
@@ -152,10 +156,7 @@ void NeuralImageEncoder::encode(std::span<const Listing> listings, float* out) c
   const size_t d = static_cast<size_t>(dim());
   std::fill_n(out, listings.size() * d, 0.0f);
   DecodeOptions decode;
-  // A grid of cells needs grid × cell_size pixels of the image's shorter side; JPEGs far larger
-  // than that are decoded at a reduced scale.
-  const ImageEncoderConfig& c = config();
-  decode.target_size = c.input == ImageInput::kFullImage ? c.full_size : c.patches.grid * c.patches.cell_size;
+  decode.target_size = config().source_size();
   const size_t batch = static_cast<size_t>(impl_->options.batch_size);
   std::vector<cv::Mat> images;
   std::vector<size_t> rows;

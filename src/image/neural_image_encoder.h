@@ -50,6 +50,9 @@ struct ImageEncoderConfig {
   int mosaic_side() const;
   // Side in pixels of the square the ViT receives: mosaic_side() × cell_size, or full_size.
   int input_size() const;
+  // The shorter side, in pixels, the recipe uses of a photo (grid × cell_size, or full_size):
+  // JPEGs far larger than that are decoded at a reduced scale.
+  int source_size() const;
   // Error naming the field; patch_size is the model's (input_size must be a multiple of it), and
   // the structured recipe must give a square number of views.
   void validate(int patch_size) const;

@@ -12,6 +12,7 @@
 
 #include "catalog/test_dir.h"
 #include "image/augment.h"
+#include "image/contrastive_trainer.h"
 #include "image/image_io.h"
 #include "image/image_nn_eval.h"
 #include "image/image_test_util.h"
@@ -178,6 +179,41 @@ TEST_F(NeuralImageTest, EveryInputRecipeTrainsAndEmbeds) {
     EXPECT_NEAR(norm(out.data(), 8), 1.0, 1e-5) << image_input_name(input);
     for (int k = 0; k < 8; ++k) EXPECT_EQ(out[k], out[8 + k]) << "deterministic";
   }
+}
+
+// The 16 photos are 8 "products" (k and k + 8 share a label); the labelled contrastive stage must
+// bring each photo's partner closer than it was after MAE alone.
+TEST_F(NeuralImageTest, ContrastiveStagePullsLabelledPairsTogether) {
+  pretrain_mae(model_dir(), refs_, {}, quick_mae(20), tiny_config(), tiny_encoder(), false);
+  auto partner_similarity = [&] {
+    const auto encoder = NeuralImageEncoder::load(model_dir(), {});
+    std::vector<cv::Mat> photos;
+    for (const auto& ref : refs_) photos.push_back(load_image(ref));
+    std::vector<float> out(16 * 8);
+    encoder.encode_images(photos, out.data());
+    double partner = 0;
+    for (int k = 0; k < 8; ++k) {
+      for (int j = 0; j < 8; ++j) partner += out[k * 8 + j] * out[(k + 8) * 8 + j];
+    }
+    return partner / 8;
+  };
+  const double before = partner_similarity();
+  std::vector<int> labels(16);
+  for (int i = 0; i < 16; ++i) labels[size_t(i)] = i % 8;
+  ContrastiveOptions options;
+  options.batch_size = 8;
+  options.epochs = 1000;
+  options.max_steps = 30;
+  options.log_every = 5;
+  options.optimizer.lr = 3e-3;
+  const auto report = train_contrastive(model_dir(), refs_, labels, {}, options, false);
+  EXPECT_EQ(report.steps, 30);
+  EXPECT_LT(report.loss_curve.back().second, report.loss_curve.front().second);
+  EXPECT_TRUE(fs::exists(model_dir() / "contrastive_log.json"));
+  const double after = partner_similarity();
+  EXPECT_GT(after, before + 0.1) << "before " << before << " after " << after;
+  const std::vector<int> too_few = {1};
+  EXPECT_THROW(train_contrastive(model_dir(), refs_, too_few, {}, options, false), Error);
 }
 
 TEST_F(NeuralImageTest, ModelFolderServesAsAnImageMethodForTheRetrievalBenchmark) {

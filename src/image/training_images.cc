@@ -16,7 +16,8 @@ TrainingImages::TrainingImages(std::span<const std::string> refs, const ImageFet
     : fetcher_(fetcher), max_side_(2 * needed_size) {
   size_t cached_bytes = 0;
   Progress progress("loading images", refs.size());
-  for (const std::string& ref : refs) {
+  for (size_t index = 0; index < refs.size(); ++index) {
+    const std::string& ref = refs[index];
     progress.advance();
     cv::Mat image;
     try {
@@ -27,6 +28,7 @@ TrainingImages::TrainingImages(std::span<const std::string> refs, const ImageFet
       continue;
     }
     usable_.push_back(ref);
+    sources_.push_back(index);
     const size_t bytes = image.total() * image.elemSize();
     if (cached_bytes + bytes <= cache_bytes) {
       cached_bytes += bytes;

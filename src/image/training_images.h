@@ -33,11 +33,14 @@ class TrainingImages {
   std::vector<size_t> epoch_order(std::optional<uint64_t> seed) const;
   // The usable image at `position`: RGB CV_8UC3. Error if a file not cached fails to load now.
   cv::Mat get(size_t position) const;
+  // Index into the constructor's refs of the usable image at `position`.
+  size_t source(size_t position) const { return sources_.at(position); }
 
  private:
   cv::Mat load(const std::string& ref) const;
 
   std::vector<std::string> usable_;  // the refs that loaded
+  std::vector<size_t> sources_;      // their indices in the refs
   std::vector<cv::Mat> cached_;      // per usable ref; empty when not cached
   size_t skipped_ = 0;
   ImageFetcher fetcher_;

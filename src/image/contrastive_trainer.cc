@@ -1,0 +1,166 @@
+#include "image/contrastive_trainer.h"
+
+#include <opencv2/core.hpp>
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "image/image_model.h"
+#include "image/training_images.h"
+#include "nn/optimizer.h"
+#include "nn/state_dict.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace doppel {
+
+namespace fs = std::filesystem;
+
+void ContrastiveOptions::validate() const {
+  if (epochs <= 0) fail("contrastive: epochs must be positive, got {}", epochs);
+  if (batch_size < 2) fail("contrastive: batch_size must be at least 2, got {}", batch_size);
+  if (max_steps < 0) fail("contrastive: max_steps must be >= 0, got {}", max_steps);
+  if (!(temperature > 0)) fail("contrastive: temperature must be positive, got {}", temperature);
+  if (checkpoint_every <= 0) {
+    fail("contrastive: checkpoint_every must be positive, got {}", checkpoint_every);
+  }
+  if (log_every <= 0) fail("contrastive: log_every must be positive, got {}", log_every);
+  augment.validate();
+  optimizer.validate();
+}
+
+namespace {
+
+fs::path checkpoint_dir(const fs::path& dir) { return dir / "checkpoints" / "contrastive"; }
+
+void save_checkpoint(ImageModel& model, const nn::Optimizer& optimizer, const fs::path& dir) {
+  const fs::path ckpt = checkpoint_dir(dir);
+  fs::create_directories(ckpt);
+  nn::save_state_dict(ckpt / "model.safetensors", nn::module_state(*model.mae()));
+  nn::save_state_dict(ckpt / "head.safetensors", nn::module_state(*model.head()));
+  optimizer.save(ckpt / "optimizer.pt");
+  write_file_atomic(ckpt / "state.json", nlohmann::json{{"step", optimizer.steps_done()}}.dump() + "\n");
+}
+
+// SupCon over 2n embeddings z [2n, d] (L2-normalised; rows i and n + i are the twins of image i)
+// with group ids [n] (-1 = only the twin is a positive): for every anchor, the mean over its
+// positives of -log softmax over all other rows.
+torch::Tensor supervised_contrastive_loss(const torch::Tensor& z, const torch::Tensor& groups,
+                                          double temperature) {
+  const int64_t rows = z.size(0), n = rows / 2;
+  auto image = torch::arange(n).repeat({2});
+  auto group = groups.repeat({2});
+  auto same_image = image.unsqueeze(0) == image.unsqueeze(1);
+  auto same_group = (group.unsqueeze(0) == group.unsqueeze(1)) & (group.unsqueeze(0) >= 0);
+  auto self = torch::eye(rows, torch::kBool);
+  auto positive = (same_image | same_group) & self.logical_not();
+  auto logits = torch::matmul(z, z.t()).div(temperature).masked_fill(self, -1e9);
+  auto log_prob = torch::log_softmax(logits, 1);
+  auto positives = positive.to(torch::kFloat32);
+  return (-(log_prob * positives).sum(1) / positives.sum(1)).mean();
+}
+
+}  // namespace
+
+ContrastiveReport train_contrastive(const fs::path& dir, std::span<const std::string> refs,
+                                    std::span<const int> labels, const ImageFetcherOptions& fetcher,
+                                    const ContrastiveOptions& options, bool resume) {
+  options.validate();
+  if (!labels.empty() && labels.size() != refs.size()) {
+    fail("contrastive: {} labels for {} images", labels.size(), refs.size());
+  }
+  ImageModel model = ImageModel::load(dir);
+  TrainingImages images(refs, fetcher, model.encoder_config().source_size(),
+                        options.cache_megabytes << 20);
+  ContrastiveReport report;
+  report.images = images.usable();
+  if (report.images < 2) fail("contrastive: {} usable images, at least 2 are needed", report.images);
+
+  // A last batch of a single image has no negative: it is dropped.
+  const auto n = static_cast<int64_t>(report.images), batch = int64_t(options.batch_size);
+  const int64_t steps_per_epoch = n / batch + (n % batch >= 2 ? 1 : 0);
+  int64_t total_steps = steps_per_epoch * options.epochs;
+  if (options.max_steps > 0) total_steps = std::min(total_steps, options.max_steps);
+  nn::Optimizer optimizer({{model.mae()->vit.get()}, {model.head().get()}}, options.optimizer,
+                          total_steps);
+  if (resume) {
+    const fs::path ckpt = checkpoint_dir(dir);
+    if (!fs::exists(ckpt / "state.json")) fail("{}: no checkpoint to resume from", ckpt.string());
+    nn::load_into(*model.mae(), nn::load_state_dict(ckpt / "model.safetensors"), {},
+                  (ckpt / "model.safetensors").string());
+    nn::load_into(*model.head(), nn::load_state_dict(ckpt / "head.safetensors"), {},
+                  (ckpt / "head.safetensors").string());
+    optimizer.load(ckpt / "optimizer.pt");
+    report.resumed_from_step = optimizer.steps_done();
+  }
+
+  model.train(true);
+  Progress progress("contrastive", static_cast<uint64_t>(total_steps));
+  progress.advance(static_cast<uint64_t>(optimizer.steps_done()));
+  const auto start = std::chrono::steady_clock::now();
+  int64_t seen = 0;
+  double loss_sum = 0;
+  int loss_count = 0;
+  while (optimizer.steps_done() < total_steps) {
+    const int64_t step = optimizer.steps_done();
+    const auto order = images.epoch_order(options.seed + static_cast<uint64_t>(step / steps_per_epoch));
+    for (int64_t i = step % steps_per_epoch; i < steps_per_epoch && optimizer.steps_done() < total_steps;
+         ++i) {
+      const uint64_t step_seed = options.seed * 1000003 + static_cast<uint64_t>(optimizer.steps_done());
+      const size_t first = static_cast<size_t>(i) * options.batch_size;
+      const size_t last = std::min(order.size(), first + static_cast<size_t>(options.batch_size));
+      std::vector<cv::Mat> views[2];
+      std::vector<int64_t> groups;
+      for (size_t k = first; k < last; ++k) {
+        const cv::Mat image = images.get(order[k]);
+        for (int twin = 0; twin < 2; ++twin) {
+          views[twin].push_back(augment_image(image, options.augment, (step_seed * 7919 + k) * 2 + twin));
+        }
+        groups.push_back(labels.empty() ? -1 : labels[images.source(order[k])]);
+      }
+      auto pixels = torch::cat({model.inputs(views[0], step_seed), model.inputs(views[1], ~step_seed)}, 0);
+      auto loss = supervised_contrastive_loss(model.embed(pixels), torch::tensor(groups),
+                                              options.temperature);
+      loss.backward();
+      optimizer.step();
+      seen += static_cast<int64_t>(last - first);
+      loss_sum += loss.item<double>();
+      ++loss_count;
+      const int64_t done = optimizer.steps_done();
+      report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      report.images_per_second = report.seconds > 0 ? static_cast<double>(seen) / report.seconds : 0;
+      if (done % options.log_every == 0 || done == total_steps) {
+        report.loss_curve.emplace_back(done, loss_sum / loss_count);
+        progress.set_note(fmt::format("loss {:.4f} · {:.0f} img/s", loss_sum / loss_count,
+                                      report.images_per_second));
+        loss_sum = 0;
+        loss_count = 0;
+      }
+      progress.advance();
+      if (done % options.checkpoint_every == 0) save_checkpoint(model, optimizer, dir);
+    }
+  }
+  progress.finish();
+  report.steps = optimizer.steps_done();
+  save_checkpoint(model, optimizer, dir);
+  model.save_mae(dir);
+  model.save_head(dir);
+  nlohmann::json curve = nlohmann::json::array();
+  for (const auto& [s, l] : report.loss_curve) curve.push_back({{"step", s}, {"loss", l}});
+  const nlohmann::json log = {{"images", report.images},
+                              {"labelled", !labels.empty()},
+                              {"steps", report.steps},
+                              {"resumed_from_step", report.resumed_from_step},
+                              {"batch_size", options.batch_size},
+                              {"temperature", options.temperature},
+                              {"lr", options.optimizer.lr},
+                              {"seconds", report.seconds},
+                              {"images_per_second", report.images_per_second},
+                              {"loss_curve", curve}};
+  write_file_atomic(dir / "contrastive_log.json", log.dump(2) + "\n");
+  return report;
+}
+
+}  // namespace doppel
