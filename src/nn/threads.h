@@ -5,5 +5,6 @@
 namespace doppel::nn {
 
 void set_threads(int threads);
+int threads();  // the current intra-op thread count
 
 }  // namespace doppel::nn

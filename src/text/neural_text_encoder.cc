@@ -58,6 +58,14 @@ TokenCnnHeadConfig TokenCnnHeadConfig::load(const std::filesystem::path& encoder
   return c;
 }
 
+TokenCnnHeadConfig default_head_for(const BertConfig& bert) {
+  TokenCnnHeadConfig head;
+  head.layers.clear();
+  for (int layer = -std::min(4, bert.num_hidden_layers); layer <= -1; ++layer) head.layers.push_back(layer);
+  head.max_length = std::min(head.max_length, bert.max_position_embeddings);
+  return head;
+}
+
 std::string model_text(const Listing& listing) {
   std::string text = listing.title;
   const std::string title = normalize_text(listing.title);
@@ -85,6 +93,17 @@ NeuralTextEncoder::~NeuralTextEncoder() = default;
 NeuralTextEncoder NeuralTextEncoder::load(const std::filesystem::path& dir, const Options& options) {
   if (options.batch_size <= 0) fail("text encoder: batch_size must be positive, got {}", options.batch_size);
   auto model = TextModel::load(dir, /*require_head=*/true);
+  model.train(false);
+  return NeuralTextEncoder(std::make_unique<Impl>(Impl{std::move(model), options}));
+}
+
+NeuralTextEncoder NeuralTextEncoder::with_random_weights(const std::filesystem::path& vocab_dir,
+                                                         BertConfig bert, const TokenCnnHeadConfig& head,
+                                                         const Options& options) {
+  Vocabulary vocab = Vocabulary::load(vocab_dir / "vocab.txt");
+  bert.vocab_size = vocab.size();
+  bert.pad_token_id = vocab.pad_id();
+  TextModel model(bert, head, WordPieceTokenizer(std::move(vocab), load_tokenizer_config(vocab_dir)));
   model.train(false);
   return NeuralTextEncoder(std::make_unique<Impl>(Impl{std::move(model), options}));
 }

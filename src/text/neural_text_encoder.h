@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "catalog/encoder.h"
+#include "text/bert_config.h"
 
 namespace doppel {
 
@@ -40,6 +41,9 @@ struct TokenCnnHeadConfig {
   static TokenCnnHeadConfig load(const std::filesystem::path& encoder_json);
 };
 
+// The default head fitted to a model: its last (up to) 4 layers, max_length within its positions.
+TokenCnnHeadConfig default_head_for(const BertConfig& bert);
+
 // The text the neural encoder reads for a listing: the title, then brand and model number when the
 // title does not already contain them. Descriptions are left out: titles carry the identity, and
 // short sequences keep the encoder fast.
@@ -54,6 +58,11 @@ class NeuralTextEncoder : public Encoder {
   // Loads a model folder that has a head; Error naming the missing or bad file otherwise.
   static NeuralTextEncoder load(const std::filesystem::path& dir, const Options& options);
   static bool exists(const std::filesystem::path& dir);  // all six files present
+  // An untrained encoder of the given shape over the vocabulary in vocab_dir (vocab.txt,
+  // tokenizer_config.json): speed measurements of shapes nobody has trained yet.
+  static NeuralTextEncoder with_random_weights(const std::filesystem::path& vocab_dir,
+                                               BertConfig bert, const TokenCnnHeadConfig& head,
+                                               const Options& options);
 
   NeuralTextEncoder(NeuralTextEncoder&&) noexcept;
   NeuralTextEncoder& operator=(NeuralTextEncoder&&) noexcept;

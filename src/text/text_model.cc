@@ -85,14 +85,6 @@ bool TextModel::has_head(const fs::path& dir) {
   return has_bert(dir) && fs::exists(dir / kEncoderFile) && fs::exists(dir / kHeadWeightsFile);
 }
 
-TokenCnnHeadConfig default_head_for(const BertConfig& bert) {
-  TokenCnnHeadConfig head;
-  head.layers.clear();
-  for (int layer = -std::min(4, bert.num_hidden_layers); layer <= -1; ++layer) head.layers.push_back(layer);
-  head.max_length = std::min(head.max_length, bert.max_position_embeddings);
-  return head;
-}
-
 TextModel TextModel::load(const fs::path& dir, bool require_head,
                           const std::optional<TokenCnnHeadConfig>& fallback_head) {
   for (const char* file : {kConfigFile, kWeightsFile, kVocabFile}) {

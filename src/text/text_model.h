@@ -40,9 +40,6 @@ struct TokenBatch {
 };
 TokenBatch pad_batch(std::span<const std::vector<int32_t>> sequences, int32_t pad_id);
 
-// The default head fitted to a model: its last (up to) 4 layers, max_length within its positions.
-TokenCnnHeadConfig default_head_for(const BertConfig& bert);
-
 class TextModel {
  public:
   // A fresh model: random BERT and head for a trained tokenizer.

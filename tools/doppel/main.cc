@@ -6,11 +6,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 
 #include "bench/index_bench.h"
+#include "bench/text_bench.h"
 #include "bench/synthetic_vectors.h"
 #include "pipeline/decider_job.h"
 #include "pipeline/dedup_job.h"
@@ -20,6 +22,7 @@
 #include "pipeline/text_jobs.h"
 #include "pipeline/text_model_jobs.h"
 #include "pipeline/workspace.h"
+#include "text/neural_text_encoder.h"
 #include "nn/threads.h"
 #include "synth/catalog_synth.h"
 #include "util/error.h"
@@ -317,10 +320,61 @@ void add_synth(CLI::App& app) {
   });
 }
 
+// "L4-H256" -> a BERT of 4 layers, hidden 256, hidden/64 heads (at least 2), FFN 4 x hidden.
+BertConfig parse_bert_shape(const std::string& shape) {
+  int layers = 0, hidden = 0;
+  if (std::sscanf(shape.c_str(), "L%d-H%d", &layers, &hidden) != 2 || layers <= 0 || hidden <= 0) {
+    fail("--shapes: \"{}\" is not a shape like L4-H256", shape);
+  }
+  BertConfig bert;
+  bert.num_hidden_layers = layers;
+  bert.hidden_size = hidden;
+  bert.num_attention_heads = std::max(2, hidden / 64);
+  bert.intermediate_size = 4 * hidden;
+  bert.validate();
+  return bert;
+}
+
+void add_bench_text(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "text", "Titles/s of the classical and BERT text encoders on a workspace's listings");
+  static std::string ws;
+  static std::vector<std::string> shapes;
+  static int reps = 3;
+  static size_t max_listings = 20000;
+  cmd->add_option("workspace", ws, "Workspace folder (its listings are encoded)")->required();
+  cmd->add_option("--shapes", shapes, "Also untrained BERTs of these shapes, e.g. L2-H128 L4-H256");
+  cmd->add_option("--reps", reps, "Timed passes per encoder")->capture_default_str();
+  cmd->add_option("--max-listings", max_listings, "Encode at most this many listings")
+      ->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    auto listings = workspace.catalog().all_listings();
+    if (listings.size() > max_listings) listings.resize(max_listings);
+    std::vector<std::unique_ptr<Encoder>> owned;
+    std::vector<NamedEncoder> encoders;
+    owned.push_back(load_vector_encoder(workspace, TextEncoderChoice::kClassical));
+    encoders.push_back({owned.back()->name(), owned.back().get()});
+    if (NeuralTextEncoder::exists(workspace.text_model_dir())) {
+      owned.push_back(load_vector_encoder(workspace, TextEncoderChoice::kNeural));
+      encoders.push_back({owned.back()->name() + " (trained)", owned.back().get()});
+    }
+    for (const std::string& shape : shapes) {
+      const BertConfig bert = parse_bert_shape(shape);
+      owned.push_back(std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::with_random_weights(
+          workspace.text_model_dir(), bert, default_head_for(bert), {})));
+      encoders.push_back({owned.back()->name() + " (random weights)", owned.back().get()});
+    }
+    auto rows = run_text_bench(listings, encoders, reps);
+    fmt::print("{}", text_bench_markdown(rows, nn::threads()));
+  });
+}
+
 void add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Benchmark doppel's components");
   cmd->require_subcommand(1);
 
+  add_bench_text(*cmd);
   auto* index = cmd->add_subcommand(
       "index",
       "Benchmark index specs on synthetic vectors with known duplicates (or a workspace's "
