@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The BERT text encoder through the CLI on a small generated catalog: tokenizer -> MLM (a few
+# steps) -> match fine-tuning -> embed with bert -> index -> decider -> eval, plus resume and the
+# errors a user meets when a stage is missing.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ws=$scratch/ws
+"$doppel" -q synth --out "$scratch/data" --products 90 --seed 5
+"$doppel" -q init "$ws"
+"$doppel" -q ingest "$ws" "$scratch/data/listings.csv"
+"$doppel" -q ingest "$ws" "$scratch/data/pairs.csv"
+"$doppel" -q train text "$ws"
+
+expect_fail embed "$ws" --encoder bert
+check "bert before training names the missing stage" contains "$err" "--stage match"
+expect_fail train text "$ws" --stage mlm
+check "mlm before the tokenizer asks for it" contains "$err" "doppel train tokenizer"
+
+printf 'extra corpus title one\nanother unlabelled title\n' > "$scratch/corpus.txt"
+out=$("$doppel" -q train tokenizer "$ws" --vocab-size 400 --corpus "$scratch/corpus.txt")
+check "tokenizer trained ($out)" contains "$out" "vocabulary of"
+check "vocab.txt written" test -s "$ws/models/text/vocab.txt"
+
+mlm() { "$doppel" -q --threads 2 train text "$ws" --stage mlm --layers 2 --hidden 32 --heads 2 \
+          --max-length 32 --batch 16 "$@"; }
+out=$(mlm --max-steps 20)
+check "mlm ran 20 steps ($out)" contains "$out" "MLM: 20 steps"
+out=$(mlm --max-steps 30 --resume)
+check "mlm resumed to 30 steps ($out)" contains "$out" "MLM: 30 steps"
+for f in config.json model.safetensors vocab.txt tokenizer_config.json mlm_log.json; do
+  check "$f written" test -s "$ws/models/text/$f"
+done
+check "config.json has Hugging Face fields" grep -q '"num_hidden_layers": 2' "$ws/models/text/config.json"
+
+out=$("$doppel" -q --threads 2 train text "$ws" --stage match --epochs 2 --dim 32 --channels 32)
+check "match fine-tuning reports validation ($out)" contains "$out" "kept epoch"
+out=$("$doppel" -q embed "$ws")
+check "embed picks the fine-tuned encoder ($out)" contains "$out" "embedded"
+check "catalog records the bert encoder" \
+  test "$(python3 -c "import sqlite3; print(sqlite3.connect('$ws/catalog.db').execute(
+      \"select value from meta where key='text_encoder'\").fetchone()[0])")" = "bert-L2-H32-cnn32"
+"$doppel" -q index "$ws" --spec Flat > /dev/null
+"$doppel" -q train decider "$ws" > /dev/null
+"$doppel" -q eval "$ws" --split test --out "$scratch/reports" > "$scratch/eval.txt"
+check "eval report written" test -s "$scratch/reports/metrics.json"
+out=$("$doppel" -q bench text "$ws" --reps 1 --shapes L2-H64)
+check "bench text compares encoders ($out)" contains "$out" "random weights"
+
+# A damaged weights file is an error naming it, not a crash.
+head -c 100 "$ws/models/text/model.safetensors" > "$scratch/broken" && mv "$scratch/broken" "$ws/models/text/model.safetensors"
+expect_fail embed "$ws" --encoder bert
+check "truncated weights named in the error" contains "$err" "model.safetensors"
+finish
