@@ -4,6 +4,10 @@
 # Usage: scripts/bench-accuracy.sh [path/to/doppel] [out-folder]
 # DECIDER_ARGS passes options to `doppel train decider` (e.g. "--folds 5" for the cross-fitted
 # alternative; then the valid columns are in-sample and say nothing).
+# TEXT_MODEL=DIR switches the text vectors to the BERT encoder: DIR is a pretrained text model
+# folder (from `doppel train text --stage mlm`, see scripts/bench-text-encoder.sh), copied into
+# each workspace and fine-tuned there on the train pairs (`--stage match`, MATCH_ARGS passes
+# options) before embedding.
 # Writes OUT/accuracy.md (a table) and OUT/<dataset>/{metrics.json,report.md,...}.
 set -euo pipefail
 doppel=${1:-build/tools/doppel/doppel}
@@ -38,6 +42,12 @@ for entry in "${datasets[@]}"; do
     "$doppel" -q ingest "$ws" "$data/$folder/${split%%:*}" --format ditto --split "${split##*:}" > /dev/null
   done
   "$doppel" -q train text "$ws"
+  if [ -n "${TEXT_MODEL:-}" ]; then
+    mkdir -p "$ws/models/text"
+    cp "$TEXT_MODEL"/{config.json,model.safetensors,vocab.txt,tokenizer_config.json} "$ws/models/text/"
+    # shellcheck disable=SC2086  # MATCH_ARGS is a list of options
+    "$doppel" -q train text "$ws" --stage match ${MATCH_ARGS:-} | tee "$out/$slug/match.txt" >&2
+  fi
   "$doppel" -q embed "$ws" > /dev/null
   "$doppel" -q index "$ws" --spec Flat > /dev/null
   # shellcheck disable=SC2086  # DECIDER_ARGS is a list of options
