@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -258,6 +259,56 @@ TEST_F(NeuralTextTest, MatchTrainingPullsMatchesTogetherAndYieldsAnEncoder) {
   std::vector<float> w(2 * 16);
   encoder.encode_texts(one, w.data());
   for (size_t d = 0; d < 16; ++d) EXPECT_NEAR(w[d], v[5 * 16 + d], 1e-5);
+}
+
+}  // namespace
+}  // namespace doppel
+
+namespace doppel {
+namespace {
+
+// Fixtures written by scripts/hf_bert_interop.py with transformers 5.17 (see its docstring):
+// hf_tiny is a folder transformers saved, doppel_tiny one doppel saved and transformers loaded
+// without missing or unexpected weights. Each holds reference.safetensors: transformers' token
+// ids for kTitles (padded), attention mask and every hidden state.
+const std::vector<std::string> kTitles = {"Apple iPhone 13 128GB Midnight", "IPHONE13 128 GB siyah",
+                                          "Sony DSC-W120 7.2MP digital camera (silver)",
+                                          "café crème 1,5 l"};
+
+void expect_same_as_transformers(const fs::path& folder) {
+  auto model = TextModel::load(folder, /*require_head=*/false);
+  model.train(false);
+  std::map<std::string, torch::Tensor> reference;
+  for (auto& [name, tensor] : nn::load_state_dict(folder / "reference.safetensors")) {
+    reference[name] = tensor;
+  }
+  const auto ids = reference.at("input_ids");
+  const auto mask = reference.at("attention_mask");
+  for (size_t i = 0; i < kTitles.size(); ++i) {
+    const auto row = static_cast<int64_t>(i);
+    const int64_t length = mask[row].sum().item<int64_t>();
+    auto expected = ids[row].narrow(0, 0, length);
+    auto got = model.tokenize(kTitles[i]);
+    ASSERT_EQ(static_cast<int64_t>(got.size()), length) << kTitles[i];
+    for (int64_t t = 0; t < length; ++t) {
+      EXPECT_EQ(got[static_cast<size_t>(t)], expected[t].item<int64_t>()) << kTitles[i] << " piece " << t;
+    }
+  }
+  torch::NoGradGuard no_grad;
+  auto states = model.mlm()->bert(ids, mask);
+  ASSERT_EQ(states.size(), 3u);
+  for (size_t layer = 0; layer < states.size(); ++layer) {
+    const auto& hf = reference.at("hidden_" + std::to_string(layer));
+    EXPECT_LT((states[layer] - hf).abs().max().item<float>(), 1e-4) << folder << " layer " << layer;
+  }
+}
+
+TEST(HuggingFaceInterop, AFolderTransformersWroteGivesTransformersOutputs) {
+  expect_same_as_transformers("tests/fixtures/bert_interop/hf_tiny");
+}
+
+TEST(HuggingFaceInterop, TransformersReadsAFolderDoppelWroteToTheSameOutputs) {
+  expect_same_as_transformers("tests/fixtures/bert_interop/doppel_tiny");
 }
 
 }  // namespace
