@@ -70,7 +70,7 @@ Args parse(int argc, char** argv) {
 ImageEncoderConfig encoder_config(const Args& args) {
   ImageEncoderConfig encoder;
   encoder.input = parse_image_input(args.get("--input", "structured"));
-  encoder.pooling = args.get("--pooling", "mean");
+  encoder.pooling = args.get("--pooling", "cls");
   return encoder;
 }
 

@@ -1,7 +1,7 @@
 // NeuralImageEncoder — the ViT-MAE image encoder behind the Encoder interface: a listing's image
 // (path or URL) -> decode -> structured patch selection (centre cell, two more cells, the whole
 // image; patch_selection.h) -> the four 64² views as the quadrants of one 128² mosaic -> ViT-MAE
-// encoder without masking -> mean of the patch tokens (or CLS) -> linear projection to 128 ->
+// encoder without masking -> CLS token (or the mean of the patch tokens) -> linear projection to 128 ->
 // L2-normalised vector.
 //
 // Model folder (ws/models/image/, also what `doppel train image` writes):
@@ -43,7 +43,7 @@ struct ImageEncoderConfig {
   ImageInput input = ImageInput::kStructured;
   PatchSelectionOptions patches;  // cell_size, grid, random_cells, inference_cells
   int full_size = 224;            // side of the kFullImage input
-  std::string pooling = "mean";   // "mean" of the patch tokens, or "cls"
+  std::string pooling = "cls";    // "cls" token or "mean" of the patch tokens (docs/images.md)
   int out_dim = 128;
 
   // Views tiled per side of the mosaic (2 for 4 views).

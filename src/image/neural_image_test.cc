@@ -118,7 +118,7 @@ TEST_F(NeuralImageTest, MaeLossFallsAndTheFolderBecomesAnEncoder) {
   ASSERT_TRUE(NeuralImageEncoder::exists(model_dir()));
   const auto encoder = NeuralImageEncoder::load(model_dir(), {});
   EXPECT_EQ(encoder.dim(), 8);
-  EXPECT_EQ(encoder.name(), "vitmae-L2-H32-structured-mean-8");
+  EXPECT_EQ(encoder.name(), "vitmae-L2-H32-structured-cls-8");
   const auto corrupt = dir_.write("photos/corrupt.jpg", "\xFF\xD8\xFF\xE0 not really a jpeg");
   std::vector<Listing> listings(6);
   const std::vector<std::string> images = {refs_[0], corrupt.string(), "", refs_[0],
@@ -255,12 +255,12 @@ TEST(ImageEncoderConfig, RoundTripsAndRejectsBadFiles) {
   TestDir dir;
   ImageEncoderConfig c;
   c.input = ImageInput::kRandomCells;
-  c.pooling = "cls";
+  c.pooling = "mean";
   c.patches.inference_cells = {3, 5};
   c.save(dir.path() / "encoder.json");
   const auto back = ImageEncoderConfig::load(dir.path() / "encoder.json");
   EXPECT_EQ(back.input, ImageInput::kRandomCells);
-  EXPECT_EQ(back.pooling, "cls");
+  EXPECT_EQ(back.pooling, "mean");
   EXPECT_EQ(back.patches.inference_cells, (std::vector<int>{3, 5}));
   EXPECT_EQ(back.input_size(), 128);
 

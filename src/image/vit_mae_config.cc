@@ -1,6 +1,9 @@
 #include "image/vit_mae_config.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <string>
 
 #include "util/error.h"
 #include "util/files.h"
@@ -47,6 +50,10 @@ class ConfigReader {
   const json& config_;
   const std::filesystem::path& file_;
 };
+
+// A float as the decimal it was written as (0.02f, not 0.019999999552965164): fmt prints the
+// shortest representation that reads back to the same float.
+double decimal(float value) { return std::stod(fmt::format("{}", value)); }
 
 }  // namespace
 
@@ -119,10 +126,10 @@ void ViTMAEConfig::save(const std::filesystem::path& config_json) const {
       {"num_attention_heads", num_attention_heads},
       {"intermediate_size", intermediate_size},
       {"hidden_act", hidden_act},
-      {"hidden_dropout_prob", hidden_dropout_prob},
-      {"attention_probs_dropout_prob", attention_probs_dropout_prob},
-      {"initializer_range", initializer_range},
-      {"layer_norm_eps", layer_norm_eps},
+      {"hidden_dropout_prob", decimal(hidden_dropout_prob)},
+      {"attention_probs_dropout_prob", decimal(attention_probs_dropout_prob)},
+      {"initializer_range", decimal(initializer_range)},
+      {"layer_norm_eps", decimal(layer_norm_eps)},
       {"image_size", image_size},
       {"patch_size", patch_size},
       {"num_channels", num_channels},
@@ -131,7 +138,7 @@ void ViTMAEConfig::save(const std::filesystem::path& config_json) const {
       {"decoder_hidden_size", decoder_hidden_size},
       {"decoder_num_hidden_layers", decoder_num_hidden_layers},
       {"decoder_intermediate_size", decoder_intermediate_size},
-      {"mask_ratio", mask_ratio},
+      {"mask_ratio", decimal(mask_ratio)},
       {"norm_pix_loss", norm_pix_loss},
   };
   write_file_atomic(config_json, config.dump(2) + "\n");

@@ -53,6 +53,8 @@ TEST(ViTMAEConfig, SavesHuggingFaceFieldsAndLoadsThemBack) {
   EXPECT_EQ(json["architectures"][0], "ViTMAEForPreTraining");
   EXPECT_EQ(json["decoder_hidden_size"], 128);
   EXPECT_EQ(json["norm_pix_loss"], true);
+  EXPECT_EQ(json["initializer_range"].dump(), "0.02");
+  EXPECT_EQ(json["mask_ratio"].dump(), "0.6");
   const auto back = ViTMAEConfig::load(dir.path() / "config.json");
   EXPECT_EQ(back.hidden_size, 192);
   EXPECT_EQ(back.num_hidden_layers, 6);
