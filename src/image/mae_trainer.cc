@@ -3,7 +3,6 @@
 #include <opencv2/core.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <numeric>
 #include <random>
 
@@ -12,6 +11,7 @@
 
 #include "image/image_model.h"
 #include "image/training_images.h"
+#include "image/training_loop.h"
 #include "nn/optimizer.h"
 #include "nn/state_dict.h"
 #include "reduce/pca.h"
@@ -109,46 +109,24 @@ MaeReport pretrain_mae(const fs::path& dir, std::span<const std::string> refs,
   }
 
   model.train(true);
-  Progress progress("mae", static_cast<uint64_t>(total_steps));
-  progress.advance(static_cast<uint64_t>(optimizer.steps_done()));
-  const auto start = std::chrono::steady_clock::now();
-  int64_t seen = 0;
-  double loss_sum = 0;
-  int loss_count = 0;
-  while (optimizer.steps_done() < total_steps) {
-    const int64_t step = optimizer.steps_done();
-    const auto order = images.epoch_order(options.seed + static_cast<uint64_t>(step / steps_per_epoch));
-    for (int64_t i = step % steps_per_epoch; i < steps_per_epoch && optimizer.steps_done() < total_steps;
-         ++i) {
-      const uint64_t step_seed = options.seed * 1000003 + static_cast<uint64_t>(optimizer.steps_done());
-      const size_t first = static_cast<size_t>(i) * options.batch_size;
-      const size_t last = std::min(order.size(), first + static_cast<size_t>(options.batch_size));
-      std::vector<cv::Mat> batch;
-      for (size_t k = first; k < last; ++k) {
-        batch.push_back(augment_image(images.get(order[k]), options.augment, step_seed * 7919 + k));
-      }
-      torch::manual_seed(step_seed);  // the masking noise
-      auto output = model.mae()->forward(model.inputs(batch, step_seed));
-      output.loss.backward();
-      optimizer.step();
-      seen += static_cast<int64_t>(batch.size());
-      loss_sum += output.loss.item<double>();
-      ++loss_count;
-      const int64_t done = optimizer.steps_done();
-      report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      report.images_per_second = report.seconds > 0 ? static_cast<double>(seen) / report.seconds : 0;
-      if (done % options.log_every == 0 || done == total_steps) {
-        report.loss_curve.emplace_back(done, loss_sum / loss_count);
-        progress.set_note(fmt::format("loss {:.4f} · {:.0f} img/s", loss_sum / loss_count,
-                                      report.images_per_second));
-        loss_sum = 0;
-        loss_count = 0;
-      }
-      progress.advance();
-      if (done % options.checkpoint_every == 0) save_checkpoint(model, optimizer, dir);
+  const TrainingLoopOptions loop{"mae", steps_per_epoch, total_steps, options.batch_size,
+                                 options.log_every, options.checkpoint_every, options.seed};
+  auto step = [&](std::span<const size_t> positions, uint64_t seed) {
+    std::vector<cv::Mat> batch;
+    for (size_t k = 0; k < positions.size(); ++k) {
+      batch.push_back(augment_image(images.get(positions[k]), options.augment, seed * 7919 + k));
     }
-  }
-  progress.finish();
+    torch::manual_seed(seed);  // the masking noise
+    auto output = model.mae()->forward(model.inputs(batch, seed));
+    output.loss.backward();
+    optimizer.step();
+    return output.loss.item<double>();
+  };
+  auto result = run_training_loop(images, optimizer, loop, step,
+                                  [&] { save_checkpoint(model, optimizer, dir); });
+  report.seconds = result.seconds;
+  report.images_per_second = result.images_per_second;
+  report.loss_curve = std::move(result.loss_curve);
   report.steps = optimizer.steps_done();
   save_checkpoint(model, optimizer, dir);
   model.save_mae(dir);
