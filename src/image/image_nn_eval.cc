@@ -107,6 +107,27 @@ double images_per_second(size_t files, const ImageSpeedOptions& options, Work wo
   return double(done) / seconds_since(start);
 }
 
+// Multiply-adds ×2 of the encoder's matmuls for one image of `patches` patches: patch projection,
+// per layer Q/K/V/output (4·h²), MLP (2·h·i) per token and the two attention products (2·t²·h).
+double encoder_gflop(const ViTMAEConfig& c, int patches) {
+  const double t = patches + 1, h = c.hidden_size, i = c.intermediate_size;
+  const double projection = double(patches) * h * 3 * c.patch_size * c.patch_size;
+  const double layer = t * (4 * h * h + 2 * h * i) + 2 * t * t * h;
+  return 2 * (projection + c.num_hidden_layers * layer) / 1e9;
+}
+
+double sgemm_gflops(double min_seconds) {
+  auto a = torch::randn({1024, 1024}), b = torch::randn({1024, 1024});
+  torch::mm(a, b);
+  int calls = 0;
+  const auto start = Clock::now();
+  while (seconds_since(start) < min_seconds) {
+    torch::mm(a, b);
+    ++calls;
+  }
+  return 2.0 * 1024 * 1024 * 1024 * calls / seconds_since(start) / 1e9;
+}
+
 double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return values[values.size() / 2];
@@ -128,7 +149,9 @@ std::vector<ImageSpeedRow> bench_image_inputs(std::span<const fs::path> files,
   subjects.push_back(make_subject(ImageInput::kStructured, options));
   subjects.push_back(make_subject(ImageInput::kFullImage, options));
   std::vector<std::vector<double>> embed(subjects.size()), full_path(subjects.size());
+  std::vector<double> sgemm;
   for (int rep = 0; rep < options.repeats; ++rep) {
+    sgemm.push_back(sgemm_gflops(std::min(1.0, options.min_seconds)));
     for (size_t s = 0; s < subjects.size(); ++s) {
       SpeedSubject& subject = subjects[s];
       std::vector<cv::Mat> decoded;
@@ -151,8 +174,10 @@ std::vector<ImageSpeedRow> bench_image_inputs(std::span<const fs::path> files,
   for (size_t s = 0; s < subjects.size(); ++s) {
     ImageSpeedRow row;
     row.input = subjects[s].input;
-    row.tokens = subjects[s].model.encoder_config().input_size() / options.model.patch_size;
-    row.tokens = row.tokens * row.tokens + 1;
+    const int side = subjects[s].model.encoder_config().input_size() / options.model.patch_size;
+    row.tokens = side * side + 1;
+    row.gflop_per_image = encoder_gflop(options.model, side * side);
+    row.sgemm_gflops = median(sgemm);
     row.embed_images_per_second = median(embed[s]);
     row.decode_embed_images_per_second = median(full_path[s]);
     row.min_decode_embed = *std::min_element(full_path[s].begin(), full_path[s].end());
@@ -168,13 +193,16 @@ std::string image_speed_markdown(std::span<const ImageSpeedRow> rows) {
     if (row.input == "full") full = row.decode_embed_images_per_second;
   }
   std::string out =
-      "| input | tokens | embed img/s | decode+embed img/s (min–max) | × full (decode+embed) |\n"
-      "|---|---|---|---|---|\n";
+      "| input | tokens | GFLOP/image | embed img/s | GFLOP/s | decode+embed img/s (min–max) | "
+      "× full (decode+embed) | sgemm 1024³ GFLOP/s |\n"
+      "|---|---|---|---|---|---|---|---|\n";
   for (const ImageSpeedRow& row : rows) {
-    out += fmt::format("| {} | {} | {:.0f} | {:.0f} ({:.0f}–{:.0f}) | {:.2f}× |\n", row.input,
-                       row.tokens, row.embed_images_per_second, row.decode_embed_images_per_second,
-                       row.min_decode_embed, row.max_decode_embed,
-                       full > 0 ? row.decode_embed_images_per_second / full : 0.0);
+    out += fmt::format("| {} | {} | {:.2f} | {:.0f} | {:.0f} | {:.0f} ({:.0f}–{:.0f}) | {:.2f}× | {:.0f} |\n",
+                       row.input, row.tokens, row.gflop_per_image, row.embed_images_per_second,
+                       row.embed_images_per_second * row.gflop_per_image,
+                       row.decode_embed_images_per_second, row.min_decode_embed,
+                       row.max_decode_embed, full > 0 ? row.decode_embed_images_per_second / full : 0.0,
+                       row.sgemm_gflops);
   }
   return out;
 }

@@ -44,6 +44,8 @@ struct ImageSpeedRow {
   double embed_images_per_second = 0;         // input tensors ready
   double decode_embed_images_per_second = 0;  // file -> decode -> views -> vector
   double min_decode_embed = 0, max_decode_embed = 0;  // spread over the repeats
+  double gflop_per_image = 0;  // matmul FLOPs of the encoder for one image (analytic)
+  double sgemm_gflops = 0;     // a 1024³ sgemm at the same threads, timed beside (machine state)
 };
 
 // Images/s of the same ViT on the structured input (4 views of 64², 64 patches) and the
@@ -51,7 +53,8 @@ struct ImageSpeedRow {
 std::vector<ImageSpeedRow> bench_image_inputs(std::span<const std::filesystem::path> files,
                                               const ImageSpeedOptions& options);
 
-// Markdown table: input | tokens | embed img/s | decode+embed img/s (min–max) | × full.
+// Markdown table: input | tokens | GFLOP/image | embed img/s | GFLOP/s | decode+embed img/s
+// (min–max) | × full | sgemm GFLOP/s.
 std::string image_speed_markdown(std::span<const ImageSpeedRow> rows);
 
 }  // namespace doppel
