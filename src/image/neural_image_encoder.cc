@@ -12,6 +12,7 @@
 #include "image/image_model.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_file.h"
 
 namespace doppel {
 
@@ -82,24 +83,21 @@ void ImageEncoderConfig::save(const std::filesystem::path& encoder_json) const {
 }
 
 ImageEncoderConfig ImageEncoderConfig::load(const std::filesystem::path& encoder_json) {
+  const auto json = read_json_object(encoder_json);
+  const JsonFields fields(json, encoder_json);
+  fields.expect_format_version(kFormatVersion);
   ImageEncoderConfig c;
+  std::string input;
+  fields.read("input", true, input);
+  fields.read("cell_size", true, c.patches.cell_size);
+  fields.read("grid", true, c.patches.grid);
+  fields.read("random_cells", true, c.patches.random_cells);
+  fields.read("inference_cells", true, c.patches.inference_cells);
+  fields.read("full_size", true, c.full_size);
+  fields.read("pooling", true, c.pooling);
+  fields.read("out_dim", true, c.out_dim);
   try {
-    auto j = nlohmann::json::parse(read_file(encoder_json));
-    const int version = j.at("format_version").get<int>();
-    if (version != kFormatVersion) {
-      fail("{}: format_version {} is not supported (this doppel reads {})", encoder_json.string(),
-           version, kFormatVersion);
-    }
-    c.input = parse_image_input(j.at("input").get<std::string>());
-    c.patches.cell_size = j.at("cell_size").get<int>();
-    c.patches.grid = j.at("grid").get<int>();
-    c.patches.random_cells = j.at("random_cells").get<int>();
-    c.patches.inference_cells = j.at("inference_cells").get<std::vector<int>>();
-    c.full_size = j.at("full_size").get<int>();
-    c.pooling = j.at("pooling").get<std::string>();
-    c.out_dim = j.at("out_dim").get<int>();
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: {}", encoder_json.string(), e.what());
+    c.input = parse_image_input(input);
   } catch (const Error& e) {
     fail("{}: {}", encoder_json.string(), e.what());
   }

@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_file.h"
 
 namespace doppel {
 
@@ -14,42 +15,21 @@ namespace {
 
 using nlohmann::json;
 
-class ConfigReader {
- public:
-  ConfigReader(const json& config, const std::filesystem::path& file) : config_(config), file_(file) {}
-
-  template <typename T>
-  void read(const char* field, bool required, T& value) const {
-    auto it = config_.find(field);
-    if (it == config_.end() || it->is_null()) {
-      if (required) fail("{}: missing field \"{}\"", file_.string(), field);
-      return;
-    }
-    try {
-      value = it->get<T>();
-    } catch (const json::exception&) {
-      fail("{}: field \"{}\" has the wrong type ({})", file_.string(), field, it->dump());
-    }
+// A square size: a number, or an [n, n] list as transformers also writes.
+void read_square(const JsonFields& fields, const char* field, int& value) {
+  auto it = fields.object().find(field);
+  if (it == fields.object().end() || it->is_null()) {
+    fail("{}: missing field \"{}\"", fields.file().string(), field);
   }
-
-  // A square size: a number, or an [n, n] list as transformers also writes.
-  void read_square(const char* field, int& value) const {
-    auto it = config_.find(field);
-    if (it == config_.end() || it->is_null()) fail("{}: missing field \"{}\"", file_.string(), field);
-    if (it->is_array() && it->size() == 2 && (*it)[0].is_number_integer() && (*it)[1] == (*it)[0]) {
-      value = (*it)[0].get<int>();
-    } else if (it->is_number_integer()) {
-      value = it->get<int>();
-    } else {
-      fail("{}: field \"{}\" must be a number or a square [n, n] size, got {}", file_.string(), field,
-           it->dump());
-    }
+  if (it->is_array() && it->size() == 2 && (*it)[0].is_number_integer() && (*it)[1] == (*it)[0]) {
+    value = (*it)[0].get<int>();
+  } else if (it->is_number_integer()) {
+    value = it->get<int>();
+  } else {
+    fail("{}: field \"{}\" must be a number or a square [n, n] size, got {}", fields.file().string(),
+         field, it->dump());
   }
-
- private:
-  const json& config_;
-  const std::filesystem::path& file_;
-};
+}
 
 // A float as the decimal it was written as (0.02f, not 0.019999999552965164): fmt prints the
 // shortest representation that reads back to the same float.
@@ -145,14 +125,8 @@ void ViTMAEConfig::save(const std::filesystem::path& config_json) const {
 }
 
 ViTMAEConfig ViTMAEConfig::load(const std::filesystem::path& config_json) {
-  json config;
-  try {
-    config = json::parse(read_file(config_json));
-  } catch (const json::parse_error& e) {
-    fail("{}: not valid JSON: {}", config_json.string(), e.what());
-  }
-  if (!config.is_object()) fail("{}: expected a JSON object", config_json.string());
-  const ConfigReader reader(config, config_json);
+  const auto config = read_json_object(config_json);
+  const JsonFields reader(config, config_json);
   std::string model_type;
   reader.read("model_type", true, model_type);
   if (model_type != "vit_mae") {
@@ -169,8 +143,8 @@ ViTMAEConfig ViTMAEConfig::load(const std::filesystem::path& config_json) {
   reader.read("attention_probs_dropout_prob", false, c.attention_probs_dropout_prob);
   reader.read("initializer_range", false, c.initializer_range);
   reader.read("layer_norm_eps", false, c.layer_norm_eps);
-  reader.read_square("image_size", c.image_size);
-  reader.read_square("patch_size", c.patch_size);
+  read_square(reader, "image_size", c.image_size);
+  read_square(reader, "patch_size", c.patch_size);
   reader.read("num_channels", false, c.num_channels);
   reader.read("qkv_bias", false, c.qkv_bias);
   reader.read("decoder_num_attention_heads", false, c.decoder_num_attention_heads);

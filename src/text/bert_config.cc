@@ -1,32 +1,11 @@
 #include "text/bert_config.h"
 
-#include <nlohmann/json.hpp>
-
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_file.h"
 
 namespace doppel {
 
-namespace {
-
-using nlohmann::json;
-
-template <typename T>
-void read_field(const json& config, const std::filesystem::path& file, const char* field, bool required,
-                T& value) {
-  auto it = config.find(field);
-  if (it == config.end() || it->is_null()) {
-    if (required) fail("{}: missing field \"{}\"", file.string(), field);
-    return;
-  }
-  try {
-    value = it->get<T>();
-  } catch (const json::exception&) {
-    fail("{}: field \"{}\" has the wrong type ({})", file.string(), field, it->dump());
-  }
-}
-
-}  // namespace
 
 void BertConfig::validate() const {
   auto positive = [](const char* field, int value) {
@@ -58,7 +37,7 @@ void BertConfig::validate() const {
 }
 
 void BertConfig::save(const std::filesystem::path& config_json) const {
-  json config = {
+  nlohmann::json config = {
       {"architectures", {"BertForMaskedLM"}},
       {"model_type", "bert"},
       {"vocab_size", vocab_size},
@@ -80,39 +59,34 @@ void BertConfig::save(const std::filesystem::path& config_json) const {
 }
 
 BertConfig BertConfig::load(const std::filesystem::path& config_json) {
-  json config;
-  try {
-    config = json::parse(read_file(config_json));
-  } catch (const json::parse_error& e) {
-    fail("{}: not valid JSON: {}", config_json.string(), e.what());
-  }
-  if (!config.is_object()) fail("{}: expected a JSON object", config_json.string());
+  const auto config = read_json_object(config_json);
+  const JsonFields fields(config, config_json);
   std::string model_type = "bert";
-  read_field(config, config_json, "model_type", false, model_type);
+  fields.read("model_type", false, model_type);
   if (model_type != "bert") {
     fail("{}: model_type is \"{}\", doppel's text encoder reads \"bert\" models", config_json.string(),
          model_type);
   }
   std::string position_type = "absolute";
-  read_field(config, config_json, "position_embedding_type", false, position_type);
+  fields.read("position_embedding_type", false, position_type);
   if (position_type != "absolute") {
     fail("{}: position_embedding_type \"{}\" is not supported (only \"absolute\")", config_json.string(),
          position_type);
   }
   BertConfig c;
-  read_field(config, config_json, "vocab_size", true, c.vocab_size);
-  read_field(config, config_json, "hidden_size", true, c.hidden_size);
-  read_field(config, config_json, "num_hidden_layers", true, c.num_hidden_layers);
-  read_field(config, config_json, "num_attention_heads", true, c.num_attention_heads);
-  read_field(config, config_json, "intermediate_size", true, c.intermediate_size);
-  read_field(config, config_json, "hidden_act", false, c.hidden_act);
-  read_field(config, config_json, "hidden_dropout_prob", false, c.hidden_dropout_prob);
-  read_field(config, config_json, "attention_probs_dropout_prob", false, c.attention_probs_dropout_prob);
-  read_field(config, config_json, "max_position_embeddings", true, c.max_position_embeddings);
-  read_field(config, config_json, "type_vocab_size", false, c.type_vocab_size);
-  read_field(config, config_json, "initializer_range", false, c.initializer_range);
-  read_field(config, config_json, "layer_norm_eps", false, c.layer_norm_eps);
-  read_field(config, config_json, "pad_token_id", false, c.pad_token_id);
+  fields.read("vocab_size", true, c.vocab_size);
+  fields.read("hidden_size", true, c.hidden_size);
+  fields.read("num_hidden_layers", true, c.num_hidden_layers);
+  fields.read("num_attention_heads", true, c.num_attention_heads);
+  fields.read("intermediate_size", true, c.intermediate_size);
+  fields.read("hidden_act", false, c.hidden_act);
+  fields.read("hidden_dropout_prob", false, c.hidden_dropout_prob);
+  fields.read("attention_probs_dropout_prob", false, c.attention_probs_dropout_prob);
+  fields.read("max_position_embeddings", true, c.max_position_embeddings);
+  fields.read("type_vocab_size", false, c.type_vocab_size);
+  fields.read("initializer_range", false, c.initializer_range);
+  fields.read("layer_norm_eps", false, c.layer_norm_eps);
+  fields.read("pad_token_id", false, c.pad_token_id);
   try {
     c.validate();
   } catch (const Error& e) {

@@ -10,6 +10,7 @@
 #include "text/text_model.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_file.h"
 
 namespace doppel {
 
@@ -39,22 +40,15 @@ void TokenCnnHeadConfig::save(const std::filesystem::path& encoder_json) const {
 }
 
 TokenCnnHeadConfig TokenCnnHeadConfig::load(const std::filesystem::path& encoder_json) {
+  const auto json = read_json_object(encoder_json);
+  const JsonFields fields(json, encoder_json);
+  fields.expect_format_version(kFormatVersion);
   TokenCnnHeadConfig c;
-  try {
-    auto j = nlohmann::json::parse(read_file(encoder_json));
-    const int version = j.at("format_version").get<int>();
-    if (version != kFormatVersion) {
-      fail("{}: format_version {} is not supported (this doppel reads {})", encoder_json.string(),
-           version, kFormatVersion);
-    }
-    c.layers = j.at("layers").get<std::vector<int>>();
-    c.channels = j.at("channels").get<int>();
-    c.kernel_size = j.at("kernel_size").get<int>();
-    c.out_dim = j.at("out_dim").get<int>();
-    c.max_length = j.at("max_length").get<int>();
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: {}", encoder_json.string(), e.what());
-  }
+  fields.read("layers", true, c.layers);
+  fields.read("channels", true, c.channels);
+  fields.read("kernel_size", true, c.kernel_size);
+  fields.read("out_dim", true, c.out_dim);
+  fields.read("max_length", true, c.max_length);
   return c;
 }
 
