@@ -140,25 +140,32 @@ void exec(sqlite3* db, const fs::path& path, const char* sql) {
   }
 }
 
-// Rolls back unless commit() was called.
+// Rolls back unless commit() was called. Transactions nest (`depth` counts the open ones on the
+// connection): only the outermost begins, commits or rolls back, so a nested one that fails
+// leaves the rollback to the outer one its exception passes through (CatalogStore::in_transaction).
 class Transaction {
  public:
-  Transaction(sqlite3* db, const fs::path& path) : db_(db), path_(path) {
-    exec(db, path, "BEGIN IMMEDIATE");
+  Transaction(sqlite3* db, const fs::path& path, int& depth)
+      : db_(db), path_(path), depth_(depth), outermost_(depth == 0) {
+    if (outermost_) exec(db, path, "BEGIN IMMEDIATE");
+    ++depth_;
   }
   ~Transaction() {
-    if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    --depth_;
+    if (outermost_ && !committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   void commit() {
-    exec(db_, path_, "COMMIT");
+    if (outermost_) exec(db_, path_, "COMMIT");
     committed_ = true;
   }
 
  private:
   sqlite3* db_;
   const fs::path& path_;
+  int& depth_;
+  bool outermost_;
   bool committed_ = false;
 };
 
@@ -181,6 +188,7 @@ Listing read_listing(const Stmt& s) {
 struct CatalogStore::Impl {
   sqlite3* db = nullptr;
   fs::path path;
+  int transaction_depth = 0;
 
   ~Impl() {
     if (db) sqlite3_close_v2(db);
@@ -291,7 +299,7 @@ CatalogStore CatalogStore::open(const fs::path& db_path, bool create) {
     if (!create || count("SELECT count(*) FROM sqlite_master") != 0) {
       fail("{}: not a doppel catalog (SQLite database without a meta table)", db_path.string());
     }
-    Transaction t(db, impl->path);
+    Transaction t(db, impl->path, impl->transaction_depth);
     exec(db, db_path, kSchema);
     exec(db, db_path,
          fmt::format("INSERT INTO meta(key, value) VALUES('schema_version', '{}')", kSchemaVersion)
@@ -315,7 +323,7 @@ CatalogStore::UpsertStats CatalogStore::upsert(std::vector<Listing>& listings) {
 }
 
 size_t CatalogStore::add_labels(const std::vector<LabeledPair>& labels, std::string_view source) {
-  Transaction t(impl_->db, impl_->path);
+  Transaction t(impl_->db, impl_->path, impl_->transaction_depth);
   size_t stored = impl_->add_labels(labels, source);
   t.commit();
   return stored;
@@ -324,7 +332,7 @@ size_t CatalogStore::add_labels(const std::vector<LabeledPair>& labels, std::str
 CatalogStore::UpsertStats CatalogStore::ingest(std::vector<Listing>& listings,
                                                const std::vector<LabeledPair>& labels,
                                                std::string_view source) {
-  Transaction t(impl_->db, impl_->path);
+  Transaction t(impl_->db, impl_->path, impl_->transaction_depth);
   std::vector<int64_t> old_keys;
   old_keys.reserve(listings.size());
   for (const Listing& l : listings) old_keys.push_back(l.key);
@@ -340,8 +348,14 @@ CatalogStore::UpsertStats CatalogStore::ingest(std::vector<Listing>& listings,
   }
 }
 
+void CatalogStore::in_transaction(const std::function<void()>& writes) {
+  Transaction t(impl_->db, impl_->path, impl_->transaction_depth);
+  writes();
+  t.commit();
+}
+
 bool CatalogStore::remove(std::string_view id) {
-  Transaction t(impl_->db, impl_->path);
+  Transaction t(impl_->db, impl_->path, impl_->transaction_depth);
   Stmt s(impl_->db, impl_->path, "DELETE FROM listings WHERE id = ?");
   s.bind(1, id);
   s.step();
@@ -394,7 +408,7 @@ void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> 
   if (dim <= 0)
     fail("{}: vector space '{}': dim must be positive, got {}", path.string(), space, dim);
   if (keys.empty()) return;
-  Transaction t(impl_->db, path);
+  Transaction t(impl_->db, path, impl_->transaction_depth);
   const int existing_dim = space_dim(space);
   if (existing_dim != 0 && existing_dim != dim) {
     fail("{}: vector space '{}' holds {}-d vectors, got {}-d (drop the space to change it)",
@@ -489,7 +503,7 @@ CatalogStore::VectorSet CatalogStore::vectors(std::string_view space,
 }
 
 void CatalogStore::drop_vectors(std::string_view space) {
-  Transaction t(impl_->db, impl_->path);
+  Transaction t(impl_->db, impl_->path, impl_->transaction_depth);
   Stmt s(impl_->db, impl_->path, "DELETE FROM vector_spaces WHERE space = ?");
   s.bind(1, space);
   s.step();

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -61,6 +62,11 @@ class CatalogStore {
   // written (what ingest --strict relies on). Labels may name listings of this same call.
   UpsertStats ingest(std::vector<Listing>& listings, const std::vector<LabeledPair>& labels,
                      std::string_view source = "import");
+
+  // Runs `writes` (calls of this store's mutating methods) as one transaction: all of them are
+  // committed, or, when an exception leaves `writes`, none (e.g. a listing and its vector, which
+  // must never be stored one without the other). Nested calls join the outer transaction.
+  void in_transaction(const std::function<void()>& writes);
 
   // Removes the listing with this id and its labels and vectors; false when there was none.
   bool remove(std::string_view id);

@@ -124,6 +124,30 @@ TEST(CatalogStore, IngestIsAtomic) {
   EXPECT_EQ(store.labels().size(), 1u);
 }
 
+TEST(CatalogStore, InTransactionCommitsAllOrNothing) {
+  TestDir dir;
+  CatalogStore store = CatalogStore::open(dir.path() / "catalog.db", true);
+  std::vector<Listing> items = {make("a", "A")};
+  const float vector[2] = {1, 0};
+  store.in_transaction([&] { store.upsert(items); });
+  const int64_t a = items[0].key;
+  store.put_vectors("text", std::span(&a, 1), vector, 2);
+  std::vector<Listing> more = {make("b", "B")};
+  // The vector write fails (1-d into a 2-d space): the listing of the same call is not kept.
+  EXPECT_THROW(store.in_transaction([&] {
+    store.upsert(more);
+    store.put_vectors("text", std::span(&more[0].key, 1), vector, 1);
+  }),
+               Error);
+  EXPECT_FALSE(store.get("b").has_value());
+  store.in_transaction([&] {
+    store.upsert(more);
+    store.put_vectors("text", std::span(&more[0].key, 1), vector, 2);
+  });
+  EXPECT_TRUE(store.get("b").has_value());
+  EXPECT_EQ(store.vectors("text").keys.size(), 2u);
+}
+
 TEST(CatalogStore, VectorsRoundTripAndCheckDim) {
   TestDir dir;
   CatalogStore store = CatalogStore::open(dir.path() / "catalog.db", true);
