@@ -28,15 +28,6 @@ std::filesystem::path state_path(const Workspace& ws, const std::string& space) 
   return path;
 }
 
-void save_index(Workspace& ws, const std::string& space, const VectorIndex& index,
-                int64_t seq) {
-  index.save(ws.index_path(space));
-  nlohmann::json state = {{"format", "doppel-index-state"}, {"version", kStateVersion},
-                          {"space", space},                 {"spec", index.spec()},
-                          {"count", index.size()},          {"vector_log_seq", seq}};
-  write_file_atomic(state_path(ws, space), state.dump(2) + "\n");
-}
-
 IndexState load_state(const Workspace& ws, const std::string& space) {
   auto path = state_path(ws, space);
   if (!std::filesystem::exists(path))
@@ -94,35 +85,62 @@ std::unique_ptr<VectorIndex> build_index(Workspace& ws, const std::string& spec,
     progress.advance(m);
   }
   progress.finish();
-  save_index(ws, space, *index, seq);
+  save_workspace_index(ws, space, *index, seq);
   return index;
 }
 
-IndexUpdate update_index(Workspace& ws, const std::string& space) {
-  auto index = load_saved_index(ws, space);
-  const IndexState state = load_state(ws, space);
-  const int64_t head = ws.catalog().vector_log_head(space);
-  auto changes = ws.catalog().vector_changes_since(space, state.vector_log_seq);
-  std::vector<int64_t> touched, written;
-  for (const auto& change : changes) {
-    touched.push_back(change.key);
+void save_workspace_index(const Workspace& ws, const std::string& space, const VectorIndex& index,
+                          int64_t seq) {
+  index.save(ws.index_path(space));
+  nlohmann::json state = {{"format", "doppel-index-state"}, {"version", kStateVersion},
+                          {"space", space},                 {"spec", index.spec()},
+                          {"count", index.size()},          {"vector_log_seq", seq}};
+  write_file_atomic(state_path(ws, space), state.dump(2) + "\n");
+}
+
+VectorLogDelta read_vector_log(const CatalogStore& catalog, const std::string& space,
+                               int64_t since) {
+  VectorLogDelta delta;
+  delta.head = catalog.vector_log_head(space);
+  std::vector<int64_t> written;
+  for (const auto& change : catalog.vector_changes_since(space, since)) {
+    delta.touched.push_back(change.key);
     if (!change.deleted) written.push_back(change.key);
   }
+  delta.written = catalog.vectors(space, written);
+  return delta;
+}
+
+IndexUpdate apply_vector_log(VectorIndex& index, const VectorLogDelta& delta,
+                             const std::filesystem::path& index_path) {
+  const auto& vectors = delta.written;
+  if (!vectors.keys.empty() && vectors.dim != index.dim())
+    fail("{}: the index holds {}-d vectors but the catalog now holds {}-d; rebuild it with "
+         "`doppel index`",
+         index_path.string(), index.dim(), vectors.dim);
+  index.remove(delta.touched.size(), delta.touched.data());
+  if (!vectors.keys.empty())
+    index.add(vectors.keys.size(), vectors.data.data(), vectors.keys.data());
   IndexUpdate update;
-  index->remove(touched.size(), touched.data());
-  auto vectors = ws.catalog().vectors(space, written);
-  if (!vectors.keys.empty()) {
-    if (vectors.dim != index->dim())
-      fail("{}: the index holds {}-d vectors but '{}' now holds {}-d; rebuild with `doppel index "
-           "{}`",
-           ws.index_path(space).string(), index->dim(), space, vectors.dim, ws.root().string());
-    index->add(vectors.keys.size(), vectors.data.data(), vectors.keys.data());
-  }
   update.written = vectors.keys.size();
-  update.removed = touched.size() - written.size();
-  update.size = index->size();
-  save_index(ws, space, *index, head);
+  update.removed = delta.touched.size() - vectors.keys.size();
+  update.size = index.size();
   return update;
+}
+
+CaughtUpIndex load_caught_up_index(const Workspace& ws, const std::string& space) {
+  CaughtUpIndex out;
+  out.index = load_saved_index(ws, space);
+  const auto delta = read_vector_log(ws.catalog(), space, load_state(ws, space).vector_log_seq);
+  out.update = apply_vector_log(*out.index, delta, ws.index_path(space));
+  out.seq = delta.head;
+  return out;
+}
+
+IndexUpdate update_index(Workspace& ws, const std::string& space) {
+  auto caught_up = load_caught_up_index(ws, space);
+  save_workspace_index(ws, space, *caught_up.index, caught_up.seq);
+  return caught_up.update;
 }
 
 std::unique_ptr<VectorIndex> load_workspace_index(const Workspace& ws,

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "index/vector_index.h"
 #include "pipeline/workspace.h"
@@ -31,6 +32,34 @@ struct IndexUpdate {
 // Brings the saved index of `space` up to date with the catalog without rebuilding it: applies
 // the vector log since the index's seq (remove, then add, per key), saves index and state.
 IndexUpdate update_index(Workspace& ws, const std::string& space = "text");
+
+// What changed in `space` after vector-log sequence `since`: the keys touched and the current
+// vectors of those still written. `head` is read first, so a write racing with the read is
+// re-applied by the next catch-up rather than lost (applying is idempotent).
+struct VectorLogDelta {
+  int64_t head = 0;
+  std::vector<int64_t> touched;
+  CatalogStore::VectorSet written;
+};
+VectorLogDelta read_vector_log(const CatalogStore& catalog, const std::string& space,
+                               int64_t since);
+// Removes every touched key from `index`, then adds the written vectors. Error when their dim is
+// not the index's (naming `index_path`).
+IndexUpdate apply_vector_log(VectorIndex& index, const VectorLogDelta& delta,
+                             const std::filesystem::path& index_path);
+
+// The saved index of `space` caught up with the catalog in memory (nothing is written), and the
+// vector-log head it now reflects: what a long-running process starts from.
+struct CaughtUpIndex {
+  std::unique_ptr<VectorIndex> index;
+  int64_t seq = 0;
+  IndexUpdate update;
+};
+CaughtUpIndex load_caught_up_index(const Workspace& ws, const std::string& space = "text");
+
+// Saves the index and then its state (which records `seq`), each atomically.
+void save_workspace_index(const Workspace& ws, const std::string& space, const VectorIndex& index,
+                          int64_t seq);
 
 // Loads ws/index/<space>.index, checking that it is current: its state's seq equals the
 // catalog's vector-log head and it holds as many vectors as `stored` (the space's vectors in
