@@ -1,6 +1,10 @@
-// PairFeaturizer — decider features for any two listings of a catalog. The per-listing work
-// (profiles, TF-IDF vectors, the text vector) is done once up front, so a pair costs only the
-// comparisons; batches of pairs are computed in parallel.
+// PairFeaturizer — decider features for any two listings of a catalog, or for a new listing
+// against listings of the catalog. The per-listing work (profiles, TF-IDF vectors, the text
+// vector) is done once, when a listing is loaded or upserted, so a pair costs only the
+// comparisons; large batches of pairs are computed in parallel.
+//
+// Not thread-safe for writes (upsert, remove): a caller that mixes them with feature calls from
+// other threads must hold a readers-writer lock (the server does).
 #pragma once
 
 #include <cstdint>
@@ -30,22 +34,51 @@ class PairFeaturizer {
   bool contains(int64_t key) const { return position_.count(key) != 0; }
   // Error naming the key when the catalog has no such listing.
   const Listing& listing(int64_t key) const { return listings_[position(key)]; }
+  // In key order as loaded; upserted listings are appended, and a removal moves the last listing
+  // into the gap.
   const std::vector<Listing>& listings() const { return listings_; }
   // The stored text vector of a listing, or nullptr when it has none.
   const float* text_vector(int64_t key) const;
   int text_dim() const { return text_dim_; }
 
+  // Adds a listing (listing.key must be set) or replaces the one with its key. `text_vector` has
+  // text_dim() floats, or is empty when the listing has no vector. Error on another size.
+  void upsert(const Listing& listing, std::span<const float> text_vector);
+  // Drops the listing with this key; false when there was none.
+  bool remove(int64_t key);
+
   // pairs.size() rows of kNumPairFeatures floats, row-major.
   std::vector<float> features(std::span<const KeyPair> pairs) const;
+  // Features of (query, candidate) for each candidate key, as rows like features(): for a listing
+  // that is not in the catalog (an online match). `query_vector` as in upsert().
+  std::vector<float> features_against(const Listing& query, std::span<const float> query_vector,
+                                      std::span<const int64_t> candidates) const;
 
  private:
+  // What pair features need of one listing, computed once.
+  struct Prepared {
+    ListingProfile profile;
+    SparseVector tfidf;        // listing_text: title, brand, model, description
+    SparseVector title_tfidf;  // the title alone
+  };
+  // One side of a pair: a stored listing or a query.
+  struct Side {
+    const Prepared* prepared;
+    const float* vector;  // text_dim_ floats, or nullptr
+  };
+  Prepared prepare(const Listing& listing) const;
   size_t position(int64_t key) const;
+  Side stored(size_t position) const;
+  void check_vector_size(std::span<const float> vector, const Listing& listing) const;
+  // Fills n rows of features, row p from pair_side(p) = (a, b), in parallel when n is large.
+  template <typename PairSides>
+  std::vector<float> rows(size_t n, const PairSides& pair_side) const;
+  void pair_row(const Side& a, const Side& b, float* out) const;
 
+  const HashedTfidf* tfidf_;
   std::vector<Listing> listings_;
   std::unordered_map<int64_t, size_t> position_;
-  std::vector<ListingProfile> profiles_;
-  std::vector<SparseVector> tfidf_vectors_;        // listing_text: title, brand, model, description
-  std::vector<SparseVector> title_tfidf_vectors_;  // the title alone
+  std::vector<Prepared> prepared_;
   std::vector<float> text_vectors_;  // listings_.size() × text_dim_, zero rows when missing
   std::vector<uint8_t> has_vector_;
   int text_dim_ = 0;

@@ -399,6 +399,52 @@ TEST(PairFeaturizer, UnknownKeyIsAnErrorNamingTheKey) {
   EXPECT_THROW(featurizer.text_vector(987654), Error);
 }
 
+TEST(PairFeaturizer, FeaturesAgainstAQueryEqualThoseOfTheSameListingStored) {
+  const SmallCatalog catalog(5, {});
+  auto featurizer = catalog.featurizer();
+  Listing query = catalog.listings[2];  // key 3, as a new listing would arrive
+  const std::vector<float> vector(featurizer.text_vector(3), featurizer.text_vector(3) + 2);
+  const std::vector<int64_t> candidates = {1, 5};
+  const auto against = featurizer.features_against(query, vector, candidates);
+  const std::vector<KeyPair> pairs = {{3, 1}, {3, 5}};
+  const auto stored = featurizer.features(pairs);
+  ASSERT_EQ(against.size(), stored.size());
+  for (size_t i = 0; i < stored.size(); ++i) EXPECT_TRUE(same_bits(against[i], stored[i])) << i;
+  const float wrong[3] = {1, 0, 0};
+  EXPECT_THROW(featurizer.features_against(query, wrong, candidates), Error);
+}
+
+TEST(PairFeaturizer, UpsertAddsOrReplacesAndRemoveFillsTheGap) {
+  const SmallCatalog catalog(4, {});
+  auto featurizer = catalog.featurizer();
+  const size_t cosine = feature_index("vector_cosine");
+  Listing added;
+  added.key = 10;
+  added.id = "id10";
+  added.title = catalog.listings[0].title;
+  const float along_1[2] = {static_cast<float>(std::cos(0.3)), static_cast<float>(std::sin(0.3))};
+  featurizer.upsert(added, along_1);
+  EXPECT_EQ(featurizer.size(), 5u);
+  const std::vector<KeyPair> pair = {{1, 10}};
+  EXPECT_NEAR(featurizer.features(pair)[cosine], 1.0, 1e-6);
+
+  added.title = "something else entirely";
+  featurizer.upsert(added, {});  // replaced, now without a vector
+  EXPECT_EQ(featurizer.size(), 5u);
+  EXPECT_EQ(featurizer.listing(10).title, "something else entirely");
+  EXPECT_TRUE(std::isnan(featurizer.features(pair)[cosine]));
+
+  EXPECT_TRUE(featurizer.remove(2));
+  EXPECT_FALSE(featurizer.remove(2));
+  EXPECT_FALSE(featurizer.contains(2));
+  EXPECT_EQ(featurizer.size(), 4u);
+  // The listing moved into the gap keeps its own data.
+  EXPECT_EQ(featurizer.listing(10).title, "something else entirely");
+  EXPECT_EQ(featurizer.text_vector(10), nullptr);
+  ASSERT_NE(featurizer.text_vector(4), nullptr);
+  EXPECT_NEAR(featurizer.text_vector(4)[0], std::cos(1.2), 1e-6);
+}
+
 // ---------------------------------------------------------------------------------------------
 // End to end, in process: synth -> ingest -> train text -> embed -> index -> train decider ->
 // dedup -> eval.
