@@ -1,0 +1,113 @@
+// ServerState — what `doppel serve` keeps in memory: the workspace's models (text encoder,
+// pair featurizer, decider) and the text vector index, kept in step with catalog.db.
+//
+// Concurrency: reads (match, listing, cluster, review queue) share a readers-writer lock and run
+// in parallel; a write takes it exclusively only to apply its change in memory. Writers are
+// serialised by a second mutex that also guards the one catalog.db connection, so a slow SQLite
+// commit never blocks readers.
+//
+// Durability: a write returns only after catalog.db has committed it (WAL): the listing and its
+// vector in one transaction. The in-memory index is then caught up from the catalog's vector log,
+// the one path by which every index change arrives (so vector changes another process made,
+// e.g. `doppel embed`, are applied by the next write too). At start the saved index is loaded and
+// the log since its state applied, so a kill -9 at any moment loses no acknowledged write. save()
+// writes the index with the log position it reflects (graceful shutdown).
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog/encoder.h"
+#include "pipeline/index_job.h"
+#include "pipeline/match_models.h"
+#include "pipeline/workspace.h"
+
+namespace doppel {
+
+struct MatchCandidate {
+  Listing listing;
+  float similarity = 0;  // cosine of the text vectors (NaN when not measured)
+  float confidence = 0;  // decider
+  bool match = false;    // confidence >= threshold
+};
+
+// A candidate pair for a human to judge.
+struct ReviewPair {
+  Listing a, b;
+  float confidence = 0;
+};
+
+struct ServerStats {
+  size_t listings = 0;
+  size_t indexed = 0;
+  std::string index_spec;
+  std::string text_encoder;
+  float threshold = 0;
+  int decider_models = 0;
+  int64_t vector_log_seq = 0;
+};
+
+class ServerState {
+ public:
+  // Loads the workspace (slow at scale). Error when a model or the index is missing, or the
+  // encoder that would embed new listings is not the one that embedded the stored vectors.
+  explicit ServerState(const std::filesystem::path& workspace);
+
+  const Workspace& workspace() const { return ws_; }
+
+  // The k most similar listings to a listing that need not be in the catalog, most confident
+  // first. (Image vectors join here once the workspace has an image encoder and index.)
+  std::vector<MatchCandidate> match(const Listing& query, int k) const;
+
+  // Stores (new id: created = true) or replaces the listing, its vector and index entry. Returns
+  // the stored listing with its key. Durable when it returns.
+  Listing upsert(Listing listing, bool* created = nullptr);
+  // Removes the listing, its vector, labels and index entry; false when the id is unknown.
+  bool remove(std::string_view id);
+  std::optional<Listing> listing(std::string_view id) const;
+
+  // The listings grouped with `id` (itself first): a bounded search outward along accepted
+  // candidate pairs, then the same anti-chaining clustering as `doppel dedup`. nullopt for an
+  // unknown id.
+  std::optional<std::vector<MatchCandidate>> cluster(std::string_view id) const;
+
+  // A human verdict, stored as a "train" label with source "review" (what `doppel train
+  // decider` learns from). Error when an id is unknown or both ids are the same.
+  void add_label(std::string_view id_a, std::string_view id_b, bool match);
+
+  // Up to n unlabelled candidate pairs whose confidence is closest to the threshold, from the
+  // neighbours of `sample` listings (a window that moves on with each call).
+  std::vector<ReviewPair> review_queue(size_t n, size_t sample) const;
+
+  ServerStats stats() const;
+  // Saves the index and its state (the vector-log position it reflects).
+  void save_index();
+
+ private:
+  // Reads what changed in catalog.db since applied_seq_ (writer lock held) and applies it under
+  // the exclusive lock, together with `apply` (the caller's own in-memory change).
+  void catch_up(const std::function<void()>& apply);
+  std::vector<float> encode(const Listing& listing) const;
+  std::optional<int64_t> key_of(std::string_view id) const;  // shared lock held
+
+  Workspace ws_;                     // its catalog is the writer connection
+  mutable std::mutex writer_mutex_;  // serialises writes and guards ws_.catalog()
+  mutable std::shared_mutex state_mutex_;
+  MatchModels models_;                     // featurizer, decider; index_ holds the index
+  std::unique_ptr<Encoder> text_encoder_;  // the encoder of the stored "text" vectors
+  std::unique_ptr<VectorIndex> index_;
+  int64_t applied_seq_ = 0;  // vector-log position index_ reflects
+  std::unordered_map<std::string, int64_t> key_of_id_;
+  mutable std::atomic<size_t> review_cursor_{0};
+};
+
+}  // namespace doppel
