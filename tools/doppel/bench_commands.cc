@@ -1,0 +1,156 @@
+// doppel bench text|index: speed and quality of components, side by side with alternatives.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <omp.h>
+#include <spdlog/spdlog.h>
+#include <cstdio>
+
+#include "tools/doppel/commands.h"
+#include "bench/index_bench.h"
+#include "bench/synthetic_vectors.h"
+#include "bench/text_bench.h"
+#include "nn/threads.h"
+#include "pipeline/text_jobs.h"
+#include "pipeline/workspace.h"
+#include "text/neural_text_encoder.h"
+#include "util/error.h"
+
+namespace doppel {
+namespace {
+
+// "L4-H256" -> a BERT of 4 layers, hidden 256, hidden/64 heads (at least 2), FFN 4 x hidden.
+BertConfig parse_bert_shape(const std::string& shape) {
+  int layers = 0, hidden = 0;
+  if (std::sscanf(shape.c_str(), "L%d-H%d", &layers, &hidden) != 2 || layers <= 0 || hidden <= 0) {
+    fail("--shapes: \"{}\" is not a shape like L4-H256", shape);
+  }
+  BertConfig bert;
+  bert.num_hidden_layers = layers;
+  bert.hidden_size = hidden;
+  bert.num_attention_heads = std::max(2, hidden / 64);
+  bert.intermediate_size = 4 * hidden;
+  bert.validate();
+  return bert;
+}
+
+void add_bench_text(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "text", "Titles/s of the classical and BERT text encoders on a workspace's listings");
+  static std::string ws;
+  static std::vector<std::string> shapes;
+  static int reps = 3;
+  static size_t max_listings = 20000;
+  cmd->add_option("workspace", ws, "Workspace folder (its listings are encoded)")->required();
+  cmd->add_option("--shapes", shapes, "Also untrained BERTs of these shapes, e.g. L2-H128 L4-H256");
+  cmd->add_option("--reps", reps, "Timed passes per encoder")->capture_default_str();
+  cmd->add_option("--max-listings", max_listings, "Encode at most this many listings")
+      ->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    auto listings = workspace.catalog().all_listings();
+    if (listings.size() > max_listings) listings.resize(max_listings);
+    std::vector<std::unique_ptr<Encoder>> owned;
+    std::vector<NamedEncoder> encoders;
+    owned.push_back(load_vector_encoder(workspace, TextEncoderChoice::kClassical));
+    encoders.push_back({owned.back()->name(), owned.back().get()});
+    if (NeuralTextEncoder::exists(workspace.text_model_dir())) {
+      owned.push_back(load_vector_encoder(workspace, TextEncoderChoice::kNeural));
+      encoders.push_back({owned.back()->name() + " (trained)", owned.back().get()});
+    }
+    for (const std::string& shape : shapes) {
+      const BertConfig bert = parse_bert_shape(shape);
+      owned.push_back(std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::with_random_weights(
+          workspace.text_model_dir(), bert, default_head_for(bert), {})));
+      encoders.push_back({owned.back()->name() + " (random weights)", owned.back().get()});
+    }
+    auto rows = run_text_bench(listings, encoders, reps);
+    fmt::print("{}", text_bench_markdown(rows, nn::threads()));
+  });
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Benchmark doppel's components");
+  cmd->require_subcommand(1);
+
+  add_bench_text(*cmd);
+  auto* index = cmd->add_subcommand(
+      "index",
+      "Benchmark index specs on synthetic vectors with known duplicates (or a workspace's "
+      "stored vectors): recall, dup@10, memory, build time, latency, QPS");
+  static SyntheticVectorOptions data_options;
+  static IndexBenchOptions options;
+  static std::string specs = "Flat;IVF4096,Flat,nprobe=16;HNSW32", out, ws, space = "text";
+  static int threads = 0;
+  index->add_option("--n", data_options.n, "Synthetic base vectors")->capture_default_str();
+  index->add_option("--dim", data_options.dim, "Synthetic dimensions")->capture_default_str();
+  index->add_option("--queries", data_options.queries, "Queries (perturbed copies of base rows)")
+      ->capture_default_str();
+  index->add_option("--specs", specs, "Index specs separated by ';' (specs contain commas)")
+      ->capture_default_str();
+  index->add_option("--out", out, "Output folder for results.md and results.json")->required();
+  index->add_option("--seed", data_options.seed, "Data seed")->capture_default_str();
+  index->add_option("--threads", threads, "Threads for building and batch search (default: all)");
+  index->add_option("--train-rows", options.train_rows, "Rows passed to train() (capped at n)")
+      ->capture_default_str();
+  index->add_option("--latency-queries", options.latency_queries, "Single queries timed per spec")
+      ->capture_default_str();
+  index
+      ->add_option("--latency-budget", options.latency_budget_s,
+                   "Seconds of single-query timing per spec at most")
+      ->capture_default_str();
+  index->add_flag("--keep-indexes", options.keep_index_files,
+                  "Keep the built index files in OUT/indexes");
+  index->add_option("--workspace", ws,
+                    "Benchmark this workspace's stored vectors instead of synthetic ones: queries "
+                    "are perturbed copies of random stored vectors (see index_bench.h)");
+  index->add_option("--space", space, "Vector space of --workspace")->capture_default_str();
+  index->callback([] {
+    if (threads > 0) {
+      omp_set_num_threads(threads);
+      doppel::nn::set_threads(threads);
+    }
+    options.threads = threads;
+    options.work_dir = std::filesystem::path(out) / "indexes";
+    VectorDataset data;
+    std::string description;
+    if (ws.empty()) {
+      spdlog::info("bench index: generating {} × {} synthetic vectors", data_options.n,
+                   data_options.dim);
+      data = make_synthetic_vectors(data_options);
+      description = fmt::format(
+          "synthetic (doppel bench): {} clusters of ~{} (lognormal weights, intra-cluster cos "
+          "~{}..{}), anisotropic rotated spectrum + shared mean direction, L2-normalised, seed "
+          "{}; each query a perturbed copy of a distinct base vector (cos {}..{}) = its duplicate",
+          std::max<size_t>(1, data_options.n / data_options.vectors_per_cluster),
+          data_options.vectors_per_cluster, data_options.min_cluster_cos,
+          data_options.max_cluster_cos, data_options.seed, data_options.min_duplicate_cos,
+          data_options.max_duplicate_cos);
+    } else {
+      auto workspace = Workspace::open(ws);
+      auto stored = workspace.catalog().vectors(space);
+      if (stored.dim == 0) fail("{}: no vectors in space \"{}\"; run doppel embed", ws, space);
+      data.dim = stored.dim;
+      data.base = std::move(stored.data);
+      add_duplicate_queries(data, std::min(data_options.queries, data.size()), data_options.seed,
+                            data_options.min_duplicate_cos, data_options.max_duplicate_cos);
+      description = fmt::format(
+          "workspace {} space \"{}\" ({} stored vectors); each query a perturbed copy (cos "
+          "{}..{}) of a random stored vector, which is its 'duplicate' (not a real duplicate "
+          "listing)",
+          ws, space, data.size(), data_options.min_duplicate_cos, data_options.max_duplicate_cos);
+    }
+    std::vector<std::string> rejected;
+    options.specs = accepted_specs(split_specs(specs), data.dim, &rejected);
+    for (const auto& why : rejected) fmt::print("skip {}\n", why);
+    if (options.specs.empty()) fail("bench index: none of the specs is accepted");
+    auto report = run_index_bench(data, options, description);
+    write_index_bench(report, out);
+    if (!options.keep_index_files) std::filesystem::remove_all(options.work_dir);
+    fmt::print("{}\nwrote {}/results.md and {}/results.json\n", index_bench_markdown(report), out,
+               out);
+  });
+}
+
+}  // namespace doppel

@@ -1,0 +1,28 @@
+// The doppel subcommands. Each add_* registers one command (with its flags) on the CLI; its
+// callback parses nothing more and calls one library function, so the work lives in src/.
+// Grouped by file: catalog_commands.cc (init, ingest, synth), train_commands.cc (train),
+// run_commands.cc (embed, index, dedup, eval), bench_commands.cc (bench).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "eval/metrics.h"
+
+namespace doppel {
+
+void add_init(CLI::App& app);
+void add_ingest(CLI::App& app);
+void add_synth(CLI::App& app);
+void add_train(CLI::App& app);
+void add_embed(CLI::App& app);
+void add_index(CLI::App& app);
+void add_dedup(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_bench(CLI::App& app);
+
+// One line of precision, recall, F1, macro F1 and threshold, prefixed with `what`.
+void print_metrics(const std::string& what, const BinaryMetrics& m);
+
+}  // namespace doppel

@@ -1,0 +1,107 @@
+// doppel embed, index, dedup and eval: the batch steps over a trained workspace.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "tools/doppel/commands.h"
+#include "pipeline/dedup_job.h"
+#include "pipeline/eval_job.h"
+#include "pipeline/index_job.h"
+#include "pipeline/text_jobs.h"
+#include "pipeline/workspace.h"
+
+namespace doppel {
+
+void print_metrics(const std::string& what, const BinaryMetrics& m) {
+  fmt::print("{}: precision {:.4f}  recall {:.4f}  F1 {:.4f}  macro F1 {:.4f}  (threshold {:.3f})\n",
+             what, m.precision, m.recall, m.f1, m.macro_f1, m.threshold);
+}
+
+void add_embed(CLI::App& app) {
+  auto* cmd = app.add_subcommand("embed", "Encode every listing into its text vector");
+  static std::string ws, encoder = "auto";
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--encoder", encoder,
+                  "Text encoder: auto (bert when fine-tuned, else tfidf), tfidf, bert")
+      ->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    fmt::print("embedded {} listings\n", embed_text(workspace, parse_text_encoder_choice(encoder)));
+  });
+}
+
+void add_index(CLI::App& app) {
+  auto* cmd = app.add_subcommand("index", "Build, update or check the vector index");
+  static std::string ws, spec = "HNSW32";
+  static bool update = false, check = false;
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--spec", spec, "Flat, HNSW32[,efSearch=128], IVF1024,Flat[,nprobe=16], "
+                 "[OPQ<m>,|PCA<d>,]IVF<nlist>,SQ8|PQ<m>[,RFlat|,Refine(SQ8)|,RDisk][,k_factor=4] "
+                 "(RDisk: PQ codes in RAM, exact re-ranking from a memory-mapped <index>.vectors)")
+      ->capture_default_str();
+  auto* update_flag = cmd->add_flag(
+      "--update", update, "Apply the vector changes since the index was built, without rebuilding");
+  cmd->add_flag("--check", check, "Load the index and check it matches catalog.db")
+      ->excludes(update_flag);
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    const auto path = workspace.index_path("text").string();
+    if (check) {
+      auto index = load_workspace_index(workspace, workspace.catalog().vectors("text"));
+      fmt::print("{}: ok, {} vectors ({}), current with catalog.db\n", path, index->size(),
+                 index->spec());
+    } else if (update) {
+      auto u = update_index(workspace);
+      fmt::print("{}: {} written, {} removed, {} vectors now\n", path, u.written, u.removed,
+                 u.size);
+    } else {
+      auto index = build_index(workspace, spec);
+      fmt::print("indexed {} vectors ({}) into {}\n", index->size(), index->spec(), path);
+    }
+  });
+}
+
+void add_dedup(CLI::App& app) {
+  auto* cmd = app.add_subcommand("dedup", "Find duplicate groups in the whole catalog");
+  static std::string ws, out, linkage = "average";
+  static DedupOptions options;
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--out", out, "Output folder for pairs.csv and clusters.csv")->required();
+  cmd->add_option("-k,--k", options.k, "Candidates per listing")->capture_default_str();
+  cmd->add_option("--linkage", linkage, "average (guards against chaining) or components")
+      ->check(CLI::IsMember({"average", "components"}))
+      ->capture_default_str();
+  cmd->add_option("--max-cluster", options.max_cluster_size, "Largest cluster allowed")
+      ->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    options.out_dir = out;
+    options.linkage = linkage == "average" ? Linkage::kAverage : Linkage::kConnectedComponents;
+    auto s = run_dedup(workspace, options);
+    fmt::print(
+        "{} listings, {} candidate pairs, {} accepted (threshold {:.3f}), {} clusters covering {} "
+        "listings (largest {})\nwrote {}/pairs.csv and {}/clusters.csv\n",
+        s.listings, s.candidate_pairs, s.accepted_pairs, s.threshold, s.clusters,
+        s.clustered_listings, s.largest_cluster, out, out);
+  });
+}
+
+void add_eval(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "Evaluate the decider and candidates on labelled pairs");
+  static std::string ws, out;
+  static EvalOptions options;
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--split", options.split, "Labelled split to evaluate")->capture_default_str();
+  cmd->add_option("--out", out, "Report folder (default: WORKSPACE/reports)");
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    options.out_dir = out.empty() ? workspace.reports_dir() : std::filesystem::path(out);
+    auto s = run_eval(workspace, options);
+    fmt::print("{} split: {} pairs, {} positive\n", s.split, s.pairs, s.positives);
+    print_metrics(s.split, s.at_threshold);
+    for (auto [k, r] : s.candidate_recall) fmt::print("candidate recall@{}: {:.4f}\n", k, r);
+    fmt::print("wrote {}/report.md, metrics.json, pr_curve.svg, scores.svg\n",
+               options.out_dir.string());
+  });
+}
+
+}  // namespace doppel

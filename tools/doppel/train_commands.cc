@@ -1,0 +1,163 @@
+// doppel train tokenizer|text|decider: fitting the models of a workspace.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <sstream>
+
+#include "tools/doppel/commands.h"
+#include "pipeline/decider_job.h"
+#include "pipeline/text_jobs.h"
+#include "pipeline/text_model_jobs.h"
+#include "pipeline/workspace.h"
+#include "util/error.h"
+
+namespace doppel {
+namespace {
+
+void add_train_tokenizer(CLI::App& train) {
+  auto* cmd = train.add_subcommand("tokenizer", "Train the WordPiece vocabulary of the text encoder");
+  static std::string ws;
+  static WordPieceTrainerOptions options;
+  static std::vector<std::string> corpus;
+  static bool cased = false;
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--vocab-size", options.vocab_size, "Pieces in the vocabulary")->capture_default_str();
+  cmd->add_option("--min-frequency", options.min_frequency, "Least count of a merged pair")
+      ->capture_default_str();
+  cmd->add_option("--corpus", corpus, "Extra unlabelled text: .txt (a text per line) or catalog files");
+  cmd->add_flag("--cased", cased, "Keep case and accents (default: lower-case, strip accents)");
+  cmd->callback([] {
+    options.tokenizer.lower_case = !cased;
+    options.tokenizer.strip_accents = !cased;
+    auto workspace = Workspace::open(ws);
+    const int size = train_tokenizer(workspace, options, {corpus.begin(), corpus.end()});
+    fmt::print("vocabulary of {} pieces saved to {}\n", size, workspace.text_model_dir().string());
+  });
+}
+
+std::vector<int> parse_int_list(const std::string& list, const char* flag) {
+  std::vector<int> values;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) {
+    try {
+      size_t used = 0;
+      values.push_back(std::stoi(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      fail("{}: \"{}\" is not a comma-separated list of integers", flag, list);
+    }
+  }
+  return values;
+}
+
+HardNegatives parse_hard_negatives(const std::string& name) {
+  if (name == "none") return HardNegatives::kNone;
+  if (name == "labelled") return HardNegatives::kLabelled;
+  if (name == "mined") return HardNegatives::kMined;
+  if (name == "both") return HardNegatives::kBoth;
+  fail("--hard-negatives: unknown mode \"{}\" (none, labelled, mined, both)", name);
+}
+
+void add_train_text(CLI::App& train) {
+  auto* cmd = train.add_subcommand("text", "Train the text encoder: classical (tfidf), or BERT (mlm, match)");
+  static std::string ws, stage = "tfidf";
+  static ClassicalTextEncoder::Options tfidf;
+  static MlmOptions mlm;
+  static BertConfig bert;
+  static MatchOptions match;
+  static std::vector<std::string> corpus;
+  static bool resume = false;
+  static int dim = 128;
+  static std::string head_layers, hard_negatives = "both";
+  static int epochs = 0, batch = 0;
+  static double lr = 0;
+  cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--stage", stage, "tfidf: TF-IDF + PCA; mlm: BERT domain pretraining; match: "
+                                    "contrastive fine-tuning on labelled pairs")
+      ->check(CLI::IsMember({"tfidf", "mlm", "match"}))
+      ->capture_default_str();
+  cmd->add_option("--dim", dim, "Output dimension (tfidf, match)")->capture_default_str();
+  cmd->add_option("--fold-dim", tfidf.fold_dim, "tfidf: hashed features folded to this many dims")
+      ->capture_default_str();
+  cmd->add_option("--seed", tfidf.seed, "Seed")->capture_default_str();
+  cmd->add_option("--epochs", epochs, "mlm/match: passes over the data (default 3 / 8)");
+  cmd->add_option("--batch", batch, "mlm: texts, match: pairs per step (default 64)");
+  cmd->add_option("--lr", lr, "mlm/match: peak learning rate (default 5e-4 / 1e-3)");
+  cmd->add_option("--layers", bert.num_hidden_layers, "mlm, new model: encoder layers")->capture_default_str();
+  cmd->add_option("--hidden", bert.hidden_size, "mlm, new model: hidden size")->capture_default_str();
+  cmd->add_option("--heads", bert.num_attention_heads, "mlm, new model: attention heads")
+      ->capture_default_str();
+  cmd->add_option("--max-length", mlm.max_length, "mlm: tokens per text")->capture_default_str();
+  cmd->add_option("--max-steps", mlm.max_steps, "mlm: stop after this many steps (0 = all epochs)");
+  cmd->add_flag("--whole-word", mlm.whole_word, "mlm: mask whole words");
+  cmd->add_flag("--resume", resume, "mlm: continue from the last checkpoint");
+  cmd->add_option("--corpus", corpus, "mlm: extra unlabelled text (.txt lines or catalog files)");
+  cmd->add_option("--head-layers", head_layers,
+                  "match: hidden states the CNN head reads, e.g. -4,-3,-2,-1 (default: the last 4)");
+  cmd->add_option("--channels", match.head.channels, "match: CNN channels")->capture_default_str();
+  cmd->add_option("--temperature", match.temperature, "match: InfoNCE temperature")->capture_default_str();
+  cmd->add_option("--hard-negatives", hard_negatives, "match: none, labelled, mined, both")
+      ->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    if (stage == "tfidf") {
+      tfidf.out_dim = dim;
+      train_tfidf(workspace, tfidf);
+    } else if (stage == "mlm") {
+      if (epochs > 0) mlm.epochs = epochs;
+      if (batch > 0) mlm.batch_size = batch;
+      if (lr > 0) mlm.optimizer.lr = lr;
+      bert.intermediate_size = 4 * bert.hidden_size;
+      bert.max_position_embeddings = std::max(64, mlm.max_length);
+      auto report = pretrain_text_model(workspace, mlm, bert, {corpus.begin(), corpus.end()}, resume);
+      const auto& curve = report.loss_curve;
+      fmt::print("MLM: {} steps, {:.0f} tokens/s, loss {:.3f} -> {:.3f}\n", report.steps,
+                 report.tokens_per_second, curve.empty() ? 0.0 : curve.front().second,
+                 curve.empty() ? 0.0 : curve.back().second);
+    } else {
+      if (epochs > 0) match.epochs = epochs;
+      if (batch > 0) match.batch_size = batch;
+      if (lr > 0) match.optimizer.lr = lr;
+      match.head.out_dim = dim;
+      if (!head_layers.empty()) match.head.layers = parse_int_list(head_layers, "--head-layers");
+      match.hard_negatives = parse_hard_negatives(hard_negatives);
+      auto report = finetune_text_model(workspace, match);
+      fmt::print("match: valid AP {:.4f} before, per epoch", report.valid_metric_before);
+      for (double m : report.valid_metric) fmt::print(" {:.4f}", m);
+      fmt::print("; kept epoch {}\n", report.best_epoch);
+    }
+  });
+}
+
+}  // namespace
+
+void add_train(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train a model of the workspace");
+  cmd->require_subcommand(1);
+
+  add_train_tokenizer(*cmd);
+  add_train_text(*cmd);
+
+  auto* decider = cmd->add_subcommand("decider", "Train the decider on labelled pairs (train/valid)");
+  static std::string decider_ws;
+  static DeciderOptions decider_options;
+  decider->add_option("workspace", decider_ws, "Workspace folder")->required();
+  decider->add_option("--rounds", decider_options.rounds, "Boosting rounds (max)")->capture_default_str();
+  decider->add_option("--max-depth", decider_options.max_depth, "Tree depth")->capture_default_str();
+  decider->add_option("--eta", decider_options.eta, "Learning rate")->capture_default_str();
+  decider->add_option("--seed", decider_options.seed, "Seed")->capture_default_str();
+  decider
+      ->add_option("--folds", decider_options.folds,
+                   "Cross-fitting folds over train+valid (2-20); 1 = one model, threshold on valid")
+      ->capture_default_str();
+  decider->callback([] {
+    auto workspace = Workspace::open(decider_ws);
+    auto s = train_decider(workspace, decider_options);
+    fmt::print("decider trained on {} pairs ({} positive); valid {} pairs ({} positive){}\n",
+               s.train_pairs, s.train_positives, s.valid_pairs, s.valid_positives,
+               s.valid_held_out ? " held out from train" : "");
+    fmt::print("validation: {}\n", s.validation);
+    print_metrics("valid", s.valid_metrics);
+  });
+}
+
+}  // namespace doppel
