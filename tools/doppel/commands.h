@@ -21,6 +21,7 @@ void add_index(CLI::App& app);
 void add_dedup(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_serve(CLI::App& app);  // serve_command.cc
 
 // One line of precision, recall, F1, macro F1 and threshold, prefixed with `what`.
 void print_metrics(const std::string& what, const BinaryMetrics& m);

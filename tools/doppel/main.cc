@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   doppel::add_eval(app);
   doppel::add_synth(app);
   doppel::add_bench(app);
+  doppel::add_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
