@@ -11,6 +11,9 @@ packages=(
   libutf8proc-dev
   # torch and FAISS share OpenMP threads: the OpenMP build of OpenBLAS keeps them from fighting.
   libopenblas0-openmp libopenblas-openmp-dev
+  # tests: curl drives `doppel serve` end to end; chromium renders the review page in
+  # tests/cli/review_browser.sh (driven from Node >= 20.10; the test skips without it)
+  curl chromium
 )
 
 missing=()
