@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 
+#include "synth/seller_text.h"
 #include "util/csv_write.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -74,15 +75,6 @@ struct Product {
   double price;
 };
 
-std::string to_lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-std::string to_upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // "128GB" -> "128 GB" / "128gb" / "128 Gb": sellers disagree on unit spelling.
 std::string respell_units(const std::string& size, std::mt19937_64& rng) {
   std::string digits, unit;
@@ -93,7 +85,7 @@ std::string respell_units(const std::string& size, std::mt19937_64& rng) {
     case 0:
       return digits + " " + unit;
     case 1:
-      return digits + to_lower(unit);
+      return digits + lower_case(unit);
     default:
       return size;
   }
@@ -122,13 +114,10 @@ std::string seller_title(const Product& p, int seller, std::mt19937_64& rng) {
   if (!first_seller) {
     double r = u(rng);
     if (r < 0.15)
-      title = to_lower(title);
+      title = lower_case(title);
     else if (r < 0.25)
-      title = to_upper(title);
-    if (u(rng) < 0.15 && title.size() > 8) {  // one transposition typo
-      size_t i = 3 + rng() % (title.size() - 5);
-      std::swap(title[i], title[i + 1]);
-    }
+      title = upper_case(title);
+    if (u(rng) < 0.15) title = transposition_typo(std::move(title), rng);
   }
   return title;
 }
@@ -233,10 +222,11 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
 void write_synth_catalog(const SynthCatalog& catalog, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   auto listings = create_file(dir / "listings.csv");
-  listings << "id,title,brand,price\n";
+  listings << "id,title,description,brand,price,image\n";
   for (const auto& l : catalog.listings)
-    listings << fmt::format("{},{},{},{}\n", l.id, csv_field(l.title), csv_field(l.brand),
-                            l.price ? fmt::format("{:.2f}", *l.price) : "");
+    listings << fmt::format("{},{},{},{},{},{}\n", l.id, csv_field(l.title),
+                            csv_field(l.description), csv_field(l.brand),
+                            l.price ? fmt::format("{:.2f}", *l.price) : "", csv_field(l.image));
   auto pairs = create_file(dir / "pairs.csv");
   pairs << "id_a,id_b,label,split\n";
   for (const auto& p : catalog.labels)

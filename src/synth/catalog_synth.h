@@ -35,7 +35,8 @@ struct SynthCatalog {
 
 SynthCatalog synthesize_catalog(const SynthOptions& options);
 
-// Writes listings.csv (id,title,brand,price), pairs.csv (id_a,id_b,label,split) and
+// Writes listings.csv (id,title,description,brand,price,image; empty fields for what a listing
+// lacks), pairs.csv (id_a,id_b,label,split) and
 // clusters.csv (id,cluster_id) into `dir`, creating it.
 void write_synth_catalog(const SynthCatalog& catalog, const std::filesystem::path& dir);
 
