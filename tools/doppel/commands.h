@@ -21,7 +21,8 @@ void add_index(CLI::App& app);
 void add_dedup(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_bench(CLI::App& app);
-void add_serve(CLI::App& app);  // serve_command.cc
+void add_serve(CLI::App& app);          // serve_command.cc
+void add_bench_serve(CLI::App& bench);  // serve_command.cc: `bench serve`, the load generator
 
 // One line of precision, recall, F1, macro F1 and threshold, prefixed with `what`.
 void print_metrics(const std::string& what, const BinaryMetrics& m);

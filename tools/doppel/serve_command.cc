@@ -1,14 +1,17 @@
 // doppel serve: the online service over a trained, indexed workspace (src/server).
-#include <CLI/CLI.hpp>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <sstream>
 #include <thread>
 
 #include "server/auth.h"
 #include "server/http_server.h"
+#include "server/load_generator.h"
 #include "tools/doppel/commands.h"
+#include "util/files.h"
 
 namespace doppel {
 namespace {
@@ -74,6 +77,44 @@ void add_serve(CLI::App& app) {
     if (options.token.empty())
       spdlog::warn("no token (--token-file or DOPPEL_TOKEN): mutating routes are refused");
     serve_until_signalled(ws, options);
+  });
+}
+
+void add_bench_serve(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "serve", "Load a running doppel serve on this machine: match (and upsert) QPS and latency");
+  static LoadOptions options;
+  static std::string titles_file, token_file;
+  cmd->add_option("--titles", titles_file, "Text file of match titles, one per line")->required();
+  cmd->add_option("--host", options.host, "Loopback address of the server")->capture_default_str();
+  cmd->add_option("--port", options.port, "Port of the server")->required();
+  cmd->add_option("--connections", options.connections, "Concurrent closed-loop clients")
+      ->capture_default_str();
+  cmd->add_option("--seconds", options.seconds, "Duration")->capture_default_str();
+  cmd->add_option("--max-requests", options.max_requests, "Stop after this many (0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--write-fraction", options.write_fraction,
+                  "Share of requests that upsert a new listing (needs --token-file)")
+      ->capture_default_str();
+  cmd->add_option("--token-file", token_file, "The server's token file (for upserts)");
+  cmd->add_option("--k", options.k, "Candidates per match")->capture_default_str();
+  cmd->callback([] {
+    if (!token_file.empty()) options.token = load_token(token_file);
+    std::vector<std::string> titles;
+    std::istringstream lines(read_file(titles_file));
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty()) titles.push_back(line);
+    const auto report = run_load(options, titles);
+    auto print = [&](const char* what, const LatencySummary& s, double qps) {
+      if (s.requests == 0) return;
+      fmt::print(
+          "{:<7} {:>8} requests {:>9.1f}/s  p50 {:>7.2f} ms  p90 {:>7.2f} ms  p99 {:>7.2f} ms"
+          "  max {:>8.2f} ms  errors {}\n",
+          what, s.requests, qps, s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms, s.errors);
+    };
+    fmt::print("{} connection(s), {:.1f} s\n", options.connections, report.seconds);
+    print("match", report.match, report.match_qps());
+    print("upsert", report.upsert, report.upsert_qps());
   });
 }
 
