@@ -5,6 +5,8 @@
 // the physical line it starts on and keeps reading after it.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "catalog/reader_internal.h"
 #include "util/error.h"
 
@@ -170,3 +172,40 @@ void read_csv_listings(const std::filesystem::path& file, const ReadOptions& opt
 }
 
 }  // namespace doppel::catalog_internal
+
+namespace doppel {
+
+std::vector<std::vector<std::string>> read_csv_columns(const std::filesystem::path& file,
+                                                       std::span<const std::string_view> columns) {
+  using namespace catalog_internal;
+  const std::string text = load_text(file, ReadOptions{});
+  std::vector<size_t> column_of;  // source column of each wanted column
+  size_t header_size = 0;
+  std::vector<std::vector<std::string>> rows;
+  parse_csv(
+      text,
+      [&](std::vector<std::string>& fields, size_t line) {
+        if (header_size == 0) {
+          for (std::string_view wanted : columns) {
+            const auto at = std::find_if(fields.begin(), fields.end(), [&](const std::string& f) {
+              return to_lower(trim(f)) == to_lower(wanted);
+            });
+            if (at == fields.end()) fail("{}: no column '{}' in the header", file.string(), wanted);
+            column_of.push_back(size_t(at - fields.begin()));
+          }
+          header_size = fields.size();
+          return;
+        }
+        if (fields.size() != header_size) {
+          fail("{}:{}: expected {} fields, found {}", file.string(), line, header_size,
+               fields.size());
+        }
+        auto& row = rows.emplace_back();
+        for (size_t c : column_of) row.push_back(std::move(fields[c]));
+      },
+      [&](size_t line, std::string what) { fail("{}:{}: {}", file.string(), line, what); });
+  if (header_size == 0) fail("{}: empty file; expected a header row", file.string());
+  return rows;
+}
+
+}  // namespace doppel

@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,5 +88,13 @@ struct ReadResult {
 // - pairs: doppel's labelled pair CSV, header id_a,id_b,label[,split] (label 0/1; split train,
 //   valid or test, overridden by ReadOptions::split). Ids refer to listings already stored.
 ReadResult read_catalog(const std::filesystem::path& path, const ReadOptions& options = {});
+
+// Reads the named columns of a UTF-8 CSV file with a header row (names case-insensitive, in any
+// order; other columns are ignored) for tables that are not listings: ground-truth clusters,
+// benchmark sources. One row per record, its values in the order of `columns`. Strict: throws
+// doppel::Error "FILE:LINE: what" on the first malformed record, "FILE: ..." when the file is
+// empty or a column is missing.
+std::vector<std::vector<std::string>> read_csv_columns(const std::filesystem::path& file,
+                                                       std::span<const std::string_view> columns);
 
 }  // namespace doppel

@@ -49,6 +49,24 @@ TEST(ParseColumnMap, RejectsMalformedEntries) {
   }
 }
 
+TEST(ReadCsvColumns, NamedColumnsInAnyOrderAndStrictErrors) {
+  TestDir dir;
+  auto file = dir.write("clusters.csv", "Cluster_ID,extra,id\r\n7,x,\"a,1\"\r\n8,y,b\r\n");
+  const std::string_view columns[] = {"id", "cluster_id"};
+  EXPECT_THAT(read_csv_columns(file, columns),
+              ElementsAre(ElementsAre("a,1", "7"), ElementsAre("b", "8")));
+  auto short_row = dir.write("short.csv", "id,cluster_id\na,1\nb\n");
+  try {
+    read_csv_columns(short_row, columns);
+    FAIL() << "a short row must throw";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), StartsWith(err_prefix(short_row, 3)));
+  }
+  auto no_column = dir.write("no_column.csv", "id,group\na,1\n");
+  EXPECT_THROW(read_csv_columns(no_column, columns), Error);
+  EXPECT_THROW(read_csv_columns(dir.write("empty.csv", ""), columns), Error);
+}
+
 TEST(CsvReader, Rfc4180QuotingAndCrlf) {
   TestDir dir;
   auto file = dir.write("items.csv",

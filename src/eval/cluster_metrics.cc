@@ -47,26 +47,36 @@ Contingency contingency(std::span<const int64_t> predicted, std::span<const int6
 PairwiseClusterMetrics pairwise_cluster_metrics(std::span<const int64_t> predicted,
                                                 std::span<const int64_t> truth) {
   const auto [pred_sizes, true_sizes, cells] = contingency(predicted, truth);
+  // Evaluated members of each predicted cluster; the others are its not-evaluated members.
+  std::unordered_map<int64_t, uint64_t> evaluated;
+  for (const auto& [ids, n] : cells)
+    if (ids.second != kNotEvaluated) evaluated[ids.first] += n;
   PairwiseClusterMetrics m;
-  for (const auto& [id, n] : pred_sizes) m.predicted_pairs += pairs_of(n);
-  for (const auto& [id, n] : true_sizes) m.true_pairs += pairs_of(n);
-  for (const auto& [ids, n] : cells) m.correct_pairs += pairs_of(n);
+  for (const auto& [id, e] : evaluated)
+    m.predicted_pairs += pairs_of(e) + e * (pred_sizes.at(id) - e);
+  for (const auto& [id, n] : true_sizes)
+    if (id != kNotEvaluated) m.true_pairs += pairs_of(n);
+  for (const auto& [ids, n] : cells)
+    if (ids.second != kNotEvaluated) m.correct_pairs += pairs_of(n);
   m.precision = m.predicted_pairs ? double(m.correct_pairs) / double(m.predicted_pairs) : 0.0;
   m.recall = m.true_pairs ? double(m.correct_pairs) / double(m.true_pairs) : 0.0;
   m.f1 = f1_score(m.precision, m.recall);
   return m;
 }
 
-double per_item_f1(std::span<const int64_t> predicted, std::span<const int64_t> truth) {
+double per_item_f1(std::span<const int64_t> predicted, std::span<const int64_t> truth,
+                   uint64_t min_true_size) {
   const auto [pred_sizes, true_sizes, cells] = contingency(predicted, truth);
-  if (predicted.empty()) return 0.0;
   // |P_i ∩ T_i| is the size of the contingency cell (pred id, true id) the item falls in.
   double total = 0;
+  size_t items = 0;
   for (size_t i = 0; i < predicted.size(); ++i) {
+    if (truth[i] == kNotEvaluated || true_sizes.at(truth[i]) < min_true_size) continue;
     const double both = double(cells.at({predicted[i], truth[i]}));
     total += 2 * both / double(pred_sizes.at(predicted[i]) + true_sizes.at(truth[i]));
+    ++items;
   }
-  return total / double(predicted.size());
+  return items ? total / double(items) : 0.0;
 }
 
 }  // namespace doppel
