@@ -502,6 +502,20 @@ CatalogStore::VectorSet CatalogStore::vectors(std::string_view space,
   return out;
 }
 
+size_t CatalogStore::remove_vectors(std::string_view space, std::span<const int64_t> keys) {
+  Transaction t(impl_->db, impl_->path, impl_->transaction_depth);
+  Stmt s(impl_->db, impl_->path, "DELETE FROM vectors WHERE space = ? AND key = ?");
+  size_t removed = 0;
+  for (int64_t key : keys) {
+    s.reset();
+    s.bind(1, space).bind(2, key);
+    s.step();
+    removed += static_cast<size_t>(sqlite3_changes(impl_->db));
+  }
+  t.commit();
+  return removed;
+}
+
 void CatalogStore::drop_vectors(std::string_view space) {
   Transaction t(impl_->db, impl_->path, impl_->transaction_depth);
   Stmt s(impl_->db, impl_->path, "DELETE FROM vector_spaces WHERE space = ?");

@@ -99,6 +99,9 @@ class CatalogStore {
   VectorSet vectors(std::string_view space) const;
   // The stored rows of just these keys (keys without a row are left out), in the given order.
   VectorSet vectors(std::string_view space, std::span<const int64_t> keys) const;
+  // Removes the rows of these keys from a space (keys without a row are ignored); one
+  // transaction. Returns the number of rows removed.
+  size_t remove_vectors(std::string_view space, std::span<const int64_t> keys);
   // Removes a whole space (all its rows and its dim), e.g. before re-embedding at another dim.
   void drop_vectors(std::string_view space);
 

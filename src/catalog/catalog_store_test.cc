@@ -179,6 +179,16 @@ TEST(CatalogStore, VectorsRoundTripAndCheckDim) {
   EXPECT_THROW(store.put_vectors("text", ghost, rows.data(), 2), Error);
   EXPECT_EQ(store.vectors("text").keys.size(), 2u);
 
+  // Removing rows by key: only existing rows count, and the removal is logged for the index.
+  const int64_t head = store.vector_log_head("text");
+  std::vector<int64_t> gone = {items[0].key, items[1].key};
+  EXPECT_EQ(store.remove_vectors("text", gone), 1u);
+  EXPECT_EQ(store.vectors("text").keys, (std::vector<int64_t>{items[2].key}));
+  auto changes = store.vector_changes_since("text", head);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].key, items[0].key);
+  EXPECT_TRUE(changes[0].deleted);
+
   store.drop_vectors("text");
   store.put_vectors("text", one, wide.data(), 3);
   EXPECT_EQ(store.vectors("text").dim, 3);

@@ -2,11 +2,9 @@
 // photos of coloured shapes that the test draws. Models are tiny and train in about a second.
 #include <gtest/gtest.h>
 
-#include <opencv2/imgproc.hpp>
 
 #include <cmath>
 #include <filesystem>
-#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +13,7 @@
 #include "image/contrastive_trainer.h"
 #include "image/image_io.h"
 #include "image/image_nn_eval.h"
+#include "image/image_nn_test_util.h"
 #include "image/image_test_util.h"
 #include "image/mae_trainer.h"
 #include "image/neural_image_encoder.h"
@@ -26,56 +25,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using doppel::testing::TestDir;
-
-// A 96×80 photo: a background colour and one filled rectangle or circle of another colour.
-cv::Mat shape_photo(int index) {
-  std::mt19937 rng(static_cast<unsigned>(index));
-  std::uniform_int_distribution<int> colour(0, 255), place(10, 60);
-  cv::Mat image(80, 96, CV_8UC3, cv::Scalar(colour(rng), colour(rng), colour(rng)));
-  const cv::Scalar fill(colour(rng), colour(rng), colour(rng));
-  if (index % 2 == 0) {
-    cv::rectangle(image, cv::Rect(place(rng), place(rng) / 2, 30, 25), fill, cv::FILLED);
-  } else {
-    cv::circle(image, cv::Point(place(rng), place(rng)), 15, fill, cv::FILLED);
-  }
-  return image;
-}
-
-// 64² model input: 2×2 views of 32², 8 px patches (64 tokens as the real 128²/16 px recipe).
-ViTMAEConfig tiny_config() {
-  ViTMAEConfig c;
-  c.hidden_size = 32;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.intermediate_size = 64;
-  c.image_size = 64;
-  c.patch_size = 8;
-  c.decoder_hidden_size = 32;
-  c.decoder_num_hidden_layers = 1;
-  c.decoder_num_attention_heads = 2;
-  c.decoder_intermediate_size = 64;
-  return c;
-}
-
-ImageEncoderConfig tiny_encoder(ImageInput input = ImageInput::kStructured) {
-  ImageEncoderConfig e;
-  e.input = input;
-  e.patches.cell_size = 32;
-  e.full_size = 64;
-  e.out_dim = 8;
-  return e;
-}
-
-MaeOptions quick_mae(int64_t steps) {
-  MaeOptions o;
-  o.batch_size = 8;
-  o.epochs = 1000;
-  o.max_steps = steps;
-  o.log_every = 5;
-  o.checkpoint_every = 10;
-  o.optimizer.lr = 3e-3;
-  return o;
-}
+using doppel::testing::quick_mae;
+using doppel::testing::shape_photo;
+using doppel::testing::tiny_config;
+using doppel::testing::tiny_encoder;
 
 double norm(const float* row, int d) {
   double sum = 0;

@@ -18,7 +18,8 @@ struct IngestSummary {
 
 // Reads `path` and stores its listings and labelled pairs in one transaction. Malformed lines
 // are reported on stderr as FILE:LINE: reason and skipped; with `strict` the first one aborts
-// the ingest with an Error and nothing is written.
+// the ingest with an Error and nothing is written. A relative local image path is stored as an
+// absolute path, resolved against the folder of `path` (URLs are stored as given).
 IngestSummary ingest_file(Workspace& ws, const std::filesystem::path& path,
                           const ReadOptions& options, bool strict);
 

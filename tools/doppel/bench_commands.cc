@@ -75,6 +75,7 @@ void add_bench(CLI::App& app) {
   cmd->require_subcommand(1);
 
   add_bench_text(*cmd);
+  add_bench_images(*cmd);
   add_bench_serve(*cmd);
   auto* index = cmd->add_subcommand(
       "index",

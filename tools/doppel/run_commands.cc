@@ -5,6 +5,7 @@
 #include "tools/doppel/commands.h"
 #include "pipeline/dedup_job.h"
 #include "pipeline/eval_job.h"
+#include "pipeline/image_jobs.h"
 #include "pipeline/index_job.h"
 #include "pipeline/text_jobs.h"
 #include "pipeline/workspace.h"
@@ -17,23 +18,41 @@ void print_metrics(const std::string& what, const BinaryMetrics& m) {
 }
 
 void add_embed(CLI::App& app) {
-  auto* cmd = app.add_subcommand("embed", "Encode every listing into its text vector");
-  static std::string ws, encoder = "auto";
+  auto* cmd = app.add_subcommand(
+      "embed", "Encode every listing into its text vector and, when an image encoder is trained, "
+               "its image vector");
+  static std::string ws, encoder = "auto", space = "all";
   cmd->add_option("workspace", ws, "Workspace folder")->required();
   cmd->add_option("--encoder", encoder,
                   "Text encoder: auto (bert when fine-tuned, else tfidf), tfidf, bert")
       ->capture_default_str();
+  cmd->add_option("--space", space,
+                  "text, image, or all (text, then image when ws/models/image holds a model)")
+      ->check(CLI::IsMember({"text", "image", "all"}))
+      ->capture_default_str();
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
-    fmt::print("embedded {} listings\n", embed_text(workspace, parse_text_encoder_choice(encoder)));
+    if (space != "image") {
+      fmt::print("text: embedded {} listings\n",
+                 embed_text(workspace, parse_text_encoder_choice(encoder)));
+    }
+    const bool has_image_model = NeuralImageEncoder::exists(workspace.image_model_dir());
+    if (space == "image" || (space == "all" && has_image_model)) {
+      const auto r = embed_images(workspace);
+      fmt::print("image: {} of {} listings embedded, {} without an image, {} unreadable\n",
+                 r.embedded, r.listings, r.without_image, r.unreadable);
+    }
   });
 }
 
 void add_index(CLI::App& app) {
   auto* cmd = app.add_subcommand("index", "Build, update or check the vector index");
-  static std::string ws, spec = "HNSW32";
+  static std::string ws, spec = "HNSW32", space = "text";
   static bool update = false, check = false;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
+  cmd->add_option("--space", space, "Vector space to index: text or image")
+      ->check(CLI::IsMember({"text", "image"}))
+      ->capture_default_str();
   cmd->add_option("--spec", spec, "Flat, HNSW32[,efSearch=128], IVF1024,Flat[,nprobe=16], "
                  "[OPQ<m>,|PCA<d>,]IVF<nlist>,SQ8|PQ<m>[,RFlat|,Refine(SQ8)|,RDisk][,k_factor=4] "
                  "(RDisk: PQ codes in RAM, exact re-ranking from a memory-mapped <index>.vectors)")
@@ -44,17 +63,17 @@ void add_index(CLI::App& app) {
       ->excludes(update_flag);
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
-    const auto path = workspace.index_path("text").string();
+    const auto path = workspace.index_path(space).string();
     if (check) {
-      auto index = load_workspace_index(workspace, workspace.catalog().vectors("text"));
+      auto index = load_workspace_index(workspace, workspace.catalog().vectors(space), space);
       fmt::print("{}: ok, {} vectors ({}), current with catalog.db\n", path, index->size(),
                  index->spec());
     } else if (update) {
-      auto u = update_index(workspace);
+      auto u = update_index(workspace, space);
       fmt::print("{}: {} written, {} removed, {} vectors now\n", path, u.written, u.removed,
                  u.size);
     } else {
-      auto index = build_index(workspace, spec);
+      auto index = build_index(workspace, spec, space);
       fmt::print("indexed {} vectors ({}) into {}\n", index->size(), index->spec(), path);
     }
   });

@@ -136,6 +136,7 @@ void add_train(CLI::App& app) {
 
   add_train_tokenizer(*cmd);
   add_train_text(*cmd);
+  add_train_image(*cmd);
 
   auto* decider = cmd->add_subcommand("decider", "Train the decider on labelled pairs (train/valid)");
   static std::string decider_ws;

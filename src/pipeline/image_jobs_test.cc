@@ -1,0 +1,132 @@
+// Tests of the image side of a workspace: image paths at ingest, the training images and their
+// product labels, MAE pretraining and the contrastive stage through the workspace, and embedding
+// listings' images (missing and broken images included) into the "image" space.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "catalog/test_dir.h"
+#include "image/image_nn_test_util.h"
+#include "image/image_test_util.h"
+#include "pipeline/image_jobs.h"
+#include "pipeline/ingest_job.h"
+#include "pipeline/workspace.h"
+#include "util/error.h"
+
+namespace doppel {
+namespace {
+
+namespace fs = std::filesystem;
+using doppel::testing::TestDir;
+
+// A workspace of 8 listings: p0..p5 with their own photos, where p0~p1 and p2~p3 are labelled
+// matches (train) and p4~p5 a match of the valid split; p6 without an image; p7 with a truncated
+// PNG. Relative image paths, resolved at ingest against the catalog file's folder.
+class ImageJobsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string csv = "id,title,image\n";
+    for (int i = 0; i < 6; ++i) {
+      const std::string name = "photos/" + std::to_string(i) + ".png";
+      dir_.write("data/" + name, doppel::testing::encode(doppel::testing::shape_photo(i), ".png"));
+      csv += "p" + std::to_string(i) + ",product " + std::to_string(i) + "," + name + "\n";
+    }
+    const std::string png = doppel::testing::encode(doppel::testing::shape_photo(7), ".png");
+    dir_.write("data/photos/broken.png", png.substr(0, png.size() / 2));
+    csv += "p6,product without photo,\np7,product with a broken photo,photos/broken.png\n";
+    dir_.write("data/listings.csv", csv);
+    dir_.write("data/pairs.csv",
+               "id_a,id_b,label,split\np0,p1,1,train\np2,p3,1,train\np0,p2,0,train\n"
+               "p4,p5,1,valid\n");
+    for (int i = 10; i < 14; ++i) {
+      dir_.write("extra/" + std::to_string(i) + ".png",
+                 doppel::testing::encode(doppel::testing::shape_photo(i), ".png"));
+    }
+    dir_.write("extra/notes.txt", "not an image");
+    Workspace ws = Workspace::init(dir_.path() / "ws");
+    ingest_file(ws, dir_.path() / "data/listings.csv", {}, false);
+    ingest_file(ws, dir_.path() / "data/pairs.csv", {}, false);
+  }
+  Workspace ws() const { return Workspace::open(dir_.path() / "ws"); }
+  std::string photo(int i) const {
+    return (dir_.path() / "data/photos" / (std::to_string(i) + ".png")).string();
+  }
+
+  TestDir dir_;
+};
+
+TEST_F(ImageJobsTest, IngestStoresRelativeImagePathsAsAbsolutePathsBesideTheCatalogFile) {
+  auto workspace = ws();
+  EXPECT_EQ(workspace.catalog().get("p3")->image, photo(3));
+  EXPECT_EQ(workspace.catalog().get("p6")->image, "");
+}
+
+TEST_F(ImageJobsTest, TrainingImagesAreTheListingsPhotosThenTheExtraOnesWithoutRepeats) {
+  auto workspace = ws();
+  const std::string extra = (dir_.path() / "extra").string();
+  const std::vector<std::string> extras = {extra, photo(0)};
+  const auto refs = training_image_refs(workspace, extras);
+  ASSERT_EQ(refs.size(), 7u + 4u);  // p0..p5, broken.png, 4 extra photos; photo(0) once
+  EXPECT_EQ(refs[0], photo(0));
+  EXPECT_EQ(refs[7], (dir_.path() / "extra/10.png").string());
+  EXPECT_THROW(training_image_refs(workspace, std::vector<std::string>{"/no/such/folder"}), Error);
+}
+
+TEST_F(ImageJobsTest, ProductLabelsComeFromTrainingMatchesOnly) {
+  auto workspace = ws();
+  const std::vector<std::string> refs = {photo(0), photo(1), photo(2), photo(3),
+                                         photo(4), photo(5), "/elsewhere.png"};
+  const auto labels = image_product_labels(workspace, refs);
+  EXPECT_GE(labels[0], 0);
+  EXPECT_EQ(labels[0], labels[1]);
+  EXPECT_GE(labels[2], 0);
+  EXPECT_EQ(labels[2], labels[3]);
+  EXPECT_NE(labels[0], labels[2]);  // a labelled non-match stays apart
+  EXPECT_EQ(labels[4], -1);         // the valid split's match is not trained on
+  EXPECT_EQ(labels[5], -1);
+  EXPECT_EQ(labels[6], -1);
+}
+
+TEST_F(ImageJobsTest, TrainThenEmbedFillsTheImageSpaceAndSkipsMissingAndBrokenImages) {
+  auto workspace = ws();
+  EXPECT_THROW(embed_images(workspace), Error);  // no model yet: says to train one
+  EXPECT_THROW(finetune_image_model(workspace, {}, {}, false), Error);
+
+  const std::vector<std::string> extra = {(dir_.path() / "extra").string()};
+  auto mae = pretrain_image_model(workspace, doppel::testing::quick_mae(6),
+                                  doppel::testing::tiny_config(), doppel::testing::tiny_encoder(),
+                                  extra, /*resume=*/false);
+  EXPECT_EQ(mae.steps, 6);
+  EXPECT_EQ(mae.images, 10u);  // 6 photos + 4 extra
+  EXPECT_EQ(mae.skipped_images, 1u);
+  ContrastiveOptions contrastive;
+  contrastive.batch_size = 4;
+  contrastive.max_steps = 2;
+  EXPECT_EQ(finetune_image_model(workspace, contrastive, {}, false).steps, 2);
+
+  auto report = embed_images(workspace, /*batch_size=*/3);
+  EXPECT_EQ(report.listings, 8u);
+  EXPECT_EQ(report.embedded, 6u);
+  EXPECT_EQ(report.without_image, 1u);
+  EXPECT_EQ(report.unreadable, 1u);
+  const auto vectors = workspace.catalog().vectors("image");
+  ASSERT_EQ(vectors.keys.size(), 6u);
+  EXPECT_EQ(vectors.dim, doppel::testing::tiny_encoder().out_dim);
+  double norm = 0;
+  for (int d = 0; d < vectors.dim; ++d) norm += vectors.data[d] * vectors.data[d];
+  EXPECT_NEAR(std::sqrt(norm), 1.0, 1e-4);
+  EXPECT_TRUE(workspace.catalog().meta("image_encoder").has_value());
+
+  // A photo that breaks later takes its listing's image vector with it; the text side is untouched.
+  fs::resize_file(photo(5), 20);
+  report = embed_images(workspace);
+  EXPECT_EQ(report.embedded, 5u);
+  EXPECT_EQ(report.unreadable, 2u);
+  EXPECT_EQ(workspace.catalog().vectors("image").keys.size(), 5u);
+}
+
+}  // namespace
+}  // namespace doppel

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The ViT-MAE image encoder through the CLI on real product photos (the grocery benchmark's train
+# photos of three products): train image (mae, resume, contrastive) -> embed fills the image
+# space (a listing without a photo and one with a missing file are counted, not fatal) -> image
+# index -> bench images; plus the errors a user meets before training. Skips (77) when
+# ../shared/data is absent.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+grocery=$(realpath -m ../shared/data/grocerystore-packages)
+if [ ! -f "$grocery/train.txt" ]; then echo "skip: no grocery photos at $grocery"; exit 77; fi
+ws=$scratch/ws
+mkdir -p "$scratch/data"
+{
+  echo "id,title,image"
+  n=0
+  for product in Arla-Standard-Milk Oatly-Oat-Milk Valio-Vanilla-Yoghurt; do
+    for photo in $(grep "/$product/" "$grocery/train.txt" | cut -d, -f1 | head -4); do
+      n=$((n + 1)); echo "g$n,${product//-/ } $n,$grocery/$photo"
+    done
+  done
+  echo "nophoto,listing without a photo,"
+  echo "gone,listing whose photo is missing,photos/missing.jpg"
+} > "$scratch/data/listings.csv"
+"$doppel" -q init "$ws"
+"$doppel" -q ingest "$ws" "$scratch/data/listings.csv"
+"$doppel" -q train text "$ws" --dim 8
+
+expect_fail embed "$ws" --space image
+check "image embedding before training says what to train" contains "$err" "doppel train image"
+expect_fail train image "$ws" --stage contrastive
+check "contrastive before mae asks for it" contains "$err" "--stage mae"
+
+mae() { "$doppel" -q --threads 2 train image "$ws" --layers 1 --hidden 32 --heads 2 --cell-size 32 \
+          --dim 8 --batch 8 "$@"; }
+out=$(mae --max-steps 3)
+check "mae ran 3 steps ($out)" contains "$out" "mae: 12 images, 3 steps"
+out=$(mae --max-steps 5 --resume)
+check "mae resumed to 5 steps ($out)" contains "$out" "5 steps"
+for f in config.json model.safetensors encoder.json head.safetensors mae_log.json; do
+  check "$f written" test -s "$ws/models/image/$f"
+done
+check "config.json has Hugging Face ViTMAE fields" grep -q '"model_type": "vit_mae"' "$ws/models/image/config.json"
+out=$("$doppel" -q --threads 2 train image "$ws" --stage contrastive --max-steps 2 --batch 8)
+check "contrastive stage ran ($out)" contains "$out" "contrastive: 12 images, 2 steps"
+
+out=$("$doppel" -q embed "$ws")
+check "embed fills text and image ($out)" contains "$out" "text: embedded 14 listings"
+check "image counts ($out)" contains "$out" "image: 12 of 14 listings embedded, 1 without an image, 1 unreadable"
+out=$("$doppel" -q embed "$ws" --space text)
+check "--space text leaves images alone ($out)" test "$(grep -c image <<< "$out")" -eq 0
+out=$("$doppel" -q index "$ws" --space image --spec Flat)
+check "image index built ($out)" contains "$out" "indexed 12 vectors"
+out=$("$doppel" -q index "$ws" --space image --check)
+check "image index current ($out)" contains "$out" "current with catalog.db"
+
+out=$("$doppel" -q --threads 2 bench images --workspace "$ws" --no-baselines --grocery "$grocery")
+check "bench images scores the workspace model on protocol B ($out)" contains "$out" "vitmae"
+finish
