@@ -4,22 +4,27 @@
 # same machine): match QPS and p50/p90/p99 at 1, 2 and 4 connections, then a mixed load with 10%
 # upserts, and the server's RSS before and after.
 #
-# Usage: scripts/bench-serve.sh [--listings N] [--spec SPEC] [--seconds S] [--out DIR]
+# Usage: scripts/bench-serve.sh [--listings N] [--spec SPEC] [--seconds S] [--max-pairs P]
+#                              [--out DIR]
 #   DOPPEL=path/to/doppel (default build/tools/doppel/doppel). Defaults: N = 100000,
 #   SPEC = HNSW32 (efConstruction=200, efSearch=128), S = 20, DIR = results/bench-serve-N.
-#   The workspace is kept in DIR/ws and reused when present (delete it to rebuild).
+#   --max-pairs P trains the decider on the first P labelled pairs only (at 1M listings the
+#   synthetic catalog has ~3.9M; P = 300000 keeps training to minutes).
+#   The workspace is kept in DIR/ws and reused when present (delete it to rebuild); the upserts
+#   of the mixed run stay in it, so a rerun serves a few hundred more listings.
 #   Writes DIR/results.txt. On this 2-core VM building the 100k workspace takes ~10 min (the
 #   HNSW build most of it); the load generator shares the cores with the server.
 set -euo pipefail
 doppel=${DOPPEL:-build/tools/doppel/doppel}
 [ -x "$doppel" ] || { echo "bench-serve: no doppel binary at $doppel (set DOPPEL=...)" >&2; exit 1; }
-listings=100000 spec=HNSW32 seconds=20 out=""
+listings=100000 spec=HNSW32 seconds=20 out="" max_pairs=0
 while [ $# -gt 0 ]; do
   case $1 in
     --listings) listings=$2; shift 2 ;;
     --spec) spec=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --max-pairs) max_pairs=$2; shift 2 ;;
     *) echo "bench-serve: unknown option $1" >&2; exit 1 ;;
   esac
 done
@@ -33,7 +38,12 @@ if [ ! -f "$ws/index/text.index.json" ]; then
   "$doppel" synth --out "$out/data" --products $((listings * 100 / 224)) --seed 42
   "$doppel" init "$ws"
   "$doppel" ingest "$ws" "$out/data/listings.csv"
-  "$doppel" ingest "$ws" "$out/data/pairs.csv"
+  pairs=$out/data/pairs.csv
+  if [ "$max_pairs" -gt 0 ]; then
+    head -n $((max_pairs + 1)) "$out/data/pairs.csv" > "$out/pairs_subset.csv"
+    pairs=$out/pairs_subset.csv
+  fi
+  "$doppel" ingest "$ws" "$pairs"
   "$doppel" train text "$ws"
   "$doppel" embed "$ws"
   "$doppel" index "$ws" --spec "$spec"
