@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
@@ -14,6 +15,7 @@
 #include "util/csv_write.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/hash.h"
 
 namespace doppel {
 namespace {
@@ -172,6 +174,9 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
       listings_of[pi].push_back(out.listings.size());
       out.listings.push_back(std::move(l));
       out.product_of.push_back(products[pi].id);
+      const Product& p = products[pi];
+      out.looks.push_back({std::string(p.line->brand), p.name, std::string(p.line->kind), p.size,
+                           p.colour ? std::string(p.colour->en) : ""});
     }
   }
   // Labelled pairs, split by product so no product leaks between train, valid and test.
@@ -219,6 +224,39 @@ SynthCatalog synthesize_catalog(const SynthOptions& options) {
   return out;
 }
 
+void write_synth_images(SynthCatalog& catalog, const std::filesystem::path& dir,
+                        const SynthImageOptions& options) {
+  DOPPEL_CHECK(catalog.looks.size() == catalog.listings.size(), "{} looks for {} listings",
+               catalog.looks.size(), catalog.listings.size());
+  const std::filesystem::path images = dir / "images";
+  std::filesystem::create_directories(images);
+  // One packshot per product, then the seller photos; both loops are independent per item.
+  std::map<std::string, size_t> product_index;
+  std::vector<size_t> first_listing;
+  for (size_t i = 0; i < catalog.listings.size(); ++i) {
+    if (product_index.emplace(catalog.product_of[i], first_listing.size()).second)
+      first_listing.push_back(i);
+  }
+  std::vector<cv::Mat> packshots(first_listing.size());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (size_t p = 0; p < first_listing.size(); ++p)
+    packshots[p] = render_packshot(catalog.looks[first_listing[p]], options.side);
+  std::vector<std::string> errors(catalog.listings.size());
+#pragma omp parallel for schedule(dynamic, 64)
+  for (size_t i = 0; i < catalog.listings.size(); ++i) {
+    Listing& l = catalog.listings[i];
+    const auto jpeg = seller_photo_jpeg(packshots[product_index.at(catalog.product_of[i])],
+                                        fnv1a64(l.id, options.seed));
+    const std::string relative = "images/" + l.id + ".jpg";
+    std::ofstream file(dir / relative, std::ios::binary);
+    file.write(reinterpret_cast<const char*>(jpeg.data()), std::streamsize(jpeg.size()));
+    if (!file.flush()) errors[i] = (dir / relative).string();
+    l.image = relative;
+  }
+  for (const std::string& path : errors)
+    if (!path.empty()) fail("{}: cannot write the image", path);
+}
+
 void write_synth_catalog(const SynthCatalog& catalog, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   auto listings = create_file(dir / "listings.csv");
@@ -231,10 +269,18 @@ void write_synth_catalog(const SynthCatalog& catalog, const std::filesystem::pat
   pairs << "id_a,id_b,label,split\n";
   for (const auto& p : catalog.labels)
     pairs << fmt::format("{},{},{},{}\n", p.id_a, p.id_b, p.match ? 1 : 0, p.split);
-  auto clusters = create_file(dir / "clusters.csv");
+  write_clusters(catalog, dir / "clusters.csv");
+}
+
+void write_clusters(const SynthCatalog& catalog, const std::filesystem::path& file,
+                    const std::function<bool(size_t)>& keep) {
+  auto clusters = create_file(file);
   clusters << "id,cluster_id\n";
-  for (size_t i = 0; i < catalog.listings.size(); ++i)
-    clusters << fmt::format("{},{}\n", catalog.listings[i].id, catalog.product_of[i]);
+  for (size_t i = 0; i < catalog.listings.size(); ++i) {
+    if (keep && !keep(i)) continue;
+    clusters << fmt::format("{},{}\n", csv_field(catalog.listings[i].id),
+                            csv_field(catalog.product_of[i]));
+  }
 }
 
 }  // namespace doppel

@@ -1,9 +1,14 @@
 #include "synth/catalog_synth.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <opencv2/imgcodecs.hpp>
 
 #include <map>
 #include <set>
+
+#include "util/files.h"
 
 namespace doppel {
 
@@ -37,6 +42,51 @@ TEST(CatalogSynth, LabelsAgreeWithProductsAndSplitsDoNotLeak) {
   for (const auto& [id, splits] : splits_of_product) EXPECT_EQ(splits.size(), 1u) << id;
   EXPECT_GT(positives, 50u);
   EXPECT_GT(negatives, positives);
+}
+
+TEST(CatalogSynth, ImagesWrittenDecodableAndSeeded) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("doppel_synth_images_" + std::to_string(::getpid()));
+  SynthOptions options;
+  options.products = 12;
+  SynthCatalog a = synthesize_catalog(options), b = synthesize_catalog(options);
+  SynthImageOptions images;
+  images.side = 96;
+  write_synth_images(a, dir / "a", images);
+  write_synth_images(b, dir / "b", images);
+  ASSERT_EQ(a.looks.size(), a.listings.size());
+  for (const Listing& l : a.listings) {
+    ASSERT_EQ(l.image, "images/" + l.id + ".jpg");
+    const cv::Mat photo = cv::imread((dir / "a" / l.image).string());
+    ASSERT_FALSE(photo.empty()) << l.image;
+    EXPECT_EQ(photo.rows, 96);
+    EXPECT_EQ(photo.cols, 96);
+    EXPECT_EQ(read_file(dir / "a" / l.image), read_file(dir / "b" / l.image)) << l.image;
+  }
+  // Two listings of one product are two different photos of the same packshot.
+  for (size_t i = 1; i < a.listings.size(); ++i) {
+    if (a.product_of[i] != a.product_of[i - 1]) continue;
+    EXPECT_NE(read_file(dir / "a" / a.listings[i].image),
+              read_file(dir / "a" / a.listings[i - 1].image));
+    break;
+  }
+  write_synth_catalog(a, dir / "a");
+  EXPECT_NE(read_file(dir / "a" / "listings.csv").find(",images/L000000.jpg\n"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Packshot, AFunctionOfTheProductThatShowsItsColour) {
+  PackshotSpec spec{"Samsung", "Galaxy S21", "Smartphone", "128GB", "Black"};
+  const cv::Mat one = render_packshot(spec, 160), again = render_packshot(spec, 160);
+  EXPECT_EQ(cv::norm(one, again, cv::NORM_L1), 0.0);
+  spec.colour = "White";
+  const cv::Mat white = render_packshot(spec, 160);
+  spec.colour = "Black";
+  spec.size = "256GB";
+  const cv::Mat bigger = render_packshot(spec, 160);
+  // A colour variant differs far more than a size variant (only its printed size changes).
+  EXPECT_GT(cv::norm(one, white, cv::NORM_L1), 5 * cv::norm(one, bigger, cv::NORM_L1));
+  EXPECT_GT(cv::norm(one, bigger, cv::NORM_L1), 0.0);
 }
 
 }  // namespace doppel
