@@ -1,11 +1,15 @@
-// doppel init, ingest and synth: creating a workspace and filling its catalog.
+// doppel init, ingest and synth (synthetic, grocery, shopee): creating a workspace and filling
+// its catalog.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "tools/doppel/commands.h"
 #include "pipeline/ingest_job.h"
 #include "pipeline/workspace.h"
+#include "image/grocery.h"
 #include "synth/catalog_synth.h"
+#include "synth/grocery_catalog.h"
+#include "synth/shopee_benchmark.h"
 
 namespace doppel {
 
@@ -45,18 +49,74 @@ void add_ingest(CLI::App& app) {
   });
 }
 
+namespace {
+
+// `synth grocery`: the multimodal benchmark from the grocery photos.
+void add_synth_grocery(CLI::App& synth) {
+  auto* cmd = synth.add_subcommand(
+      "grocery", "Labelled multimodal catalog from the grocery photos (docs/multimodal_benchmark.md)");
+  static std::string data, out;
+  static GroceryCatalogOptions options;
+  cmd->add_option("--data", data, "The grocerystore-packages folder")->required();
+  cmd->add_option("--out", out, "Output folder")->required();
+  cmd->add_option("--seed", options.seed, "Seed")->capture_default_str();
+  cmd->add_flag("--iconic", options.iconic_listings,
+                "Add each product's studio image as a catalogue listing (in no labelled pair)");
+  cmd->callback([] {
+    const auto catalog = make_grocery_catalog(load_grocery(data), options);
+    write_synth_catalog(catalog, out);
+    fmt::print("{} listings with photos, {} labelled pairs in {}\n", catalog.listings.size(),
+               catalog.labels.size(), out);
+  });
+}
+
+// `synth shopee`: labelled pairs and per-split ground truth for the Shopee subset.
+void add_synth_shopee(CLI::App& synth) {
+  auto* cmd = synth.add_subcommand(
+      "shopee", "Labelled pairs and per-split truth clusters from Shopee's train.csv (label_group)");
+  static std::string data, out;
+  static ShopeeBenchmarkOptions options;
+  cmd->add_option("--data", data, "train.csv or train_subset.csv")->required();
+  cmd->add_option("--out", out, "Output folder")->required();
+  cmd->add_option("--seed", options.seed, "Seed of the group split")->capture_default_str();
+  cmd->callback([] {
+    const auto benchmark = make_shopee_benchmark(data, options);
+    write_shopee_benchmark(benchmark, out);
+    fmt::print("{} listings, {} labelled pairs in {}\n", benchmark.catalog.listings.size(),
+               benchmark.catalog.labels.size(), out);
+  });
+}
+
+}  // namespace
+
 void add_synth(CLI::App& app) {
-  auto* cmd = app.add_subcommand("synth", "Generate a synthetic catalog with known duplicates");
+  auto* cmd = app.add_subcommand(
+      "synth", "Generate a synthetic catalog with known duplicates (or: synth grocery, synth shopee)");
+  cmd->require_subcommand(0, 1);
   static std::string out;
   static SynthOptions options;
-  cmd->add_option("--out", out, "Output folder")->required();
+  static bool images = false;
+  static SynthImageOptions image_options;
+  cmd->add_option("--out", out, "Output folder (required without a subcommand)");
   cmd->add_option("--products", options.products, "Distinct products")->capture_default_str();
   cmd->add_option("--seed", options.seed, "Seed")->capture_default_str();
-  cmd->callback([] {
+  cmd->add_flag("--images", images, "Also render a seller photo per listing into OUT/images/");
+  cmd->add_option("--image-size", image_options.side, "Side of the square images in pixels")
+      ->check(CLI::Range(64, 1024))
+      ->capture_default_str();
+  add_synth_grocery(*cmd);
+  add_synth_shopee(*cmd);
+  cmd->callback([cmd] {
+    if (!cmd->get_subcommands().empty()) return;  // the subcommand did the work
+    if (out.empty()) throw CLI::RequiredError("--out");
     auto catalog = synthesize_catalog(options);
+    if (images) {
+      image_options.seed = options.seed;
+      write_synth_images(catalog, out, image_options);
+    }
     write_synth_catalog(catalog, out);
-    fmt::print("{} listings of {} products, {} labelled pairs in {}\n", catalog.listings.size(),
-               options.products, catalog.labels.size(), out);
+    fmt::print("{} listings of {} products, {} labelled pairs{} in {}\n", catalog.listings.size(),
+               options.products, catalog.labels.size(), images ? ", images" : "", out);
   });
 }
 

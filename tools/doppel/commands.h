@@ -1,7 +1,7 @@
 // The doppel subcommands. Each add_* registers one command (with its flags) on the CLI; its
 // callback parses nothing more and calls one library function, so the work lives in src/.
 // Grouped by file: catalog_commands.cc (init, ingest, synth), train_commands.cc (train),
-// run_commands.cc (embed, index, dedup, eval), bench_commands.cc (bench),
+// run_commands.cc (embed, index, dedup, eval, eval-clusters), bench_commands.cc (bench),
 // image_commands.cc (train image, bench images).
 #pragma once
 
@@ -21,6 +21,7 @@ void add_embed(CLI::App& app);
 void add_index(CLI::App& app);
 void add_dedup(CLI::App& app);
 void add_eval(CLI::App& app);
+void add_eval_clusters(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_train_image(CLI::App& train);    // image_commands.cc: `train image`
 void add_bench_images(CLI::App& bench);   // image_commands.cc: `bench images`

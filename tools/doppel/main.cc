@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   doppel::add_index(app);
   doppel::add_dedup(app);
   doppel::add_eval(app);
+  doppel::add_eval_clusters(app);
   doppel::add_synth(app);
   doppel::add_bench(app);
   doppel::add_serve(app);

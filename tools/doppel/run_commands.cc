@@ -1,8 +1,10 @@
-// doppel embed, index, dedup and eval: the batch steps over a trained workspace.
+// doppel embed, index, dedup, eval and eval-clusters: the batch steps over a trained workspace
+// and their evaluation.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "tools/doppel/commands.h"
+#include "eval/cluster_files.h"
 #include "pipeline/dedup_job.h"
 #include "pipeline/eval_job.h"
 #include "pipeline/image_jobs.h"
@@ -120,6 +122,28 @@ void add_eval(CLI::App& app) {
     for (auto [k, r] : s.candidate_recall) fmt::print("candidate recall@{}: {:.4f}\n", k, r);
     fmt::print("wrote {}/report.md, metrics.json, pr_curve.svg, scores.svg\n",
                options.out_dir.string());
+  });
+}
+
+void add_eval_clusters(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "eval-clusters",
+      "Score clusterings (id,cluster_id files such as dedup's clusters.csv) against true clusters: "
+      "pairwise precision/recall/F1 and Shopee's per-item F1, beside every-item-alone");
+  static std::string truth;
+  static std::vector<std::string> predicted;
+  cmd->add_option("truth", truth, "True clusters (id,cluster_id); its ids are the items scored")
+      ->required();
+  cmd->add_option("predicted", predicted,
+                  "Predicted clusters, one or more files; each must list every id of TRUTH and may "
+                  "list more (those count against precision only)")
+      ->required();
+  cmd->callback([] {
+    std::vector<ClusterScores> rows;
+    for (const auto& file : predicted) rows.push_back(score_cluster_file(truth, file));
+    rows.push_back(score_singletons(truth));
+    fmt::print("{}: {} items, {} of them in true groups of 2+\n{}", truth, rows.back().items,
+               rows.back().duplicate_items, cluster_scores_markdown(rows));
   });
 }
 
