@@ -230,28 +230,29 @@ void write_synth_images(SynthCatalog& catalog, const std::filesystem::path& dir,
                catalog.looks.size(), catalog.listings.size());
   const std::filesystem::path images = dir / "images";
   std::filesystem::create_directories(images);
-  // One packshot per product, then the seller photos; both loops are independent per item.
+  // Per product: its packshot, then its listings' photos. Products are independent, so they
+  // run in parallel, and only one packshot per thread is alive (100k listings of 45k products
+  // would otherwise hold 3.5 GB of packshots).
   std::map<std::string, size_t> product_index;
-  std::vector<size_t> first_listing;
+  std::vector<std::vector<size_t>> listings_of;
   for (size_t i = 0; i < catalog.listings.size(); ++i) {
-    if (product_index.emplace(catalog.product_of[i], first_listing.size()).second)
-      first_listing.push_back(i);
+    const auto [it, added] = product_index.emplace(catalog.product_of[i], listings_of.size());
+    if (added) listings_of.emplace_back();
+    listings_of[it->second].push_back(i);
   }
-  std::vector<cv::Mat> packshots(first_listing.size());
-#pragma omp parallel for schedule(dynamic, 16)
-  for (size_t p = 0; p < first_listing.size(); ++p)
-    packshots[p] = render_packshot(catalog.looks[first_listing[p]], options.side);
   std::vector<std::string> errors(catalog.listings.size());
-#pragma omp parallel for schedule(dynamic, 64)
-  for (size_t i = 0; i < catalog.listings.size(); ++i) {
-    Listing& l = catalog.listings[i];
-    const auto jpeg = seller_photo_jpeg(packshots[product_index.at(catalog.product_of[i])],
-                                        fnv1a64(l.id, options.seed));
-    const std::string relative = "images/" + l.id + ".jpg";
-    std::ofstream file(dir / relative, std::ios::binary);
-    file.write(reinterpret_cast<const char*>(jpeg.data()), std::streamsize(jpeg.size()));
-    if (!file.flush()) errors[i] = (dir / relative).string();
-    l.image = relative;
+#pragma omp parallel for schedule(dynamic, 16)
+  for (size_t p = 0; p < listings_of.size(); ++p) {
+    const cv::Mat packshot = render_packshot(catalog.looks[listings_of[p].front()], options.side);
+    for (size_t i : listings_of[p]) {
+      Listing& l = catalog.listings[i];
+      const auto jpeg = seller_photo_jpeg(packshot, fnv1a64(l.id, options.seed));
+      const std::string relative = "images/" + l.id + ".jpg";
+      std::ofstream file(dir / relative, std::ios::binary);
+      file.write(reinterpret_cast<const char*>(jpeg.data()), std::streamsize(jpeg.size()));
+      if (!file.flush()) errors[i] = (dir / relative).string();
+      l.image = relative;
+    }
   }
   for (const std::string& path : errors)
     if (!path.empty()) fail("{}: cannot write the image", path);
