@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 
@@ -106,6 +107,17 @@ void add(httplib::Server& server, ServiceContext& context, const Route& route, H
   if (method == "POST") server.Post(route.pattern, wrapped);
   if (method == "PUT") server.Put(route.pattern, wrapped);
   if (method == "DELETE") server.Delete(route.pattern, wrapped);
+}
+
+// The query parameter `name` as an integer in [min, max], or `fallback` when absent; 400 else.
+int query_int(const httplib::Request& req, const char* name, int fallback, int min, int max) {
+  if (!req.has_param(name)) return fallback;
+  const std::string text = req.get_param_value(name);
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max)
+    fail_http(400, "parameter '{}' must be an integer in [{}, {}]", name, min, max);
+  return value;
 }
 
 std::string path_id(const httplib::Request& req) {
@@ -296,11 +308,7 @@ void add_routes(httplib::Server& server, ServiceContext& context) {
 
   add(server, context, {"GET", "GET /v1/review/queue", "/v1/review/queue", Access::kPublic, true},
       [&options](const auto& req, auto& res, ServerState* state) {
-        int n = 20;
-        if (req.has_param("n")) {
-          const std::string text = req.get_param_value("n");
-          n = int_field(json{{"n", json::parse(text, nullptr, false)}}, "n", 20, 1, 200);
-        }
+        const int n = query_int(req, "n", 20, 1, 200);
         json pairs = json::array();
         for (const auto& pair : state->review_queue(n, options.review_sample))
           pairs.push_back({{"a", listing_to_json(pair.a)},

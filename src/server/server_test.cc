@@ -361,6 +361,8 @@ TEST_F(ServerTest, MalformedRequestsAre400Or415) {
   EXPECT_EQ(put("/v1/listings/p1", {{"title", "x"}, {"id", "other"}}).status, 400);
   EXPECT_EQ(post("/v1/labels", {{"id_a", "a"}}, bearer()).status, 400);
   EXPECT_EQ(get("/v1/review/queue?n=abc").status, 400);
+  EXPECT_EQ(get("/v1/review/queue?n=0").status, 400);
+  EXPECT_EQ(get("/v1/review/queue?n=5x").status, 400);
 }
 
 TEST_F(ServerTest, PathTraversalThroughIdsAndImagesIsRefused) {
