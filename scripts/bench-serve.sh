@@ -5,9 +5,11 @@
 # upserts, and the server's RSS before and after.
 #
 # Usage: scripts/bench-serve.sh [--listings N] [--spec SPEC] [--seconds S] [--max-pairs P]
-#                              [--out DIR]
+#                              [--soak S] [--out DIR]
 #   DOPPEL=path/to/doppel (default build/tools/doppel/doppel). Defaults: N = 100000,
 #   SPEC = HNSW32 (efConstruction=200, efSearch=128), S = 20, DIR = results/bench-serve-N.
+#   --soak S adds a soak run: S seconds of 2 connections with 2% upserts, the server's RSS
+#   printed every S/10 seconds.
 #   --max-pairs P trains the decider on the first P labelled pairs only (at 1M listings the
 #   synthetic catalog has ~3.9M; P = 300000 keeps training to minutes).
 #   The workspace is kept in DIR/ws and reused when present (delete it to rebuild); the upserts
@@ -17,7 +19,7 @@
 set -euo pipefail
 doppel=${DOPPEL:-build/tools/doppel/doppel}
 [ -x "$doppel" ] || { echo "bench-serve: no doppel binary at $doppel (set DOPPEL=...)" >&2; exit 1; }
-listings=100000 spec=HNSW32 seconds=20 out="" max_pairs=0
+listings=100000 spec=HNSW32 seconds=20 out="" max_pairs=0 soak=0
 while [ $# -gt 0 ]; do
   case $1 in
     --listings) listings=$2; shift 2 ;;
@@ -25,6 +27,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --max-pairs) max_pairs=$2; shift 2 ;;
+    --soak) soak=$2; shift 2 ;;
     *) echo "bench-serve: unknown option $1" >&2; exit 1 ;;
   esac
 done
@@ -77,6 +80,18 @@ rss() { echo "$(($(awk '/VmRSS/ {print $2}' "/proc/$server/status") / 1024)) MiB
   "$doppel" bench serve --port "$port" --titles "$out/titles.txt" --connections 2 \
     --seconds "$seconds" --write-fraction 0.1 --token-file "$out/token"
   echo "server RSS after the runs: $(rss)"
+  if [ "$soak" -gt 0 ]; then
+    echo "## soak: 2% upserts, 2 connections, ${soak} s; server RSS every $((soak / 10)) s"
+    "$doppel" bench serve --port "$port" --titles "$out/titles.txt" --connections 2 \
+      --seconds "$soak" --write-fraction 0.02 --token-file "$out/token" &
+    load=$!
+    for i in $(seq 1 10); do
+      sleep $((soak / 10))
+      echo "t = $((i * soak / 10)) s: RSS $(rss), $(curl -s "http://127.0.0.1:$port/health" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["listings"], "listings")')"
+    done
+    wait "$load"
+  fi
 } | tee "$out/results.txt"
 kill -TERM "$server"
 wait "$server"
