@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "catalog/readers.h"
+#include "util/strings.h"
 
 namespace doppel::catalog_internal {
 
@@ -36,7 +37,6 @@ std::string build_listing(FieldValues& values, Listing& out);
 // Parses a price: empty -> nullopt in *out; "$1,299.00" -> 1299. Returns false when not numeric.
 bool parse_price(std::string_view text, std::optional<double>* out);
 
-std::string trim(std::string_view text);
 std::string to_lower(std::string_view text);
 
 // Reads the file and converts it to UTF-8 per options.encoding; strips a UTF-8 BOM.

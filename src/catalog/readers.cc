@@ -33,10 +33,6 @@ const std::array<std::vector<std::string_view>, kFieldCount>& default_aliases() 
   return aliases;
 }
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 }  // namespace
 
 std::string_view field_name(int field) { return kFieldNames[field]; }
@@ -62,13 +58,6 @@ std::optional<int> field_for_column(std::string_view column,
     }
   }
   return std::nullopt;
-}
-
-std::string trim(std::string_view text) {
-  size_t b = 0, e = text.size();
-  while (b < e && is_space(text[b])) ++b;
-  while (e > b && is_space(text[e - 1])) --e;
-  return std::string(text.substr(b, e - b));
 }
 
 std::string to_lower(std::string_view text) {

@@ -9,6 +9,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/strings.h"
 
 namespace doppel {
 namespace {
@@ -16,13 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kIconicPrefix = "/iconic-images-and-descriptions/Packages/";
-
-std::string trim(std::string_view text) {
-  const size_t begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string_view::npos) return "";
-  const size_t end = text.find_last_not_of(" \t\r");
-  return std::string(text.substr(begin, end - begin + 1));
-}
 
 std::vector<std::string> split_commas(std::string_view line) {
   std::vector<std::string> fields;

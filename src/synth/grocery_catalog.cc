@@ -13,6 +13,7 @@
 #include "synth/seller_text.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/strings.h"
 
 namespace doppel {
 namespace {
@@ -20,12 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 
 // ---- reading a product's texts ------------------------------------------------------------
-
-std::string trim(std::string_view text) {
-  const size_t begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string_view::npos) return "";
-  return std::string(text.substr(begin, text.find_last_not_of(" \t\r") - begin + 1));
-}
 
 std::vector<std::string> split_on(std::string_view text, char separator) {
   std::vector<std::string> parts;
@@ -43,8 +38,12 @@ std::vector<std::string> lines_of(const fs::path& file) {
   std::vector<std::string> lines;
   std::istringstream in(read_file(file));
   for (std::string line; std::getline(in, line);) {
-    for (size_t at; (at = line.find("\xC2\xA0")) != std::string::npos;) line.replace(at, 2, " ");
-    lines.push_back(line);
+    std::string& spaced = lines.emplace_back();
+    for (size_t i = 0; i < line.size(); ++i) {
+      const bool no_break = line.compare(i, 2, "\xC2\xA0") == 0;
+      spaced += no_break ? ' ' : line[i];
+      i += no_break;
+    }
   }
   return lines;
 }
