@@ -145,12 +145,12 @@ std::filesystem::path ImageFetcher::local_path(std::string_view ref) const {
   if (!scheme.empty()) fail("{}: unsupported URL scheme '{}' (only http and https)", ref, scheme);
   const std::filesystem::path path(ref);
   if (options_.base_dir.empty()) return path;
-  if (path.is_absolute()) {
-    fail("{}: absolute image paths are not allowed when a base folder ({}) is set", ref,
-         options_.base_dir.string());
-  }
-  const std::filesystem::path normal = path.lexically_normal();
-  if (normal.empty() || *normal.begin() == "..") {
+  const std::filesystem::path base = options_.base_dir.lexically_normal();
+  // An absolute path must name a file inside the base folder (doppel ingest stores catalog images
+  // as absolute paths); a relative one resolves against it.
+  const std::filesystem::path normal =
+      path.is_absolute() ? path.lexically_normal().lexically_relative(base) : path.lexically_normal();
+  if (normal.empty() || *normal.begin() == ".." || normal == ".") {
     fail("{}: image path leaves the base folder {}", ref, options_.base_dir.string());
   }
   return options_.base_dir / normal;

@@ -13,7 +13,8 @@
 //
 // Local paths: with an empty base_dir a path is used as given. With a base_dir, the base dir is
 // a sandbox (the server matches listings that come from requests): relative paths resolve
-// against it and must not leave it ("../x" is refused), and absolute paths are refused. The check
+// against it and must not leave it ("../x" is refused), and an absolute path must lie inside it
+// (catalog images are stored as absolute paths). The check
 // is lexical: symbolic links inside the base dir are followed, as whoever put them there chose.
 //
 // Any scheme other than http and https ("ftp://", "file://") is refused. Every failure is a

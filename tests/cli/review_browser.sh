@@ -14,8 +14,9 @@ fi
 ws=$scratch/ws
 PRODUCTS=100 build_served_workspace "$ws"
 
-# Every listing gets a small picture, coloured by brand, under the workspace (the image root).
-python3 - "$ws" "$scratch/data/listings.csv" "$scratch/images.csv" <<'PY'
+# Every listing gets a small picture, coloured by brand, under the workspace (the image root);
+# the CSV lies beside them, so its relative paths resolve into ws/images at ingest.
+python3 - "$ws" "$scratch/data/listings.csv" "$ws/images.csv" <<'PY'
 import csv, os, struct, sys, zlib, hashlib
 ws, listings, out = sys.argv[1:]
 os.makedirs(os.path.join(ws, "images"), exist_ok=True)
@@ -35,7 +36,7 @@ with open(listings) as f, open(out, "w", newline="") as g:
         png(os.path.join(ws, "images", row["id"] + ".png"), digest[:3], digest[3:6])
         writer.writerow([row["id"], row["title"], row["brand"], row["price"], "images/" + row["id"] + ".png"])
 PY
-"$doppel" -q ingest "$ws" "$scratch/images.csv" > /dev/null
+"$doppel" -q ingest "$ws" "$ws/images.csv" > /dev/null
 echo "browser-token-$RANDOM$RANDOM" > "$scratch/token"
 start_server "$ws" --token-file "$scratch/token"
 
