@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "decide/calibration.h"
 #include "eval/metrics.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -18,7 +19,7 @@ namespace doppel {
 namespace {
 
 constexpr const char* kFormat = "doppel-decider";
-constexpr int kVersion = 2;  // 1: a single model.ubj; load() still reads it
+constexpr int kVersion = 3;  // 1: a single model.ubj, 2: no calibration; load() reads both
 
 // Every XGBoost C API call goes through here: a non-zero status becomes doppel::Error.
 void xgb_check(int status, const char* what) {
@@ -91,7 +92,23 @@ nlohmann::json options_json(const DeciderOptions& o) {
           {"threads", o.threads},
           {"seed", o.seed},
           {"early_stopping_rounds", o.early_stopping_rounds},
-          {"folds", o.folds}};
+          {"folds", o.folds},
+          {"calibrate", o.calibrate},
+          {"target_precision", o.target_precision}};
+}
+
+// Fits the calibration (when asked) on held-out raw scores, calibrates them in place, and returns
+// the threshold the options ask for on the calibrated scores.
+float calibrate_and_choose_threshold(std::vector<float>& held_out, std::span<const uint8_t> labels,
+                                     const DeciderOptions& options,
+                                     IsotonicCalibration& calibration) {
+  if (options.calibrate) {
+    calibration = IsotonicCalibration::fit(held_out, labels);
+    calibration.apply(held_out);
+  }
+  return options.target_precision > 0
+             ? threshold_for_precision(held_out, labels, options.target_precision)
+             : best_f1_threshold(held_out, labels);
 }
 
 // One booster fitted on (x_train, y_train), early-stopped on (x_valid, y_valid) by valid logloss,
@@ -203,6 +220,9 @@ void DeciderOptions::validate() const {
     fail("decider options: folds must be in [2, 20] (or 1 for a single train/valid model), got {}",
          folds);
   }
+  if (!(target_precision >= 0 && target_precision < 1))
+    fail("decider options: target precision must be in (0, 1) (or 0 for the best F1), got {}",
+         target_precision);
 }
 
 std::vector<int> stratified_folds(std::span<const uint8_t> labels, int folds, uint64_t seed) {
@@ -223,6 +243,7 @@ struct Decider::Impl {
   std::vector<Booster> boosters;  // the confidence is the mean of their predictions
   int num_features = 0;
   float threshold = 0.5f;
+  IsotonicCalibration calibration;  // applied to the boosters' mean
   int best_iteration = 0;
   DeciderOptions options;
   mutable std::mutex mutex;  // serialises predict(): XGBoost's prediction buffer is per booster
@@ -249,8 +270,9 @@ Decider Decider::train(const float* x_train, std::span<const uint8_t> y_train, c
   impl->options = options;
   impl->options.folds = 1;  // what was trained: one model
   Decider decider(std::move(impl));
-  const auto valid_scores = decider.predict(x_valid, y_valid.size());
-  decider.impl_->threshold = best_f1_threshold(valid_scores, y_valid);
+  auto valid_scores = decider.predict(x_valid, y_valid.size());  // raw: no calibration yet
+  decider.impl_->threshold = calibrate_and_choose_threshold(valid_scores, y_valid, options,
+                                                            decider.impl_->calibration);
   return decider;
 }
 
@@ -293,7 +315,7 @@ Decider Decider::train_cross_fitted(const float* x, std::span<const uint8_t> y, 
   impl->best_iteration =
       static_cast<int>(std::lround(static_cast<double>(best_sum) / options.folds));
   impl->options = options;
-  impl->threshold = best_f1_threshold(oof, y);
+  impl->threshold = calibrate_and_choose_threshold(oof, y, options, impl->calibration);
   if (oof_scores) *oof_scores = std::move(oof);
   return Decider(std::move(impl));
 }
@@ -302,7 +324,10 @@ std::vector<float> Decider::predict(const float* x, size_t n) const {
   if (n == 0) return {};
   const std::lock_guard lock(impl_->mutex);
   if (impl_->boosters.size() == 1) {
-    return predict_booster(impl_->boosters[0], x, n, impl_->num_features, impl_->options.threads);
+    auto scores =
+        predict_booster(impl_->boosters[0], x, n, impl_->num_features, impl_->options.threads);
+    impl_->calibration.apply(scores);
+    return scores;
   }
   std::vector<double> sum(n, 0.0);
   for (const auto& booster : impl_->boosters) {
@@ -312,6 +337,7 @@ std::vector<float> Decider::predict(const float* x, size_t n) const {
   std::vector<float> mean(n);
   const double k = static_cast<double>(impl_->boosters.size());
   for (size_t i = 0; i < n; ++i) mean[i] = static_cast<float>(sum[i] / k);
+  impl_->calibration.apply(mean);
   return mean;
 }
 
@@ -354,7 +380,10 @@ void Decider::save(const std::filesystem::path& dir,
       {"feature_names", std::vector<std::string>(feature_names.begin(), feature_names.end())},
       {"best_iteration", impl_->best_iteration},
       {"models", model_list},
-      {"options", options_json(impl_->options)}};
+      {"options", options_json(impl_->options)},
+      {"calibration",
+       {{"scores", impl_->calibration.knot_scores()},
+        {"probabilities", impl_->calibration.knot_probabilities()}}}};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) fail("decider: cannot create {}: {}", dir.string(), ec.message());
@@ -368,9 +397,27 @@ void Decider::save(const std::filesystem::path& dir,
 
 Decider Decider::load(const std::filesystem::path& dir,
                       std::span<const std::string_view> expected_feature_names) {
+  std::vector<std::string> names;
+  Decider decider = load(dir, &names);
+  for (size_t i = 0; i < std::max(names.size(), expected_feature_names.size()); ++i) {
+    const std::string_view stored = i < names.size() ? std::string_view(names[i]) : "(none)";
+    const std::string_view expected =
+        i < expected_feature_names.size() ? expected_feature_names[i] : "(none)";
+    if (stored != expected) {
+      fail(
+          "{}: feature {} is '{}' but this build expects '{}' ({} stored, {} expected); retrain "
+          "the decider",
+          (dir / "decider.json").string(), i, stored, expected, names.size(),
+          expected_feature_names.size());
+    }
+  }
+  return decider;
+}
+
+Decider Decider::load(const std::filesystem::path& dir, std::vector<std::string>* feature_names) {
   const auto meta_path = dir / "decider.json";
   auto impl = std::make_unique<Impl>();
-  std::vector<std::string> names;
+  std::vector<std::string>& names = *feature_names;
   struct ModelFile {
     std::string file;
     size_t bytes = 0;
@@ -382,7 +429,7 @@ Decider Decider::load(const std::filesystem::path& dir,
     if (format != kFormat)
       fail("{}: format is '{}', expected '{}'", meta_path.string(), format, kFormat);
     const int version = meta.at("version").get<int>();
-    if (version != 1 && version != kVersion) {
+    if (version < 1 || version > kVersion) {
       fail("{}: format version {} is not supported (this build reads versions 1 to {})",
            meta_path.string(), version, kVersion);
     }
@@ -407,6 +454,16 @@ Decider Decider::load(const std::filesystem::path& dir,
     impl->options.seed = o.at("seed").get<uint64_t>();
     impl->options.early_stopping_rounds = o.at("early_stopping_rounds").get<int>();
     impl->options.folds = version == 1 ? 1 : o.at("folds").get<int>();
+    if (version >= 3) {
+      impl->options.calibrate = o.at("calibrate").get<bool>();
+      impl->options.target_precision = o.at("target_precision").get<double>();
+      const auto& c = meta.at("calibration");
+      impl->calibration =
+          IsotonicCalibration::from_knots(c.at("scores").get<std::vector<float>>(),
+                                          c.at("probabilities").get<std::vector<float>>());
+    } else {
+      impl->options.calibrate = false;  // what was trained
+    }
   } catch (const nlohmann::json::exception& e) {
     fail("{}: {}", meta_path.string(), e.what());
   }
@@ -419,17 +476,6 @@ Decider Decider::load(const std::filesystem::path& dir,
     if (m.file.empty() || std::filesystem::path(m.file).filename() != m.file) {
       fail("{}: model file '{}' is not a file name in the decider folder", meta_path.string(),
            m.file);
-    }
-  }
-  for (size_t i = 0; i < std::max(names.size(), expected_feature_names.size()); ++i) {
-    const std::string_view stored = i < names.size() ? std::string_view(names[i]) : "(none)";
-    const std::string_view expected =
-        i < expected_feature_names.size() ? expected_feature_names[i] : "(none)";
-    if (stored != expected) {
-      fail(
-          "{}: feature {} is '{}' but this build expects '{}' ({} stored, {} expected); retrain "
-          "the decider",
-          meta_path.string(), i, stored, expected, names.size(), expected_feature_names.size());
     }
   }
   impl->num_features = static_cast<int>(names.size());

@@ -12,14 +12,20 @@
 //    split, which makes it much less noisy when labelled sets are a few thousand pairs.
 // Either way the confidence is the mean of the boosters' predictions (train() is the K = 1 case).
 //
-// On disk (a folder, e.g. ws/models/decider/), format version 2:
-//   decider.json   {"format": "doppel-decider", "version": 2, "threshold", "feature_names",
+// Confidence is calibrated (options.calibrate, the default): an isotonic map (calibration.h)
+// fitted on the held-out predictions — the valid split, or the out-of-fold predictions — turns
+// the boosters' mean into a match probability, and the threshold is chosen on calibrated scores:
+// for the best F1, or (options.target_precision) the lowest one whose precision reaches the
+// target.
+//
+// On disk (a folder, e.g. ws/models/decider/), format version 3:
+//   decider.json   {"format": "doppel-decider", "version": 3, "threshold", "feature_names",
 //                   "best_iteration", "models": [{"file": "model_0.ubj", "bytes"}, ...],
-//                   "options": {...}}
+//                   "options": {...}, "calibration": {"scores": [...], "probabilities": [...]}}
 //   model_<k>.ubj  booster k in XGBoost's own UBJSON format, trimmed to its best iteration
 // Every file is written atomically, the models before decider.json; "bytes" lets load() report a
 // truncated model file clearly. load() also reads version 1 folders (one model.ubj, its size in
-// "model_bytes").
+// "model_bytes") and version 2 (no calibration: the identity).
 #pragma once
 
 #include <cstdint>
@@ -49,6 +55,9 @@ struct DeciderOptions {
   // this field), as the decider is specified; cross-fitting is the alternative for small
   // labelled sets, compared in docs/results.md.
   int folds = 1;
+  bool calibrate = true;         // isotonic calibration on the held-out predictions
+  double target_precision = 0;   // 0: threshold for the best F1; in (0, 1): the lowest threshold
+                                 // whose held-out precision reaches this
 
   // Throws doppel::Error naming the first out-of-range field.
   void validate() const;
@@ -102,6 +111,9 @@ class Decider {
   // (the message names the first mismatch).
   static Decider load(const std::filesystem::path& dir,
                       std::span<const std::string_view> expected_feature_names);
+  // The same without the check: the stored feature names go to `feature_names`, for a caller
+  // that derives its features from them (pipeline/feature_layout.h).
+  static Decider load(const std::filesystem::path& dir, std::vector<std::string>* feature_names);
 
   Decider(Decider&&) noexcept;
   Decider& operator=(Decider&&) noexcept;

@@ -93,6 +93,31 @@ TEST_F(DeciderTest, LearnsToyProblemOnHeldOutData) {
   EXPECT_LT(decider_->best_iteration(), fast_options().rounds);
 }
 
+TEST_F(DeciderTest, ConfidenceIsCalibratedOnHeldOutData) {
+  // Among test pairs given confidence in a bin, the share of matches is about the bin's value
+  // (the map was fitted on the valid split, the test split is fresh).
+  const auto scores = decider_->predict(test_.x.data(), test_.y.size());
+  double expected = 0, observed = 0;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    expected += scores[i];
+    observed += test_.y[i];
+  }
+  EXPECT_NEAR(expected / scores.size(), observed / scores.size(), 0.05);
+}
+
+TEST_F(DeciderTest, TargetPrecisionTradesRecallForPrecision) {
+  DeciderOptions strict = fast_options();
+  strict.target_precision = 0.99;
+  const auto precise = Decider::train(train_.x.data(), train_.y, valid_.x.data(), valid_.y,
+                                      kFeatures, strict);
+  const auto valid_scores = precise.predict(valid_.x.data(), valid_.y.size());
+  const auto m = binary_metrics(valid_scores, valid_.y, precise.threshold());
+  EXPECT_GE(m.precision, 0.99);
+  EXPECT_GE(precise.threshold(), decider_->threshold());
+  strict.target_precision = 1.5;
+  EXPECT_THROW(strict.validate(), Error);
+}
+
 TEST_F(DeciderTest, SaveLoadRoundTripPredictsIdentically) {
   const auto dir = temp_dir("roundtrip");
   decider_->save(dir, kNames);
@@ -235,7 +260,7 @@ TEST_F(CrossFittedTest, SaveLoadRoundTripPredictsIdentically) {
   decider_->save(dir, kNames);
   for (int k = 0; k < 5; ++k) EXPECT_TRUE(std::filesystem::exists(dir / fmt_model(k))) << k;
   const auto meta = nlohmann::json::parse(read_file(dir / "decider.json"));
-  EXPECT_EQ(meta.at("version"), 2);
+  EXPECT_EQ(meta.at("version"), 3);
   EXPECT_EQ(meta.at("models").size(), 5u);
   const Decider loaded = Decider::load(dir, kNames);
   EXPECT_EQ(loaded.num_models(), 5);
@@ -281,23 +306,29 @@ TEST_F(CrossFittedTest, SavingFewerModelsRemovesStaleFiles) {
   std::filesystem::remove_all(dir);
 }
 
-// A folder in the version-1 layout (one model.ubj, its size in "model_bytes") still loads.
+// A folder in the version-1 layout (one model.ubj, its size in "model_bytes", no calibration)
+// still loads.
 TEST_F(DeciderTest, LoadsVersionOneFolder) {
   const auto dir = temp_dir("v1");
-  decider_->save(dir, kNames);
+  DeciderOptions uncalibrated = fast_options();
+  uncalibrated.calibrate = false;
+  const Decider raw = Decider::train(train_.x.data(), train_.y, valid_.x.data(), valid_.y,
+                                     kFeatures, uncalibrated);
+  raw.save(dir, kNames);
   std::filesystem::rename(dir / "model_0.ubj", dir / "model.ubj");
   auto meta = nlohmann::json::parse(read_file(dir / "decider.json"));
   meta["version"] = 1;
   meta["model_bytes"] = std::filesystem::file_size(dir / "model.ubj");
   meta.erase("models");
   meta["options"].erase("folds");
+  meta.erase("calibration");
   std::ofstream(dir / "decider.json") << meta.dump(2);
   const Decider loaded = Decider::load(dir, kNames);
   EXPECT_EQ(loaded.num_models(), 1);
-  EXPECT_EQ(loaded.threshold(), decider_->threshold());
-  EXPECT_EQ(loaded.best_iteration(), decider_->best_iteration());
+  EXPECT_EQ(loaded.threshold(), raw.threshold());
+  EXPECT_EQ(loaded.best_iteration(), raw.best_iteration());
   EXPECT_EQ(loaded.predict(test_.x.data(), test_.y.size()),
-            decider_->predict(test_.x.data(), test_.y.size()));
+            raw.predict(test_.x.data(), test_.y.size()));
   // Its truncation check still names the file.
   std::filesystem::resize_file(dir / "model.ubj", meta["model_bytes"].get<size_t>() / 2);
   try {
