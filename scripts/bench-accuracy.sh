@@ -60,7 +60,7 @@ for entry in "${datasets[@]}"; do
 import json, sys
 m = json.load(open(sys.argv[1])); t = m["at_threshold"]
 v = json.load(open(sys.argv[2]))
-r10 = m["candidate_recall_at_k"].get("10")
+r10 = (m["candidate_recall_at_k"].get("10") or {}).get("text")
 print(f"| {sys.argv[3]} | {m['pairs']} | {t['precision']*100:.1f} | {t['recall']*100:.1f} | "
       f"**{t['f1']*100:.1f}** | {t['macro_f1']*100:.1f} | {t['threshold']:.3f} | "
       f"{'' if r10 is None else f'{r10:.3f}'} | {v['at_threshold']['f1']*100:.1f} | "

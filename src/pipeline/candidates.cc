@@ -1,6 +1,9 @@
 #include "pipeline/candidates.h"
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
+#include <string>
 #include <unordered_set>
 
 #include "util/progress.h"
@@ -9,11 +12,15 @@ namespace doppel {
 
 std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
     const VectorIndex& index, const PairFeaturizer& featurizer, std::span<const int64_t> keys,
-    int k) {
-  const int dim = featurizer.text_dim();
+    int k, Modality modality) {
+  const bool text = modality == Modality::kText;
+  const int dim = text ? featurizer.text_dim() : featurizer.image_dim();
+  const auto vector_of = [&](int64_t key) {
+    return text ? featurizer.text_vector(key) : featurizer.image_vector(key);
+  };
   std::vector<int64_t> queries;
   for (int64_t key : keys)
-    if (featurizer.text_vector(key)) queries.push_back(key);
+    if (vector_of(key)) queries.push_back(key);
 
   std::unordered_map<int64_t, std::vector<Neighbour>> out;
   out.reserve(queries.size());
@@ -21,11 +28,11 @@ std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
   const int fetch = k + 1;  // the listing itself comes back as its own nearest neighbour
   std::vector<float> batch(kBatch * dim), scores(kBatch * fetch);
   std::vector<int64_t> found(kBatch * fetch);
-  Progress progress("candidates", queries.size());
+  Progress progress(text ? "candidates by text" : "candidates by image", queries.size());
   for (size_t start = 0; start < queries.size(); start += kBatch) {
     size_t n = std::min(kBatch, queries.size() - start);
     for (size_t i = 0; i < n; ++i)
-      std::copy_n(featurizer.text_vector(queries[start + i]), dim, batch.data() + i * dim);
+      std::copy_n(vector_of(queries[start + i]), dim, batch.data() + i * dim);
     index.search(n, batch.data(), fetch, scores.data(), found.data());
     for (size_t i = 0; i < n; ++i) {
       auto& list = out[queries[start + i]];
@@ -42,10 +49,11 @@ std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
 }
 
 std::vector<KeyPair> candidate_pairs(
-    const std::unordered_map<int64_t, std::vector<Neighbour>>& neighbours) {
+    const std::unordered_map<int64_t, std::vector<Neighbour>>& neighbours, size_t k) {
   std::vector<KeyPair> pairs;
   for (const auto& [key, list] : neighbours)
-    for (const auto& n : list) pairs.emplace_back(std::min(key, n.key), std::max(key, n.key));
+    for (size_t i = 0; i < std::min(k, list.size()); ++i)
+      pairs.emplace_back(std::min(key, list[i].key), std::max(key, list[i].key));
   std::sort(pairs.begin(), pairs.end());
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   return pairs;
@@ -65,6 +73,47 @@ double candidate_recall(std::span<const KeyPair> pairs,
   };
   size_t found = 0;
   for (const auto& [a, b] : pairs) found += within_k(a, b) || within_k(b, a);
+  return static_cast<double>(found) / pairs.size();
+}
+
+std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t max_group) {
+  std::unordered_map<std::string, std::vector<int64_t>> by_key;
+  for (const Listing& listing : featurizer.listings()) {
+    std::string key;
+    for (unsigned char c : listing.model_number)
+      if (std::isalnum(c)) key.push_back(static_cast<char>(std::tolower(c)));
+    if (key.size() >= 4) by_key[key].push_back(listing.key);
+  }
+  std::vector<KeyPair> pairs;
+  for (const auto& [key, group] : by_key) {
+    if (group.size() < 2 || group.size() > max_group) continue;
+    for (size_t i = 0; i < group.size(); ++i)
+      for (size_t j = i + 1; j < group.size(); ++j)
+        pairs.emplace_back(std::min(group[i], group[j]), std::max(group[i], group[j]));
+  }
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  return pairs;
+}
+
+std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists) {
+  std::vector<KeyPair> out;
+  for (const auto& list : lists) {
+    std::vector<KeyPair> merged;
+    merged.reserve(out.size() + list.size());
+    std::set_union(out.begin(), out.end(), list.begin(), list.end(), std::back_inserter(merged));
+    out = std::move(merged);
+  }
+  return out;
+}
+
+double pair_recall(std::span<const KeyPair> pairs, std::span<const KeyPair> candidates) {
+  if (pairs.empty()) return 0.0;
+  size_t found = 0;
+  for (auto [a, b] : pairs) {
+    const KeyPair ordered{std::min(a, b), std::max(a, b)};
+    found += std::binary_search(candidates.begin(), candidates.end(), ordered);
+  }
   return static_cast<double>(found) / pairs.size();
 }
 

@@ -2,6 +2,7 @@
 // decider will ever look at in a dedup.
 #pragma once
 
+#include <limits>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -16,15 +17,31 @@ struct Neighbour {
   float similarity;  // cosine
 };
 
-// The k nearest other listings of each query key (the key itself excluded), searched in batches
-// with a progress bar. Keys without a stored vector get no entry.
+// Which vectors a search compares: the index must hold that space's vectors.
+enum class Modality { kText, kImage };
+
+// The k nearest other listings of each query key (the key itself excluded) by the vectors of
+// `modality`, searched in batches with a progress bar. Keys without such a vector get no entry.
 std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
     const VectorIndex& index, const PairFeaturizer& featurizer, std::span<const int64_t> keys,
-    int k);
+    int k, Modality modality = Modality::kText);
 
-// Unique unordered pairs (smaller key first) from neighbour lists.
+// Pairs of listings that share an exact key: the same model number (letters and digits only,
+// lower-cased, at least 4 characters). A key shared by more than max_group listings is too
+// generic to mean "same product" and gives no pairs. Smaller key first, sorted, unique.
+std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t max_group = 50);
+
+// The sorted union of candidate pair lists (each sorted unique, smaller key first).
+std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists);
+
+// Share of `pairs` that are in `candidates` (sorted unique, smaller key first, as above).
+double pair_recall(std::span<const KeyPair> pairs, std::span<const KeyPair> candidates);
+
+// Unique unordered pairs (smaller key first, sorted) from the first `k` of each neighbour list
+// (all of it by default).
 std::vector<KeyPair> candidate_pairs(
-    const std::unordered_map<int64_t, std::vector<Neighbour>>& neighbours);
+    const std::unordered_map<int64_t, std::vector<Neighbour>>& neighbours,
+    size_t k = std::numeric_limits<size_t>::max());
 
 // Share of `pairs` found by the neighbour lists in either direction within the first k.
 double candidate_recall(std::span<const KeyPair> pairs,

@@ -18,7 +18,8 @@ LabeledKeyPairs concatenate(LabeledKeyPairs a, const LabeledKeyPairs& b) {
 
 }  // namespace
 
-DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options) {
+DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options,
+                                     std::optional<FeatureLayout> features) {
   options.validate();
   DeciderTrainingSummary summary;
   auto train = labeled_pairs(ws.catalog(), "train");
@@ -36,9 +37,13 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
   summary.train_positives = train.positives();
   summary.valid_pairs = valid.pairs.size();
   summary.valid_positives = valid.positives();
-  auto models = MatchModels::load(ws, /*need_decider=*/false, /*need_index=*/false);
-  const auto& names = pair_feature_names();
-  const std::span<const std::string_view> feature_names(names.data(), names.size());
+  auto models = MatchModels::load(ws, /*need_decider=*/false, /*need_index=*/false, features);
+  const FeatureLayout& layout = models.featurizer->layout();
+  const auto names = layout.names();
+  const std::vector<std::string_view> feature_names(names.begin(), names.end());
+  const int width = models.featurizer->width();
+  summary.features = layout.groups();
+  summary.num_features = width;
 
   if (cross_fit) {
     const auto all = concatenate(std::move(train), valid);
@@ -47,7 +52,7 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
                  options.folds, all.pairs.size(), all.positives());
     std::vector<float> oof_scores;
     auto decider =
-        Decider::train_cross_fitted(x.data(), all.labels, kNumPairFeatures, options, &oof_scores);
+        Decider::train_cross_fitted(x.data(), all.labels, width, options, &oof_scores);
     decider.save(ws.decider_dir(), feature_names);
     summary.validation = fmt::format("{}-fold out-of-fold over train+valid ({} pairs)",
                                      options.folds, all.pairs.size());
@@ -60,7 +65,7 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
   spdlog::info("training decider on {} pairs ({} positive), validating on {} ({} positive)",
                train.pairs.size(), train.positives(), valid.pairs.size(), valid.positives());
   auto decider = Decider::train(x_train.data(), train.labels, x_valid.data(), valid.labels,
-                                kNumPairFeatures, options);
+                                width, options);
   decider.save(ws.decider_dir(), feature_names);
   const auto valid_scores = decider.predict(x_valid.data(), valid.pairs.size());
   summary.validation = fmt::format(

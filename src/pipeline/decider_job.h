@@ -5,10 +5,12 @@
 // chooses the threshold. The test split is never read here.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "decide/decider.h"
 #include "eval/metrics.h"
+#include "pipeline/feature_layout.h"
 #include "pipeline/workspace.h"
 
 namespace doppel {
@@ -20,9 +22,14 @@ struct DeciderTrainingSummary {
   // What valid_metrics were measured on: "5-fold out-of-fold over train+valid (N pairs)" when
   // cross-fitted, "valid split (N pairs)" or "20% held out from train (N pairs)" otherwise.
   std::string validation;
+  std::string features;         // the feature groups, e.g. "pair,text,image"
+  int num_features = 0;
   BinaryMetrics valid_metrics;  // at the chosen threshold, on the pairs `validation` describes
 };
 
-DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options);
+// `features` chooses the decider's inputs (default_layout(ws) when not given); the trained
+// decider stores their names, from which dedup, eval and the server compute the same columns.
+DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options,
+                                     std::optional<FeatureLayout> features = {});
 
 }  // namespace doppel

@@ -43,8 +43,19 @@ DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
 
   std::vector<int64_t> keys;
   for (const auto& listing : featurizer.listings()) keys.push_back(listing.key);
-  auto neighbours = nearest_neighbours(*models.index, featurizer, keys, options.k);
-  auto pairs = candidate_pairs(neighbours);
+  std::vector<std::vector<KeyPair>> sources;
+  sources.push_back(candidate_pairs(nearest_neighbours(*models.index, featurizer, keys, options.k)));
+  summary.text_candidates = sources.back().size();
+  if (models.image_index && options.image_k > 0) {
+    sources.push_back(candidate_pairs(nearest_neighbours(*models.image_index, featurizer, keys,
+                                                         options.image_k, Modality::kImage)));
+    summary.image_candidates = sources.back().size();
+  }
+  if (options.exact_keys) {
+    sources.push_back(exact_key_pairs(featurizer));
+    summary.exact_key_candidates = sources.back().size();
+  }
+  const auto pairs = union_pairs(sources);
   summary.candidate_pairs = pairs.size();
   auto confidence = score_in_chunks(models, pairs);
 

@@ -1,4 +1,5 @@
-// The batch dedup job: candidates by vector -> decider -> clusters -> pairs.csv + clusters.csv.
+// The batch dedup job: candidates (top-k by text vector ∪ top-k by image vector ∪ shared model
+// numbers) -> decider -> clusters -> pairs.csv + clusters.csv.
 #pragma once
 
 #include <filesystem>
@@ -10,14 +11,17 @@ namespace doppel {
 
 struct DedupOptions {
   std::filesystem::path out_dir;      // receives pairs.csv and clusters.csv
-  int k = 10;                         // candidates per listing
+  int k = 10;                         // candidates per listing by text vector
+  int image_k = 10;                   // and by image vector (when ws/index/image.index exists)
+  bool exact_keys = true;             // and listings sharing a model number
   Linkage linkage = Linkage::kAverage;
   size_t max_cluster_size = 200;
 };
 
 struct DedupSummary {
   size_t listings = 0;
-  size_t candidate_pairs = 0;
+  size_t candidate_pairs = 0;     // the union of the three sources
+  size_t text_candidates = 0, image_candidates = 0, exact_key_candidates = 0;
   size_t accepted_pairs = 0;      // decider confidence >= threshold
   size_t clusters = 0;            // groups of two or more listings
   size_t clustered_listings = 0;  // listings in those groups

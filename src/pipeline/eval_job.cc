@@ -79,10 +79,24 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
     }
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    int max_k = *std::max_element(options.recall_ks.begin(), options.recall_ks.end());
-    auto neighbours = nearest_neighbours(*models.index, *models.featurizer, keys, max_k);
-    for (int k : options.recall_ks)
-      summary.candidate_recall.emplace_back(k, candidate_recall(positives, neighbours, k));
+    const int max_k = *std::max_element(options.recall_ks.begin(), options.recall_ks.end());
+    const auto& featurizer = *models.featurizer;
+    const auto by_text = nearest_neighbours(*models.index, featurizer, keys, max_k);
+    std::unordered_map<int64_t, std::vector<Neighbour>> by_image;
+    if (models.image_index)
+      by_image = nearest_neighbours(*models.image_index, featurizer, keys, max_k, Modality::kImage);
+    const auto exact = exact_key_pairs(featurizer);
+    for (int k : options.recall_ks) {
+      EvalSummary::CandidateRecall r;
+      r.k = k;
+      r.text = candidate_recall(positives, by_text, k);
+      if (models.image_index) r.image = candidate_recall(positives, by_image, k);
+      r.exact = pair_recall(positives, exact);
+      const std::vector<std::vector<KeyPair>> sources = {
+          candidate_pairs(by_text, k), candidate_pairs(by_image, k), exact};
+      r.any = pair_recall(positives, union_pairs(sources));
+      summary.candidate_recall.push_back(r);
+    }
   }
 
   // Files: metrics.json, the two plots, report.md.
@@ -103,7 +117,11 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
   for (float t : {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f})
     sweep.push_back(to_json(binary_metrics(scores, labelled.labels, t)));
   nlohmann::json recall = nlohmann::json::object();
-  for (auto [k, r] : summary.candidate_recall) recall[fmt::format("{}", k)] = r;
+  for (const auto& r : summary.candidate_recall) {
+    const nlohmann::json image = std::isnan(r.image) ? nlohmann::json() : nlohmann::json(r.image);
+    recall[fmt::format("{}", r.k)] = {
+        {"text", r.text}, {"image", image}, {"exact_key", r.exact}, {"any", r.any}};
+  }
   nlohmann::json metrics = {{"split", options.split},
                             {"pairs", summary.pairs},
                             {"positives", summary.positives},
@@ -141,9 +159,14 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
                           row["recall"].get<double>(), row["f1"].get<double>(),
                           row["macro_f1"].get<double>());
   if (!summary.candidate_recall.empty()) {
-    report += "\n## Candidate recall@k (true matches among the k nearest by text vector)\n\n"
-              "| k | recall |\n|---:|---:|\n";
-    for (auto [k, r] : summary.candidate_recall) report += fmt::format("| {} | {:.4f} |\n", k, r);
+    report += "\n## Candidate recall@k (true matches among the candidates, per source)\n\n"
+              "| k | text top-k | image top-k | same model number | union |\n"
+              "|---:|---:|---:|---:|---:|\n";
+    for (const auto& r : summary.candidate_recall) {
+      report += fmt::format("| {} | {:.4f} | {} | {:.4f} | {:.4f} |\n", r.k, r.text,
+                            std::isnan(r.image) ? "—" : fmt::format("{:.4f}", r.image), r.exact,
+                            r.any);
+    }
   }
   report += "\n## Most confident false positives\n\n" +
             worst_errors(*models.featurizer, labelled, scores, threshold, true) +

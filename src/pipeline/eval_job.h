@@ -2,6 +2,7 @@
 // sweep, PR curve and score histograms, and candidate recall@k of the vector index.
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,7 +25,16 @@ struct EvalSummary {
   size_t pairs = 0, positives = 0;
   BinaryMetrics at_threshold;            // at the decider's own threshold
   double average_precision = 0;
-  std::vector<std::pair<int, double>> candidate_recall;  // (k, recall); empty without an index
+  // Share of the split's true matches found among the candidates, per source, at each k of
+  // EvalOptions::recall_ks; empty without a text index.
+  struct CandidateRecall {
+    int k = 0;
+    double text = 0;      // top-k by text vector, either direction
+    double image = NAN;   // top-k by image vector (NaN without ws/index/image.index)
+    double exact = 0;     // shared model number (independent of k)
+    double any = 0;       // the union: what the dedup's decider gets to see
+  };
+  std::vector<CandidateRecall> candidate_recall;
 };
 
 EvalSummary run_eval(Workspace& ws, const EvalOptions& options);

@@ -1,27 +1,52 @@
 #include "pipeline/match_models.h"
 
+#include <filesystem>
+
 #include "pipeline/index_job.h"
 #include "pipeline/text_jobs.h"
 #include "util/error.h"
 
 namespace doppel {
 
-Decider load_decider(const Workspace& ws) {
+FeatureLayout default_layout(const Workspace& ws) {
+  FeatureLayout layout;
+  layout.image = ws.catalog().vectors("image", std::span<const int64_t>{}).dim > 0;
+  return layout;
+}
+
+Decider load_decider(const Workspace& ws, FeatureLayout* layout) {
   if (!std::filesystem::exists(ws.decider_dir() / "decider.json"))
     fail("{}: no decider; run `doppel train decider {}` first", ws.decider_dir().string(),
          ws.root().string());
-  const auto& names = pair_feature_names();
-  return Decider::load(ws.decider_dir(), std::span<const std::string_view>(names.data(), names.size()));
+  std::vector<std::string> names;
+  Decider decider = Decider::load(ws.decider_dir(), &names);
+  *layout = FeatureLayout::from_names(names, ws.decider_dir().string());
+  return decider;
 }
 
-MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_index) {
+MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_index,
+                              std::optional<FeatureLayout> layout) {
   MatchModels models;
   models.text_encoder = std::make_unique<ClassicalTextEncoder>(load_text_encoder(ws));
   models.text_vectors = ws.catalog().vectors("text");
-  if (need_index) models.index = load_workspace_index(ws, models.text_vectors, "text");
-  if (need_decider) models.decider = std::make_unique<Decider>(load_decider(ws));
+  models.image_vectors = ws.catalog().vectors("image");
+  if (need_index) {
+    models.index = load_workspace_index(ws, models.text_vectors, "text");
+    if (std::filesystem::exists(ws.index_path("image")))
+      models.image_index = load_workspace_index(ws, models.image_vectors, "image");
+  }
+  if (need_decider) {
+    FeatureLayout decider_layout;
+    models.decider = std::make_unique<Decider>(load_decider(ws, &decider_layout));
+    layout = decider_layout;
+  }
+  if (layout && layout->image && models.image_vectors.dim == 0)
+    fail("{}: the decider uses image features but the catalog has no image vectors; run `doppel "
+         "embed {}` with a trained image encoder",
+         ws.root().string(), ws.root().string());
   models.featurizer = std::make_unique<PairFeaturizer>(
-      ws.catalog().all_listings(), models.text_encoder->tfidf(), models.text_vectors);
+      ws.catalog().all_listings(), models.text_encoder->tfidf(), models.text_vectors,
+      models.image_vectors, layout.value_or(default_layout(ws)));
   return models;
 }
 

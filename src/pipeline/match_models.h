@@ -1,12 +1,14 @@
 // MatchModels — everything a dedup, eval or online match needs, loaded from a workspace once:
 // the catalog's listings with their pair-feature profiles, the text encoder, the stored text
-// vectors, the decider and (optionally) the vector index.
+// and image vectors, the decider and (optionally) the vector indexes.
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "decide/decider.h"
 #include "index/vector_index.h"
+#include "pipeline/feature_layout.h"
 #include "pipeline/pair_featurizer.h"
 #include "pipeline/workspace.h"
 #include "text/classical_encoder.h"
@@ -17,13 +19,23 @@ struct MatchModels {
   std::unique_ptr<ClassicalTextEncoder> text_encoder;
   std::unique_ptr<PairFeaturizer> featurizer;
   std::unique_ptr<Decider> decider;       // null when loaded with need_decider = false
-  std::unique_ptr<VectorIndex> index;     // null when loaded with need_index = false
+  std::unique_ptr<VectorIndex> index;     // the text index; null when need_index = false
+  std::unique_ptr<VectorIndex> image_index;  // null unless need_index and ws/index/image.index
   CatalogStore::VectorSet text_vectors;
+  CatalogStore::VectorSet image_vectors;
 
-  static MatchModels load(const Workspace& ws, bool need_decider, bool need_index);
+  // With need_decider, the featurizer computes the decider's features (its layout is read from
+  // the decider's feature names); without, `layout`, or default_layout(ws) when none is given.
+  static MatchModels load(const Workspace& ws, bool need_decider, bool need_index,
+                          std::optional<FeatureLayout> layout = {});
 };
 
-// Loads ws/models/decider; Error telling the user to train it when missing.
-Decider load_decider(const Workspace& ws);
+// The decider features a workspace gets unless told otherwise: the classical pair features with
+// the text cosine, plus the image features when the catalog holds image vectors.
+FeatureLayout default_layout(const Workspace& ws);
+
+// Loads ws/models/decider and the layout of its features; Error telling the user to train it
+// when missing.
+Decider load_decider(const Workspace& ws, FeatureLayout* layout);
 
 }  // namespace doppel

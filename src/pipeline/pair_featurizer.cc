@@ -8,24 +8,67 @@
 
 namespace doppel {
 
+void PairFeaturizer::VectorColumn::load(const CatalogStore::VectorSet& set,
+                                        const std::unordered_map<int64_t, size_t>& position,
+                                        size_t n) {
+  dim = set.dim;
+  data.assign(n * static_cast<size_t>(dim), 0.0f);
+  present.assign(n, 0);
+  for (size_t r = 0; r < set.keys.size(); ++r) {
+    auto it = position.find(set.keys[r]);
+    if (it == position.end()) continue;
+    std::copy_n(set.data.data() + r * dim, dim, data.data() + it->second * dim);
+    present[it->second] = 1;
+  }
+}
+
+void PairFeaturizer::VectorColumn::set(size_t i, std::span<const float> vector) {
+  present[i] = !vector.empty();
+  float* out = data.data() + i * dim;
+  if (vector.empty())
+    std::fill_n(out, dim, 0.0f);
+  else
+    std::copy(vector.begin(), vector.end(), out);
+}
+
+void PairFeaturizer::VectorColumn::append() {
+  data.resize(data.size() + dim, 0.0f);
+  present.push_back(0);
+}
+
+void PairFeaturizer::VectorColumn::move_last_to(size_t i) {
+  const size_t last = present.size() - 1;
+  if (i != last) {
+    std::copy_n(data.data() + last * dim, dim, data.data() + i * dim);
+    present[i] = present[last];
+  }
+  present.pop_back();
+  data.resize(last * dim);
+}
+
+void PairFeaturizer::VectorColumn::check(std::span<const float> vector,
+                                         const Listing& listing) const {
+  if (!vector.empty() && vector.size() != static_cast<size_t>(dim))
+    fail("listing '{}': {} vector has {} values, the catalog's have {}", listing.id, space,
+         vector.size(), dim);
+}
+
 PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const HashedTfidf& tfidf,
-                               const CatalogStore::VectorSet& text_vectors)
-    : tfidf_(&tfidf), listings_(std::move(listings)), text_dim_(text_vectors.dim) {
+                               const CatalogStore::VectorSet& text_vectors,
+                               const CatalogStore::VectorSet& image_vectors, FeatureLayout layout)
+    : tfidf_(&tfidf), listings_(std::move(listings)), layout_(layout) {
   const size_t n = listings_.size();
   position_.reserve(n);
   for (size_t i = 0; i < n; ++i) position_.emplace(listings_[i].key, i);
   prepared_.resize(n);
 #pragma omp parallel for schedule(dynamic, 256)
   for (size_t i = 0; i < n; ++i) prepared_[i] = prepare(listings_[i]);
-  has_vector_.assign(n, 0);
-  text_vectors_.assign(n * static_cast<size_t>(text_dim_), 0.0f);
-  for (size_t r = 0; r < text_vectors.keys.size(); ++r) {
-    auto it = position_.find(text_vectors.keys[r]);
-    if (it == position_.end()) continue;
-    std::copy_n(text_vectors.data.data() + r * text_dim_, text_dim_,
-                text_vectors_.data() + it->second * text_dim_);
-    has_vector_[it->second] = 1;
-  }
+  text_.load(text_vectors, position_, n);
+  image_.load(image_vectors, position_, n);
+  layout_.text_dim = layout_.blocks && layout_.text ? text_.dim : 0;
+  layout_.image_dim = layout_.blocks && layout_.image ? image_.dim : 0;
+  layout_.validate();
+  width_ = layout_.width();
 }
 
 PairFeaturizer::Prepared PairFeaturizer::prepare(const Listing& listing) const {
@@ -42,43 +85,33 @@ size_t PairFeaturizer::position(int64_t key) const {
   return it->second;
 }
 
-const float* PairFeaturizer::text_vector(int64_t key) const {
-  size_t i = position(key);
-  return has_vector_[i] ? text_vectors_.data() + i * text_dim_ : nullptr;
-}
+const float* PairFeaturizer::text_vector(int64_t key) const { return text_.row(position(key)); }
+
+const float* PairFeaturizer::image_vector(int64_t key) const { return image_.row(position(key)); }
 
 PairFeaturizer::Side PairFeaturizer::stored(size_t i) const {
-  return {&prepared_[i], has_vector_[i] ? text_vectors_.data() + i * text_dim_ : nullptr};
+  return {&prepared_[i], text_.row(i), image_.row(i)};
 }
 
-void PairFeaturizer::check_vector_size(std::span<const float> vector,
-                                       const Listing& listing) const {
-  if (!vector.empty() && vector.size() != static_cast<size_t>(text_dim_))
-    fail("listing '{}': text vector has {} values, the catalog's have {}", listing.id,
-         vector.size(), text_dim_);
-}
-
-void PairFeaturizer::upsert(const Listing& listing, std::span<const float> text_vector) {
+void PairFeaturizer::upsert(const Listing& listing, std::span<const float> text_vector,
+                            std::span<const float> image_vector) {
   DOPPEL_CHECK(listing.key >= 0, "listing '{}' has no key", listing.id);
-  check_vector_size(text_vector, listing);
+  text_.check(text_vector, listing);
+  image_.check(image_vector, listing);
   Prepared prepared = prepare(listing);
   auto [it, added] = position_.emplace(listing.key, listings_.size());
   const size_t i = it->second;
   if (added) {
     listings_.push_back(listing);
     prepared_.push_back(std::move(prepared));
-    has_vector_.push_back(0);
-    text_vectors_.resize(text_vectors_.size() + text_dim_, 0.0f);
+    text_.append();
+    image_.append();
   } else {
     listings_[i] = listing;
     prepared_[i] = std::move(prepared);
   }
-  has_vector_[i] = !text_vector.empty();
-  float* row = text_vectors_.data() + i * text_dim_;
-  if (text_vector.empty())
-    std::fill_n(row, text_dim_, 0.0f);
-  else
-    std::copy(text_vector.begin(), text_vector.end(), row);
+  text_.set(i, text_vector);
+  image_.set(i, image_vector);
 }
 
 bool PairFeaturizer::remove(int64_t key) {
@@ -89,40 +122,64 @@ bool PairFeaturizer::remove(int64_t key) {
   if (i != last) {
     listings_[i] = std::move(listings_[last]);
     prepared_[i] = std::move(prepared_[last]);
-    has_vector_[i] = has_vector_[last];
-    std::copy_n(text_vectors_.data() + last * text_dim_, text_dim_,
-                text_vectors_.data() + i * text_dim_);
     position_[listings_[i].key] = i;
   }
   listings_.pop_back();
   prepared_.pop_back();
-  has_vector_.pop_back();
-  text_vectors_.resize(last * text_dim_);
+  text_.move_last_to(i);
+  image_.move_last_to(i);
   return true;
 }
 
-void PairFeaturizer::pair_row(const Side& a, const Side& b, float* out) const {
-  PairInputs inputs;
-  inputs.tfidf_cosine = HashedTfidf::cosine(a.prepared->tfidf, b.prepared->tfidf);
-  inputs.title_tfidf_cosine =
-      HashedTfidf::cosine(a.prepared->title_tfidf, b.prepared->title_tfidf);
-  if (a.vector && b.vector) {
-    float dot = 0;
-    for (int d = 0; d < text_dim_; ++d) dot += a.vector[d] * b.vector[d];
-    inputs.vector_cosine = dot;
+namespace {
+
+float dot(const float* a, const float* b, int dim) {
+  float sum = 0;
+  for (int d = 0; d < dim; ++d) sum += a[d] * b[d];
+  return sum;
+}
+
+// |a−b| then a∘b, element-wise, into out[0, 2·dim); NaN when either vector is missing.
+float* vector_block(const float* a, const float* b, int dim, float* out) {
+  for (int d = 0; d < dim; ++d) {
+    out[d] = a && b ? std::fabs(a[d] - b[d]) : NAN;
+    out[dim + d] = a && b ? a[d] * b[d] : NAN;
   }
-  pair_features(a.prepared->profile, b.prepared->profile, inputs, out);
+  return out + 2 * dim;
+}
+
+}  // namespace
+
+void PairFeaturizer::pair_row(const Side& a, const Side& b, float* out) const {
+  const float text_cosine = a.text && b.text ? dot(a.text, b.text, text_.dim) : NAN;
+  if (layout_.pair) {
+    PairInputs inputs;
+    inputs.tfidf_cosine = HashedTfidf::cosine(a.prepared->tfidf, b.prepared->tfidf);
+    inputs.title_tfidf_cosine =
+        HashedTfidf::cosine(a.prepared->title_tfidf, b.prepared->title_tfidf);
+    inputs.vector_cosine = text_cosine;
+    pair_features(a.prepared->profile, b.prepared->profile, inputs, out);
+    out += kNumPairFeatures;
+  } else if (layout_.text) {
+    *out++ = text_cosine;
+  }
+  if (layout_.image) {
+    *out++ = a.image && b.image ? dot(a.image, b.image, image_.dim) : NAN;
+    *out++ = static_cast<float>((a.image != nullptr) + (b.image != nullptr));
+  }
+  if (layout_.text_dim > 0) out = vector_block(a.text, b.text, layout_.text_dim, out);
+  if (layout_.image_dim > 0) vector_block(a.image, b.image, layout_.image_dim, out);
 }
 
 template <typename PairSides>
 std::vector<float> PairFeaturizer::rows(size_t n, const PairSides& pair_side) const {
-  std::vector<float> out(n * kNumPairFeatures);
+  std::vector<float> out(n * width_);
   // A team of threads costs more than the few rows of an online match.
   constexpr size_t kParallelFrom = 256;
 #pragma omp parallel for schedule(dynamic, 512) if (n >= kParallelFrom)
   for (size_t p = 0; p < n; ++p) {
     auto [a, b] = pair_side(p);
-    pair_row(a, b, out.data() + p * kNumPairFeatures);
+    pair_row(a, b, out.data() + p * width_);
   }
   return out;
 }
@@ -138,10 +195,13 @@ std::vector<float> PairFeaturizer::features(std::span<const KeyPair> pairs) cons
 
 std::vector<float> PairFeaturizer::features_against(const Listing& query,
                                                     std::span<const float> query_vector,
-                                                    std::span<const int64_t> candidates) const {
-  check_vector_size(query_vector, query);
+                                                    std::span<const int64_t> candidates,
+                                                    std::span<const float> query_image_vector) const {
+  text_.check(query_vector, query);
+  image_.check(query_image_vector, query);
   const Prepared prepared = prepare(query);
-  const Side side{&prepared, query_vector.empty() ? nullptr : query_vector.data()};
+  const Side side{&prepared, query_vector.empty() ? nullptr : query_vector.data(),
+                  query_image_vector.empty() ? nullptr : query_image_vector.data()};
   std::vector<size_t> positions(candidates.size());
   for (size_t p = 0; p < candidates.size(); ++p) positions[p] = position(candidates[p]);
   return rows(candidates.size(), [&](size_t p) { return std::pair{side, stored(positions[p])}; });

@@ -1,6 +1,6 @@
 // PairFeaturizer — decider features for any two listings of a catalog, or for a new listing
-// against listings of the catalog. The per-listing work (profiles, TF-IDF vectors, the text
-// vector) is done once, when a listing is loaded or upserted, so a pair costs only the
+// against listings of the catalog. The per-listing work (profiles, TF-IDF vectors, the text and
+// image vectors) is done once, when a listing is loaded or upserted, so a pair costs only the
 // comparisons; large batches of pairs are computed in parallel.
 //
 // Not thread-safe for writes (upsert, remove): a caller that mixes them with feature calls from
@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "catalog/listing.h"
 #include "decide/decider.h"
 #include "decide/pair_features.h"
+#include "pipeline/feature_layout.h"
 #include "text/tfidf.h"
 
 namespace doppel {
@@ -25,10 +27,13 @@ using KeyPair = std::pair<int64_t, int64_t>;
 
 class PairFeaturizer {
  public:
-  // `tfidf` must outlive the featurizer. `text_vectors` may be empty (dim 0): the vector cosine
-  // feature is then missing (NaN) for every pair.
+  // `tfidf` must outlive the featurizer. `text_vectors` and `image_vectors` may be empty (dim 0),
+  // and need not cover every listing: a listing without a vector gets NaN for the features that
+  // need it. Rows have the columns of `layout` (feature_layout.h), whose block dims are taken from
+  // the vectors.
   PairFeaturizer(std::vector<Listing> listings, const HashedTfidf& tfidf,
-                 const CatalogStore::VectorSet& text_vectors);
+                 const CatalogStore::VectorSet& text_vectors,
+                 const CatalogStore::VectorSet& image_vectors = {}, FeatureLayout layout = {});
 
   size_t size() const { return listings_.size(); }
   bool contains(int64_t key) const { return position_.count(key) != 0; }
@@ -37,22 +42,28 @@ class PairFeaturizer {
   // In key order as loaded; upserted listings are appended, and a removal moves the last listing
   // into the gap.
   const std::vector<Listing>& listings() const { return listings_; }
-  // The stored text vector of a listing, or nullptr when it has none.
+  // The stored text (image) vector of a listing, or nullptr when it has none.
   const float* text_vector(int64_t key) const;
-  int text_dim() const { return text_dim_; }
+  const float* image_vector(int64_t key) const;
+  int text_dim() const { return text_.dim; }
+  int image_dim() const { return image_.dim; }
+  const FeatureLayout& layout() const { return layout_; }
+  int width() const { return width_; }  // features per pair
 
-  // Adds a listing (listing.key must be set) or replaces the one with its key. `text_vector` has
-  // text_dim() floats, or is empty when the listing has no vector. Error on another size.
-  void upsert(const Listing& listing, std::span<const float> text_vector);
+  // Adds a listing (listing.key must be set) or replaces the one with its key. Each vector has
+  // the space's dim floats, or is empty when the listing has none. Error on another size.
+  void upsert(const Listing& listing, std::span<const float> text_vector,
+              std::span<const float> image_vector = {});
   // Drops the listing with this key; false when there was none.
   bool remove(int64_t key);
 
-  // pairs.size() rows of kNumPairFeatures floats, row-major.
+  // pairs.size() rows of width() floats, row-major.
   std::vector<float> features(std::span<const KeyPair> pairs) const;
   // Features of (query, candidate) for each candidate key, as rows like features(): for a listing
-  // that is not in the catalog (an online match). `query_vector` as in upsert().
+  // that is not in the catalog (an online match). Vectors as in upsert().
   std::vector<float> features_against(const Listing& query, std::span<const float> query_vector,
-                                      std::span<const int64_t> candidates) const;
+                                      std::span<const int64_t> candidates,
+                                      std::span<const float> query_image_vector = {}) const;
 
  private:
   // What pair features need of one listing, computed once.
@@ -61,15 +72,30 @@ class PairFeaturizer {
     SparseVector tfidf;        // listing_text: title, brand, model, description
     SparseVector title_tfidf;  // the title alone
   };
+  // The vectors of one space, one row per listing position (zero rows when missing).
+  struct VectorColumn {
+    explicit VectorColumn(std::string_view name) : space(name) {}
+    std::string_view space;
+    int dim = 0;
+    std::vector<float> data;
+    std::vector<uint8_t> present;
+    void load(const CatalogStore::VectorSet& set,
+              const std::unordered_map<int64_t, size_t>& position, size_t n);
+    const float* row(size_t i) const { return present[i] ? data.data() + i * dim : nullptr; }
+    void set(size_t i, std::span<const float> vector);  // empty: none
+    void append();
+    void move_last_to(size_t i);
+    void check(std::span<const float> vector, const Listing& listing) const;
+  };
   // One side of a pair: a stored listing or a query.
   struct Side {
     const Prepared* prepared;
-    const float* vector;  // text_dim_ floats, or nullptr
+    const float* text;   // text_.dim floats, or nullptr
+    const float* image;  // image_.dim floats, or nullptr
   };
   Prepared prepare(const Listing& listing) const;
   size_t position(int64_t key) const;
   Side stored(size_t position) const;
-  void check_vector_size(std::span<const float> vector, const Listing& listing) const;
   // Fills n rows of features, row p from pair_side(p) = (a, b), in parallel when n is large.
   template <typename PairSides>
   std::vector<float> rows(size_t n, const PairSides& pair_side) const;
@@ -79,12 +105,14 @@ class PairFeaturizer {
   std::vector<Listing> listings_;
   std::unordered_map<int64_t, size_t> position_;
   std::vector<Prepared> prepared_;
-  std::vector<float> text_vectors_;  // listings_.size() × text_dim_, zero rows when missing
-  std::vector<uint8_t> has_vector_;
-  int text_dim_ = 0;
+  VectorColumn text_{"text"};
+  VectorColumn image_{"image"};
+  FeatureLayout layout_;
+  int width_ = 0;
 };
 
-// Decider confidence for each pair, in the order given.
+// Decider confidence for each pair, in the order given. The featurizer's layout must be the
+// decider's (both come from MatchModels::load).
 std::vector<float> score_pairs(const PairFeaturizer& featurizer, const Decider& decider,
                                std::span<const KeyPair> pairs);
 

@@ -20,6 +20,7 @@
 #include "pipeline/decider_job.h"
 #include "pipeline/dedup_job.h"
 #include "pipeline/eval_job.h"
+#include "pipeline/feature_layout.h"
 #include "pipeline/index_job.h"
 #include "pipeline/ingest_job.h"
 #include "pipeline/labeled_pairs.h"
@@ -359,6 +360,64 @@ TEST(PairFeaturizer, FeaturesAreSymmetricBitForBit) {
           << pair_feature_names()[j] << " of (" << pairs[p].first << "," << pairs[p].second
           << "): " << f[at] << " vs " << r[at];
     }
+}
+
+TEST(FeatureLayout, NamesRoundTripAndGroupsParse) {
+  for (const char* groups : {"pair,text", "text", "image", "text,image", "pair,text,image",
+                             "text,blocks", "image,blocks", "pair,text,image,blocks"}) {
+    FeatureLayout layout = FeatureLayout::parse(groups);
+    EXPECT_EQ(layout.groups(), groups);
+    layout.text_dim = layout.blocks && layout.text ? 3 : 0;
+    layout.image_dim = layout.blocks && layout.image ? 2 : 0;
+    const auto back = FeatureLayout::from_names(layout.names(), "test");
+    EXPECT_EQ(back.names(), layout.names()) << groups;
+    EXPECT_EQ(back.groups(), groups);
+  }
+  EXPECT_EQ(FeatureLayout::parse("pair").groups(), "pair,text");  // pair holds the text cosine
+  EXPECT_EQ(FeatureLayout::parse("pair,text,image").width(), kNumPairFeatures + 2);
+  EXPECT_THROW(FeatureLayout::parse("pair,colour"), Error);
+  EXPECT_THROW(FeatureLayout::parse("blocks").validate(), Error);
+  EXPECT_THROW(FeatureLayout::from_names({"vector_cosine", "mystery"}, "test"), Error);
+}
+
+TEST(PairFeaturizer, FourVectorFeaturesAreSymmetricAndAMissingImageIsExplicit) {
+  SmallCatalog catalog(4, {});
+  CatalogStore::VectorSet images;  // keys 1..3 have an image vector, key 4 has none
+  images.dim = 2;
+  for (int64_t key = 1; key <= 3; ++key) {
+    images.keys.push_back(key);
+    images.data.push_back(key == 3 ? 0.0f : 1.0f);
+    images.data.push_back(key == 3 ? 1.0f : 0.0f);
+  }
+  const PairFeaturizer featurizer(catalog.listings, catalog.tfidf, catalog.vectors, images,
+                                  FeatureLayout::parse("text,image,blocks"));
+  // vector_cosine, image_cosine, images_present, text |a-b| (2), text a*b (2), image (2 + 2)
+  ASSERT_EQ(featurizer.width(), 11);
+  const std::vector<KeyPair> pairs = {{1, 2}, {2, 1}, {1, 3}, {1, 4}, {4, 1}};
+  const auto f = featurizer.features(pairs);
+  const auto row = [&](size_t p) { return f.data() + p * featurizer.width(); };
+  EXPECT_NEAR(row(0)[1], 1.0f, 1e-6);  // same image direction
+  EXPECT_EQ(row(0)[2], 2.0f);
+  EXPECT_NEAR(row(2)[1], 0.0f, 1e-6);  // orthogonal images
+  EXPECT_TRUE(std::isnan(row(3)[1]));  // key 4 has no image: missing, not 0
+  EXPECT_EQ(row(3)[2], 1.0f);
+  EXPECT_TRUE(std::isnan(row(3)[7]));  // its image block is missing too
+  EXPECT_FALSE(std::isnan(row(3)[3]));  // while its text block is there
+  for (int j = 0; j < featurizer.width(); ++j) {
+    EXPECT_TRUE(same_bits(row(0)[j], row(1)[j])) << "column " << j;
+    EXPECT_TRUE(same_bits(row(3)[j], row(4)[j])) << "column " << j;
+  }
+  EXPECT_NEAR(row(0)[3], std::fabs(std::cos(0.3) - std::cos(0.6)), 1e-6);   // |a-b|
+  EXPECT_NEAR(row(0)[5], std::cos(0.3) * std::cos(0.6), 1e-6);              // a*b
+
+  // An online query carries its own image vector, or none.
+  Listing query = catalog.listings[0];
+  const std::vector<float> text = {1.0f, 0.0f}, image = {0.0f, 1.0f};
+  const std::vector<int64_t> candidates = {3};
+  EXPECT_NEAR(featurizer.features_against(query, text, candidates, image)[1], 1.0f, 1e-6);
+  EXPECT_TRUE(std::isnan(featurizer.features_against(query, text, candidates)[1]));
+  const std::vector<float> wrong = {1.0f, 0.0f, 0.0f};
+  EXPECT_THROW(featurizer.features_against(query, text, candidates, wrong), Error);
 }
 
 TEST(PairFeaturizer, VectorCosineIsNaNWithoutAStoredVector) {

@@ -53,6 +53,27 @@ check "image index built ($out)" contains "$out" "indexed 12 vectors"
 out=$("$doppel" -q index "$ws" --space image --check)
 check "image index current ($out)" contains "$out" "current with catalog.db"
 
+# The multimodal decider: labelled pairs among the photographed listings (same product = match).
+{
+  echo "id_a,id_b,label,split"
+  splits=(train train valid test)
+  for i in $(seq 1 12); do for j in $(seq $((i + 1)) 12); do
+    echo "g$i,g$j,$(( (i - 1) / 4 == (j - 1) / 4 )),${splits[$(( (i * 7 + j) % 4 ))]}"
+  done; done
+} > "$scratch/data/pairs.csv"
+"$doppel" -q ingest "$ws" "$scratch/data/pairs.csv"
+"$doppel" -q index "$ws" --spec Flat
+out=$("$doppel" -q train decider "$ws")
+check "the default decider uses the image features ($out)" contains "$out" "features: pair,text,image (34 columns)"
+out=$("$doppel" -q train decider "$ws" --features pair,image,blocks --precision 0.9)
+check "four-vector decider: |a-b| and a*b of 8-d text and image vectors ($out)" \
+  contains "$out" "features: pair,text,image,blocks (66 columns)"
+out=$("$doppel" -q dedup "$ws" --out "$scratch/dedup" --k 3 --image-k 3)
+check "dedup takes candidates by image too ($out)" grep -Eq "[0-9]+ by text, [1-9][0-9]* by image" <<< "$out"
+out=$("$doppel" -q eval "$ws" --split test --out "$scratch/eval")
+check "eval reports candidate recall by image ($out)" grep -Eq "image [0-9.]+, model number" <<< "$out"
+check "report has the per-source recall table" grep -q "image top-k" "$scratch/eval/report.md"
+
 out=$("$doppel" -q --threads 2 bench images --workspace "$ws" --no-baselines --grocery "$grocery")
 check "bench images scores the workspace model on protocol B ($out)" contains "$out" "vitmae"
 finish

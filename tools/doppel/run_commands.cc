@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "tools/doppel/commands.h"
 #include "eval/cluster_files.h"
 #include "pipeline/dedup_job.h"
@@ -87,7 +89,14 @@ void add_dedup(CLI::App& app) {
   static DedupOptions options;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
   cmd->add_option("--out", out, "Output folder for pairs.csv and clusters.csv")->required();
-  cmd->add_option("-k,--k", options.k, "Candidates per listing")->capture_default_str();
+  cmd->add_option("-k,--k", options.k, "Candidates per listing by text vector")
+      ->capture_default_str();
+  cmd->add_option("--image-k", options.image_k,
+                  "Candidates per listing by image vector (with an image index; 0 = none)")
+      ->capture_default_str();
+  static bool no_exact_keys = false;
+  cmd->add_flag("--no-exact-keys", no_exact_keys,
+                "Do not add listings that share a model number as candidates");
   cmd->add_option("--linkage", linkage, "average (guards against chaining) or components")
       ->check(CLI::IsMember({"average", "components"}))
       ->capture_default_str();
@@ -97,7 +106,10 @@ void add_dedup(CLI::App& app) {
     auto workspace = Workspace::open(ws);
     options.out_dir = out;
     options.linkage = linkage == "average" ? Linkage::kAverage : Linkage::kConnectedComponents;
+    options.exact_keys = !no_exact_keys;
     auto s = run_dedup(workspace, options);
+    fmt::print("candidates: {} by text, {} by image, {} by model number\n", s.text_candidates,
+               s.image_candidates, s.exact_key_candidates);
     fmt::print(
         "{} listings, {} candidate pairs, {} accepted (threshold {:.3f}), {} clusters covering {} "
         "listings (largest {})\nwrote {}/pairs.csv and {}/clusters.csv\n",
@@ -119,7 +131,11 @@ void add_eval(CLI::App& app) {
     auto s = run_eval(workspace, options);
     fmt::print("{} split: {} pairs, {} positive\n", s.split, s.pairs, s.positives);
     print_metrics(s.split, s.at_threshold);
-    for (auto [k, r] : s.candidate_recall) fmt::print("candidate recall@{}: {:.4f}\n", k, r);
+    for (const auto& r : s.candidate_recall) {
+      fmt::print("candidate recall@{}: text {:.4f}, image {}, model number {:.4f}, union {:.4f}\n",
+                 r.k, r.text, std::isnan(r.image) ? "-" : fmt::format("{:.4f}", r.image), r.exact,
+                 r.any);
+    }
     fmt::print("wrote {}/report.md, metrics.json, pr_curve.svg, scores.svg\n",
                options.out_dir.string());
   });

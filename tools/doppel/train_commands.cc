@@ -141,6 +141,7 @@ void add_train(CLI::App& app) {
   auto* decider = cmd->add_subcommand("decider", "Train the decider on labelled pairs (train/valid)");
   static std::string decider_ws;
   static DeciderOptions decider_options;
+  static std::string features;
   decider->add_option("workspace", decider_ws, "Workspace folder")->required();
   decider->add_option("--rounds", decider_options.rounds, "Boosting rounds (max)")->capture_default_str();
   decider->add_option("--max-depth", decider_options.max_depth, "Tree depth")->capture_default_str();
@@ -150,9 +151,23 @@ void add_train(CLI::App& app) {
       ->add_option("--folds", decider_options.folds,
                    "Cross-fitting folds over train+valid (2-20); 1 = one model, threshold on valid")
       ->capture_default_str();
+  decider->add_option("--precision", decider_options.target_precision,
+                      "Choose the threshold for this precision on held-out pairs (e.g. 0.98) "
+                      "instead of the best F1");
+  static bool uncalibrated = false;
+  decider->add_flag("--no-calibration", uncalibrated,
+                    "Raw booster scores instead of isotonic-calibrated probabilities");
+  decider->add_option("--features", features,
+                      "Feature groups: pair (classical pair features + text cosine), text (text "
+                      "cosine), image (image cosine, presence), blocks (|a-b|, a*b of the vectors); "
+                      "default pair,text (+image when the catalog has image vectors)");
   decider->callback([] {
     auto workspace = Workspace::open(decider_ws);
-    auto s = train_decider(workspace, decider_options);
+    decider_options.calibrate = !uncalibrated;
+    std::optional<FeatureLayout> layout;
+    if (!features.empty()) layout = FeatureLayout::parse(features);
+    auto s = train_decider(workspace, decider_options, layout);
+    fmt::print("features: {} ({} columns)\n", s.features, s.num_features);
     fmt::print("decider trained on {} pairs ({} positive); valid {} pairs ({} positive){}\n",
                s.train_pairs, s.train_positives, s.valid_pairs, s.valid_positives,
                s.valid_held_out ? " held out from train" : "");
