@@ -74,6 +74,10 @@ out=$("$doppel" -q eval "$ws" --split test --out "$scratch/eval")
 check "eval reports candidate recall by image ($out)" grep -Eq "image [0-9.]+, model number" <<< "$out"
 check "report has the per-source recall table" grep -q "image top-k" "$scratch/eval/report.md"
 
+out=$("$doppel" -q bench decider "$ws" --k 3 --reps 1)
+check "bench decider times the decider beside a cosine threshold ($out)" \
+  grep -q "features + XGBoost decider | [0-9]* |" <<< "$out"
+
 out=$("$doppel" -q --threads 2 bench images --workspace "$ws" --no-baselines --grocery "$grocery")
 check "bench images scores the workspace model on protocol B ($out)" contains "$out" "vitmae"
 finish

@@ -6,10 +6,13 @@
 #include <cstdio>
 
 #include "tools/doppel/commands.h"
+#include "bench/decider_bench.h"
 #include "bench/index_bench.h"
 #include "bench/synthetic_vectors.h"
 #include "bench/text_bench.h"
 #include "nn/threads.h"
+#include "pipeline/candidates.h"
+#include "pipeline/match_models.h"
 #include "pipeline/text_jobs.h"
 #include "pipeline/workspace.h"
 #include "text/neural_text_encoder.h"
@@ -70,11 +73,36 @@ void add_bench_text(CLI::App& bench) {
 
 }  // namespace
 
+void add_bench_decider(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "decider", "Pairs/s of the workspace's decider on dedup's candidate pairs, beside a cosine "
+                 "threshold in the same run");
+  static std::string ws;
+  static int k = 10, reps = 3;
+  static size_t max_pairs = 200000;
+  cmd->add_option("workspace", ws, "Workspace folder (trained decider and text index)")->required();
+  cmd->add_option("-k,--k", k, "Candidates per listing by text vector")->capture_default_str();
+  cmd->add_option("--max-pairs", max_pairs, "Score at most this many pairs")->capture_default_str();
+  cmd->add_option("--reps", reps, "Timed passes per method")->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    auto models = MatchModels::load(workspace, /*need_decider=*/true, /*need_index=*/true);
+    std::vector<int64_t> keys;
+    for (const auto& listing : models.featurizer->listings()) keys.push_back(listing.key);
+    auto pairs = candidate_pairs(nearest_neighbours(*models.index, *models.featurizer, keys, k));
+    if (pairs.size() > max_pairs) pairs.resize(max_pairs);
+    const auto rows = run_decider_bench(models, pairs, reps);
+    fmt::print("{}", decider_bench_markdown(rows, omp_get_max_threads(),
+                                            models.featurizer->layout().groups()));
+  });
+}
+
 void add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Benchmark doppel's components");
   cmd->require_subcommand(1);
 
   add_bench_text(*cmd);
+  add_bench_decider(*cmd);
   add_bench_images(*cmd);
   add_bench_serve(*cmd);
   auto* index = cmd->add_subcommand(

@@ -1,0 +1,32 @@
+// decider_bench — pairs per second of the workspace's decider on the candidate pairs a dedup
+// would score, beside the obvious alternative in the same run: a threshold on the cosine of the
+// two text vectors (the "siamese" matcher). Rows: the cosine threshold, the decider's features
+// alone, and features + decider (what dedup pays per pair). Each method runs over all pairs
+// `repetitions` times after one untimed warm-up; median, min and max rates are reported.
+// Threads: whatever the process set (the CLI's --threads).
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pipeline/match_models.h"
+
+namespace doppel {
+
+struct DeciderBenchRow {
+  std::string method;
+  size_t pairs = 0;
+  double median_per_second = 0, min_per_second = 0, max_per_second = 0;
+  double vs_cosine = 1;  // median rate / the cosine threshold's median rate
+};
+
+// `models` must have a decider; pairs must name listings of its featurizer.
+std::vector<DeciderBenchRow> run_decider_bench(const MatchModels& models,
+                                               std::span<const KeyPair> pairs, int repetitions);
+
+// A markdown table; the caption names the thread count and the decider's feature groups.
+std::string decider_bench_markdown(const std::vector<DeciderBenchRow>& rows, int threads,
+                                   const std::string& features);
+
+}  // namespace doppel
