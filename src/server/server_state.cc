@@ -46,6 +46,7 @@ ServerState::ServerState(const std::filesystem::path& workspace)
          text_encoder_->dim(), ws_.root().string());
   models_.text_vectors = {};  // the featurizer holds its own copy
   for (const auto& listing : models_.featurizer->listings()) key_of_id_[listing.id] = listing.key;
+  for (const auto& label : ws_.catalog().labels()) labelled_.emplace(label.key_a, label.key_b);
 }
 
 std::vector<float> ServerState::encode(const Listing& listing) const {
@@ -145,14 +146,12 @@ void ServerState::add_label(std::string_view id_a, std::string_view id_b, bool m
   if (id_a == id_b) fail("a label needs two different listings, got '{}' twice", id_a);
   std::lock_guard writer(writer_mutex_);
   ws_.catalog().add_labels({{std::string(id_a), std::string(id_b), match, "train"}}, "review");
+  std::unique_lock lock(state_mutex_);
+  const auto a = key_of(id_a), b = key_of(id_b);
+  if (a && b) labelled_.emplace(std::min(*a, *b), std::max(*a, *b));
 }
 
 std::vector<ReviewPair> ServerState::review_queue(size_t n, size_t sample) const {
-  std::set<KeyPair> labelled;
-  {
-    std::lock_guard writer(writer_mutex_);
-    for (const auto& label : ws_.catalog().labels()) labelled.emplace(label.key_a, label.key_b);
-  }
   std::shared_lock lock(state_mutex_);
   const auto& listings = models_.featurizer->listings();
   if (listings.empty()) return {};
@@ -160,7 +159,7 @@ std::vector<ReviewPair> ServerState::review_queue(size_t n, size_t sample) const
   std::vector<int64_t> keys;
   for (size_t i = 0; i < std::min(sample, listings.size()); ++i)
     keys.push_back(listings[(start + i) % listings.size()].key);
-  return uncertain_pairs(*index_, *models_.featurizer, *models_.decider, keys, labelled,
+  return uncertain_pairs(*index_, *models_.featurizer, *models_.decider, keys, labelled_,
                          /*k=*/10, n);
 }
 

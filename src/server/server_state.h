@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -85,7 +86,8 @@ class ServerState {
   void add_label(std::string_view id_a, std::string_view id_b, bool match);
 
   // Up to n unlabelled candidate pairs whose confidence is closest to the threshold, from the
-  // neighbours of `sample` listings (a window that moves on with each call).
+  // neighbours of `sample` listings (a window that moves on with each call). "Unlabelled": not
+  // among the labels catalog.db held at start or this server stored since.
   std::vector<ReviewPair> review_queue(size_t n, size_t sample) const;
 
   ServerStats stats() const;
@@ -107,6 +109,9 @@ class ServerState {
   std::unique_ptr<VectorIndex> index_;
   int64_t applied_seq_ = 0;  // vector-log position index_ reflects
   std::unordered_map<std::string, int64_t> key_of_id_;
+  // Labelled pairs (smaller key first), read once at start: reading catalog.db's 380k labels on
+  // every review-queue request cost 0.25 s of its 0.75 s at 100k listings.
+  std::set<KeyPair> labelled_;
   mutable std::atomic<size_t> review_cursor_{0};
 };
 
