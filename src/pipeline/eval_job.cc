@@ -36,16 +36,24 @@ std::string worst_errors(const PairFeaturizer& featurizer, const LabeledKeyPairs
   std::sort(errors.begin(), errors.end(), [&](size_t a, size_t b) {
     return false_positives ? scores[a] > scores[b] : scores[a] < scores[b];
   });
-  std::string out = "| confidence | title A | title B |\n|---:|---|---|\n";
+  // With image vectors in the catalog, the photos are linked beside the titles.
+  const bool images = featurizer.image_dim() > 0;
+  std::string out = images ? "| confidence | title A | title B | image A | image B |\n"
+                             "|---:|---|---|---|---|\n"
+                           : "| confidence | title A | title B |\n|---:|---|---|\n";
   auto cell = [](std::string s) {
     std::replace(s.begin(), s.end(), '|', '/');
     return s.size() > 90 ? s.substr(0, 87) + "..." : s;
   };
+  auto photo = [](const Listing& l) {
+    return l.image.empty() ? std::string("(none)") : fmt::format("[photo](<{}>)", l.image);
+  };
   for (size_t r = 0; r < errors.size() && r < 10; ++r) {
-    size_t i = errors[r];
-    out += fmt::format("| {:.3f} | {} | {} |\n", scores[i],
-                       cell(featurizer.listing(labelled.pairs[i].first).title),
-                       cell(featurizer.listing(labelled.pairs[i].second).title));
+    const size_t i = errors[r];
+    const Listing& a = featurizer.listing(labelled.pairs[i].first);
+    const Listing& b = featurizer.listing(labelled.pairs[i].second);
+    out += fmt::format("| {:.3f} | {} | {} |", scores[i], cell(a.title), cell(b.title));
+    out += images ? fmt::format(" {} | {} |\n", photo(a), photo(b)) : "\n";
   }
   return out;
 }

@@ -73,6 +73,7 @@ check "dedup takes candidates by image too ($out)" grep -Eq "[0-9]+ by text, [1-
 out=$("$doppel" -q eval "$ws" --split test --out "$scratch/eval")
 check "eval reports candidate recall by image ($out)" grep -Eq "image [0-9.]+, model number" <<< "$out"
 check "report has the per-source recall table" grep -q "image top-k" "$scratch/eval/report.md"
+check "report links the photos of the worst errors" grep -q "| image A | image B |" "$scratch/eval/report.md"
 
 out=$("$doppel" -q bench decider "$ws" --k 3 --reps 1)
 check "bench decider times the decider beside a cosine threshold ($out)" \
