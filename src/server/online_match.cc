@@ -13,7 +13,8 @@ namespace doppel {
 std::vector<MatchCandidate> score_neighbours(const VectorIndex& index,
                                              const PairFeaturizer& featurizer,
                                              const Decider& decider, const Listing& query,
-                                             std::span<const float> vector, int k, int64_t self) {
+                                             std::span<const float> vector, int k, int64_t self,
+                                             std::span<const float> image_vector) {
   const int fetch = k + (self >= 0 ? 1 : 0);
   std::vector<float> similarity(fetch);
   std::vector<int64_t> found(fetch);
@@ -26,7 +27,7 @@ std::vector<MatchCandidate> score_neighbours(const VectorIndex& index,
     kept_similarity.push_back(similarity[i]);
   }
   if (keys.empty()) return {};
-  const auto x = featurizer.features_against(query, vector, keys);
+  const auto x = featurizer.features_against(query, vector, keys, image_vector);
   const auto confidence = decider.predict(x.data(), keys.size());
   std::vector<MatchCandidate> out(keys.size());
   for (size_t i = 0; i < keys.size(); ++i)
@@ -49,9 +50,11 @@ std::vector<MatchCandidate> cluster_around(const VectorIndex& index,
     frontier.pop_front();
     const float* vector = featurizer.text_vector(from);
     if (!vector) continue;
-    const auto neighbours =
-        score_neighbours(index, featurizer, decider, featurizer.listing(from),
-                         std::span(vector, featurizer.text_dim()), search.k, from);
+    const float* image = featurizer.image_vector(from);
+    const auto neighbours = score_neighbours(
+        index, featurizer, decider, featurizer.listing(from),
+        std::span(vector, featurizer.text_dim()), search.k, from,
+        image ? std::span(image, featurizer.image_dim()) : std::span<const float>());
     for (const auto& n : neighbours) {
       const int64_t to = n.listing.key;
       scored.push_back({from, to, n.confidence});

@@ -15,12 +15,14 @@
 namespace doppel {
 
 // The k nearest listings to (query, its text vector) in `index`, scored by the decider, most
-// confident first. The key `self` (a stored query's own key) is left out.
+// confident first. The key `self` (a stored query's own key) is left out. `image_vector` is the
+// query's image vector, or empty when it has none.
 std::vector<MatchCandidate> score_neighbours(const VectorIndex& index,
                                              const PairFeaturizer& featurizer,
                                              const Decider& decider, const Listing& query,
                                              std::span<const float> vector, int k,
-                                             int64_t self = -1);
+                                             int64_t self = -1,
+                                             std::span<const float> image_vector = {});
 
 struct ClusterSearch {
   int k = 10;                     // neighbours searched per listing reached

@@ -145,6 +145,7 @@ json stats_json(const ServerStats& s) {
           {"indexed", s.indexed},
           {"index_spec", s.index_spec},
           {"text_encoder", s.text_encoder},
+          {"image_encoder", s.image_encoder.empty() ? json() : json(s.image_encoder)},
           {"threshold", s.threshold},
           {"vector_log_seq", s.vector_log_seq}};
 }
@@ -203,16 +204,21 @@ void add_routes(httplib::Server& server, ServiceContext& context) {
         const Listing query = listing_from_json(body, {"k"});
         const int k = int_field(body, "k", options.k, 1, options.max_k);
         json image = nullptr;
+        cv::Mat photo;
         if (!query.image.empty()) {
           const auto fetched = context.images().fetch(query.image);
           image = {{"format", format_name(fetched.header.format)},
                    {"width", fetched.header.width},
                    {"height", fetched.header.height},
-                   {"used", false},
-                   {"reason", "this workspace has no image encoder; matched by text"}};
+                   {"used", state->uses_images()}};
+          if (state->uses_images()) {
+            photo = decode_image(std::as_bytes(std::span(fetched.bytes)), "the request's image");
+          } else {
+            image["reason"] = "this workspace has no image encoder; matched by text";
+          }
         }
         const auto start = Clock::now();
-        const auto candidates = state->match(query, k);
+        const auto candidates = state->match(query, k, photo.empty() ? nullptr : &photo);
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
         reply(res, 200,
               {{"candidates", candidates_json(candidates)},

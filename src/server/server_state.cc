@@ -1,5 +1,7 @@
 #include "server/server_state.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "pipeline/text_jobs.h"
@@ -24,12 +26,37 @@ std::unique_ptr<Encoder> load_matching_encoder(const Workspace& ws) {
   return encoder;
 }
 
+// The workspace's image encoder, when it has one, reading photos as `images` says; null without.
+std::unique_ptr<NeuralImageEncoder> load_image_encoder_if_any(const Workspace& ws,
+                                                              const ImageFetcherOptions& images,
+                                                              bool decider_needs_it) {
+  if (!NeuralImageEncoder::exists(ws.image_model_dir())) {
+    if (decider_needs_it)
+      fail("{}: the decider uses image features but there is no image encoder; train one with "
+           "`doppel train image {}` or retrain the decider without them",
+           ws.root().string(), ws.root().string());
+    return nullptr;
+  }
+  NeuralImageEncoder::Options options;
+  options.batch_size = 1;
+  options.fetcher = images;
+  auto encoder =
+      std::make_unique<NeuralImageEncoder>(NeuralImageEncoder::load(ws.image_model_dir(), options));
+  const auto stored = ws.catalog().meta("image_encoder");
+  if (stored && *stored != encoder->name())
+    fail("{}: the stored image vectors were made by {} but the workspace's image encoder is now "
+         "{}; run `doppel embed {}` first",
+         ws.catalog_path().string(), *stored, encoder->name(), ws.root().string());
+  return encoder;
+}
+
 }  // namespace
 
-ServerState::ServerState(const std::filesystem::path& workspace)
+ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetcherOptions& images)
     : ws_(Workspace::open(workspace)),
       models_(MatchModels::load(ws_, /*need_decider=*/true, /*need_index=*/false)),
-      text_encoder_(load_matching_encoder(ws_)) {
+      text_encoder_(load_matching_encoder(ws_)),
+      image_encoder_(load_image_encoder_if_any(ws_, images, models_.featurizer->layout().image)) {
   auto caught_up = load_caught_up_index(ws_, kTextSpace);
   if (caught_up.update.written + caught_up.update.removed > 0)
     spdlog::info("index caught up with catalog.db: {} vector(s) written, {} removed",
@@ -44,7 +71,8 @@ ServerState::ServerState(const std::filesystem::path& workspace)
     fail("{}: {}-d vectors, but the text encoder {} makes {}-d; rebuild it with `doppel index {}`",
          ws_.index_path(kTextSpace).string(), index_->dim(), text_encoder_->name(),
          text_encoder_->dim(), ws_.root().string());
-  models_.text_vectors = {};  // the featurizer holds its own copy
+  models_.text_vectors = {};  // the featurizer holds its own copies
+  models_.image_vectors = {};
   for (const auto& listing : models_.featurizer->listings()) key_of_id_[listing.id] = listing.key;
   for (const auto& label : ws_.catalog().labels()) labelled_.emplace(label.key_a, label.key_b);
 }
@@ -55,16 +83,31 @@ std::vector<float> ServerState::encode(const Listing& listing) const {
   return vector;
 }
 
+std::vector<float> ServerState::encode_image(const Listing& listing) const {
+  if (!image_encoder_ || listing.image.empty()) return {};
+  std::vector<float> vector(image_encoder_->dim());
+  image_encoder_->encode(std::span(&listing, 1), vector.data());  // zeros when unreadable
+  if (std::all_of(vector.begin(), vector.end(), [](float v) { return v == 0.0f; })) return {};
+  return vector;
+}
+
 std::optional<int64_t> ServerState::key_of(std::string_view id) const {
   auto it = key_of_id_.find(std::string(id));
   if (it == key_of_id_.end()) return std::nullopt;
   return it->second;
 }
 
-std::vector<MatchCandidate> ServerState::match(const Listing& query, int k) const {
+std::vector<MatchCandidate> ServerState::match(const Listing& query, int k,
+                                               const cv::Mat* image) const {
   const auto vector = encode(query);
+  std::vector<float> image_vector;
+  if (image_encoder_ && image) {
+    image_vector.resize(image_encoder_->dim());
+    image_encoder_->encode_images(std::span(image, 1), image_vector.data());
+  }
   std::shared_lock lock(state_mutex_);
-  return score_neighbours(*index_, *models_.featurizer, *models_.decider, query, vector, k);
+  return score_neighbours(*index_, *models_.featurizer, *models_.decider, query, vector, k,
+                          /*self=*/-1, image_vector);
 }
 
 void ServerState::catch_up(const std::function<void()>& apply) {
@@ -72,10 +115,18 @@ void ServerState::catch_up(const std::function<void()>& apply) {
   // The listings behind the vector changes, read before the exclusive lock is taken.
   std::vector<std::optional<Listing>> changed;
   for (int64_t key : delta.touched) changed.push_back(ws_.catalog().get_by_key(key));
-  std::unordered_map<int64_t, std::span<const float>> written;
+  std::unordered_map<int64_t, std::span<const float>> written, images;
   for (size_t i = 0; i < delta.written.keys.size(); ++i)
     written[delta.written.keys[i]] =
         std::span(delta.written.data).subspan(i * delta.written.dim, delta.written.dim);
+  const auto image_rows = ws_.catalog().vectors("image", delta.touched);
+  for (size_t i = 0; i < image_rows.keys.size(); ++i)
+    images[image_rows.keys[i]] =
+        std::span(image_rows.data).subspan(i * image_rows.dim, image_rows.dim);
+  const auto row = [](const auto& rows, int64_t key) {
+    auto it = rows.find(key);
+    return it == rows.end() ? std::span<const float>() : it->second;
+  };
 
   std::unique_lock lock(state_mutex_);
   apply_vector_log(*index_, delta, ws_.index_path(kTextSpace));
@@ -88,9 +139,7 @@ void ServerState::catch_up(const std::function<void()>& apply) {
       featurizer.remove(key);
       continue;
     }
-    auto vector = written.find(key);
-    featurizer.upsert(*changed[i],
-                      vector == written.end() ? std::span<const float>() : vector->second);
+    featurizer.upsert(*changed[i], row(written, key), row(images, key));
     key_of_id_[changed[i]->id] = key;
   }
   apply();
@@ -98,6 +147,7 @@ void ServerState::catch_up(const std::function<void()>& apply) {
 
 Listing ServerState::upsert(Listing listing, bool* created) {
   const auto vector = encode(listing);
+  const auto image_vector = encode_image(listing);
   std::lock_guard writer(writer_mutex_);
   CatalogStore& catalog = ws_.catalog();
   std::vector<Listing> batch{std::move(listing)};
@@ -106,11 +156,17 @@ Listing ServerState::upsert(Listing listing, bool* created) {
     stats = catalog.upsert(batch);
     catalog.put_vectors(kTextSpace, std::span(&batch[0].key, 1), vector.data(),
                         static_cast<int>(vector.size()));
+    // With an image encoder the stored image vector follows the listing's photo (none: removed).
+    if (!image_vector.empty())
+      catalog.put_vectors("image", std::span(&batch[0].key, 1), image_vector.data(),
+                          static_cast<int>(image_vector.size()));
+    else if (image_encoder_)
+      catalog.remove_vectors("image", std::span(&batch[0].key, 1));
   });
   if (created) *created = stats.inserted == 1;
   // An unchanged vector logs nothing, so the listing's new fields are applied here as well.
   catch_up([&] {
-    models_.featurizer->upsert(batch[0], vector);
+    models_.featurizer->upsert(batch[0], vector, image_vector);
     key_of_id_[batch[0].id] = batch[0].key;
   });
   return batch[0];
@@ -170,6 +226,7 @@ ServerStats ServerState::stats() const {
   s.indexed = index_->size();
   s.index_spec = index_->spec();
   s.text_encoder = text_encoder_->name();
+  if (image_encoder_) s.image_encoder = image_encoder_->name();
   s.threshold = models_.decider->threshold();
   s.decider_models = models_.decider->num_models();
   s.vector_log_seq = applied_seq_;

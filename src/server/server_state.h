@@ -1,5 +1,8 @@
-// ServerState — what `doppel serve` keeps in memory: the workspace's models (text encoder,
-// pair featurizer, decider) and the text vector index, kept in step with catalog.db.
+// ServerState — what `doppel serve` keeps in memory: the workspace's models (text encoder, image
+// encoder when the workspace has one, pair featurizer, decider) and the text vector index, kept
+// in step with catalog.db. With an image encoder, an upserted listing's photo is embedded and
+// stored beside its text vector, and a match request's photo feeds the decider's image features;
+// candidates still come from the text index (an in-memory image index is not kept yet).
 //
 // Concurrency: reads (match, listing, cluster, review queue) share a readers-writer lock and run
 // in parallel; a write takes it exclusively only to apply its change in memory. Writers are
@@ -28,6 +31,7 @@
 #include <vector>
 
 #include "catalog/encoder.h"
+#include "image/neural_image_encoder.h"
 #include "pipeline/index_job.h"
 #include "pipeline/match_models.h"
 #include "pipeline/workspace.h"
@@ -52,6 +56,7 @@ struct ServerStats {
   size_t indexed = 0;
   std::string index_spec;
   std::string text_encoder;
+  std::string image_encoder;  // empty without one
   float threshold = 0;
   int decider_models = 0;
   int64_t vector_log_seq = 0;
@@ -61,13 +66,20 @@ class ServerState {
  public:
   // Loads the workspace (slow at scale). Error when a model or the index is missing, or the
   // encoder that would embed new listings is not the one that embedded the stored vectors.
-  explicit ServerState(const std::filesystem::path& workspace);
+  // `images` says how the image encoder reads an upserted listing's photo (the server's image
+  // root, cache and limits). Error as well when the decider uses image features but the
+  // workspace has no image encoder, or the stored image vectors are another encoder's.
+  explicit ServerState(const std::filesystem::path& workspace,
+                       const ImageFetcherOptions& images = {});
 
   const Workspace& workspace() const { return ws_; }
 
   // The k most similar listings to a listing that need not be in the catalog, most confident
-  // first. (Image vectors join here once the workspace has an image encoder and index.)
-  std::vector<MatchCandidate> match(const Listing& query, int k) const;
+  // first. `image` (RGB, may be null) is the query's decoded photo: with an image encoder its
+  // vector feeds the decider's image features.
+  std::vector<MatchCandidate> match(const Listing& query, int k,
+                                    const cv::Mat* image = nullptr) const;
+  bool uses_images() const { return image_encoder_ != nullptr; }
 
   // Stores (new id: created = true) or replaces the listing, its vector and index entry. Returns
   // the stored listing with its key. Durable when it returns.
@@ -99,6 +111,8 @@ class ServerState {
   // the exclusive lock, together with `apply` (the caller's own in-memory change).
   void catch_up(const std::function<void()>& apply);
   std::vector<float> encode(const Listing& listing) const;
+  // The listing's image vector; empty without an image encoder, photo, or readable photo.
+  std::vector<float> encode_image(const Listing& listing) const;
   std::optional<int64_t> key_of(std::string_view id) const;  // shared lock held
 
   Workspace ws_;                     // its catalog is the writer connection
@@ -106,6 +120,7 @@ class ServerState {
   mutable std::shared_mutex state_mutex_;
   MatchModels models_;                     // featurizer, decider; index_ holds the index
   std::unique_ptr<Encoder> text_encoder_;  // the encoder of the stored "text" vectors
+  std::unique_ptr<NeuralImageEncoder> image_encoder_;  // of the "image" vectors; may be null
   std::unique_ptr<VectorIndex> index_;
   int64_t applied_seq_ = 0;  // vector-log position index_ reflects
   std::unordered_map<std::string, int64_t> key_of_id_;

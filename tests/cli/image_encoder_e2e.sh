@@ -81,4 +81,29 @@ check "bench decider times the decider beside a cosine threshold ($out)" \
 
 out=$("$doppel" -q --threads 2 bench images --workspace "$ws" --no-baselines --grocery "$grocery")
 check "bench images scores the workspace model on protocol B ($out)" contains "$out" "vitmae"
+# The server with the image encoder: a match request's photo feeds the decider, an upserted
+# listing's photo becomes its image vector (and leaves with it).
+source "$(dirname "$0")/serve_lib.sh"
+echo "image-token-$RANDOM" > "$scratch/token"
+start_server "$ws" --token-file "$scratch/token" --image-root /
+photo=$(sed -n 2p "$scratch/data/listings.csv" | cut -d, -f3)
+status=$(api POST /v1/match "{\"title\": \"Arla Standard Milk\", \"image\": \"$photo\", \"k\": 3}")
+check "match with a photo answers 200 ($status)" test "$status" = 200
+check "the photo was used ($(cat "$scratch/body.json"))" grep -q '"used":true' "$scratch/body.json"
+image_rows() {
+  python3 - "$ws/catalog.db" <<'PY'
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute(
+    "SELECT count(*) FROM vectors v JOIN listings l ON l.key = v.key "
+    "WHERE v.space = 'image' AND l.id = 'new1'").fetchone()[0])
+PY
+}
+status=$(api PUT /v1/listings/new1 "{\"title\": \"Oatly oat milk 1 l\", \"image\": \"$photo\"}")
+check "upsert with a photo ($status)" test "$status" = 201
+check "its image vector is stored" test "$(image_rows)" = 1
+status=$(api PUT /v1/listings/new1 '{"title": "Oatly oat milk 1 l"}')
+check "upsert without the photo ($status)" test "$status" = 200
+check "its image vector is gone" test "$(image_rows)" = 0
+kill "$server_pid"
+wait "$server_pid" || true
 finish
