@@ -26,6 +26,10 @@ constexpr std::pair<ImageInput, std::string_view> kInputNames[] = {
 
 }  // namespace
 
+bool is_missing_image(std::span<const float> row) {
+  return std::all_of(row.begin(), row.end(), [](float v) { return v == 0.0f; });
+}
+
 std::string_view image_input_name(ImageInput input) {
   for (const auto& [value, name] : kInputNames) {
     if (value == input) return name;

@@ -60,6 +60,10 @@ struct ImageEncoderConfig {
   static ImageEncoderConfig load(const std::filesystem::path& encoder_json);
 };
 
+// True for the all-zero row encode() writes for a listing without a readable image (a real
+// image vector is L2-normalised, so never zero).
+bool is_missing_image(std::span<const float> row);
+
 class NeuralImageEncoder : public Encoder {
  public:
   struct Options {

@@ -137,13 +137,14 @@ ContrastiveReport finetune_image_model(Workspace& ws, const ContrastiveOptions& 
                            workspace_fetcher(ws), options, resume);
 }
 
-NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size) {
+NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size,
+                                      std::optional<ImageFetcherOptions> fetcher) {
   if (!NeuralImageEncoder::exists(ws.image_model_dir()))
     fail("{}: no image encoder; train one with `doppel train image {}`",
          ws.image_model_dir().string(), ws.root().string());
   NeuralImageEncoder::Options options;
   options.batch_size = batch_size;
-  options.fetcher = workspace_fetcher(ws);
+  options.fetcher = fetcher ? *fetcher : workspace_fetcher(ws);
   return NeuralImageEncoder::load(ws.image_model_dir(), options);
 }
 
@@ -163,7 +164,7 @@ ImageEmbedReport embed_images(Workspace& ws, size_t batch_size) {
     encoder.encode(part, batch.data());
     for (size_t i = 0; i < part.size(); ++i) {
       const float* row = batch.data() + i * dim;
-      if (std::all_of(row, row + dim, [](float v) { return v == 0.0f; })) {
+      if (is_missing_image(std::span(row, dim))) {
         ++(part[i].image.empty() ? report.without_image : report.unreadable);
         lost.push_back(part[i].key);
       } else {

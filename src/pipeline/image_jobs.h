@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,8 +45,10 @@ MaeReport pretrain_image_model(Workspace& ws, const MaeOptions& options,
 ContrastiveReport finetune_image_model(Workspace& ws, const ContrastiveOptions& options,
                                        std::span<const std::string> extra, bool resume);
 
-// Loads ws/models/image; Error telling the user to train it when missing.
-NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size = 32);
+// Loads ws/models/image, reading photos as `fetcher` says (workspace_fetcher(ws) when not given);
+// Error telling the user to train it when missing.
+NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size = 32,
+                                      std::optional<ImageFetcherOptions> fetcher = {});
 
 struct ImageEmbedReport {
   size_t listings = 0;  // in the catalog

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "pipeline/image_jobs.h"
 #include "pipeline/text_jobs.h"
 #include "server/online_match.h"
 #include "util/error.h"
@@ -37,11 +38,7 @@ std::unique_ptr<NeuralImageEncoder> load_image_encoder_if_any(const Workspace& w
            ws.root().string(), ws.root().string());
     return nullptr;
   }
-  NeuralImageEncoder::Options options;
-  options.batch_size = 1;
-  options.fetcher = images;
-  auto encoder =
-      std::make_unique<NeuralImageEncoder>(NeuralImageEncoder::load(ws.image_model_dir(), options));
+  auto encoder = std::make_unique<NeuralImageEncoder>(load_image_encoder(ws, 1, images));
   const auto stored = ws.catalog().meta("image_encoder");
   if (stored && *stored != encoder->name())
     fail("{}: the stored image vectors were made by {} but the workspace's image encoder is now "
@@ -86,8 +83,8 @@ std::vector<float> ServerState::encode(const Listing& listing) const {
 std::vector<float> ServerState::encode_image(const Listing& listing) const {
   if (!image_encoder_ || listing.image.empty()) return {};
   std::vector<float> vector(image_encoder_->dim());
-  image_encoder_->encode(std::span(&listing, 1), vector.data());  // zeros when unreadable
-  if (std::all_of(vector.begin(), vector.end(), [](float v) { return v == 0.0f; })) return {};
+  image_encoder_->encode(std::span(&listing, 1), vector.data());
+  if (is_missing_image(vector)) return {};
   return vector;
 }
 
