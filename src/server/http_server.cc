@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "server/worker_pool.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -28,7 +29,7 @@ DoppelServer::DoppelServer(std::filesystem::path workspace, ServerOptions option
     : workspace_(std::move(workspace)),
       context_((options.validate(), options), image_options(workspace_, options)) {
   const int threads = context_.options().threads;
-  http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_.new_task_queue = [threads] { return new WorkerPool(threads); };
   http_.set_payload_max_length(context_.options().max_body_bytes);
   http_.set_read_timeout(context_.options().read_timeout_seconds);
   http_.set_write_timeout(context_.options().read_timeout_seconds);

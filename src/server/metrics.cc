@@ -17,6 +17,11 @@ void RequestMetrics::observe(const std::string& route, int status, double second
   latency.sum += seconds;
 }
 
+void RequestMetrics::deadline_exceeded(const std::string& route, const std::string& stage) {
+  std::lock_guard lock(mutex_);
+  ++deadline_exceeded_[{route, stage}];
+}
+
 std::string RequestMetrics::render() const {
   std::lock_guard lock(mutex_);
   std::string out =
@@ -43,6 +48,13 @@ std::string RequestMetrics::render() const {
         "doppel_http_request_duration_seconds_count{{route=\"{0}\"}} {1}\n",
         label, latency.count, latency.sum);
   }
+  out +=
+      "# HELP doppel_deadline_exceeded_total Requests answered 503 because their latency budget "
+      "ran out, by route and the stage they had reached.\n"
+      "# TYPE doppel_deadline_exceeded_total counter\n";
+  for (const auto& [key, count] : deadline_exceeded_)
+    out += fmt::format("doppel_deadline_exceeded_total{{route=\"{}\",stage=\"{}\"}} {}\n",
+                       prometheus_label(key.first), prometheus_label(key.second), count);
   return out;
 }
 

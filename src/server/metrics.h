@@ -17,8 +17,11 @@ class RequestMetrics {
                                                       0.05,   0.1,   0.2,   0.5,   1.0,  5.0};
 
   void observe(const std::string& route, int status, double seconds);
+  // A request that ran out of its latency budget before `stage` (one of a fixed few).
+  void deadline_exceeded(const std::string& route, const std::string& stage);
 
-  // doppel_http_requests_total{route,status}, doppel_http_request_duration_seconds{route}.
+  // doppel_http_requests_total{route,status}, doppel_http_request_duration_seconds{route},
+  // doppel_deadline_exceeded_total{route,stage}.
   std::string render() const;
 
  private:
@@ -30,6 +33,7 @@ class RequestMetrics {
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::map<std::string, Latency> latency_;
+  std::map<std::pair<std::string, std::string>, uint64_t> deadline_exceeded_;
 };
 
 // A label value escaped for the exposition format (backslash, quote, newline).

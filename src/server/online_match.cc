@@ -10,39 +10,85 @@
 
 namespace doppel {
 
-std::vector<MatchCandidate> score_neighbours(const VectorIndex& index,
-                                             const PairFeaturizer& featurizer,
-                                             const Decider& decider, const Listing& query,
-                                             std::span<const float> vector, int k, int64_t self,
-                                             std::span<const float> image_vector) {
+namespace {
+
+// Adds the keys `index` finds nearest to `vector` (up to k besides `self`) to `found`, marking
+// them with `source`.
+void search_into(const VectorIndex& index, std::span<const float> vector, int k, int64_t self,
+                 const PairFeaturizer& featurizer, CandidateSource source,
+                 std::vector<std::pair<int64_t, unsigned>>& found) {
   const int fetch = k + (self >= 0 ? 1 : 0);
-  std::vector<float> similarity(fetch);
-  std::vector<int64_t> found(fetch);
-  index.search(1, vector.data(), fetch, similarity.data(), found.data());
-  std::vector<int64_t> keys;
-  std::vector<float> kept_similarity;
-  for (int i = 0; i < fetch && static_cast<int>(keys.size()) < k; ++i) {
-    if (found[i] < 0 || found[i] == self || !featurizer.contains(found[i])) continue;
-    keys.push_back(found[i]);
-    kept_similarity.push_back(similarity[i]);
+  std::vector<float> scores(fetch);
+  std::vector<int64_t> keys(fetch);
+  index.search(1, vector.data(), fetch, scores.data(), keys.data());
+  int taken = 0;
+  for (int i = 0; i < fetch && taken < k; ++i) {
+    if (keys[i] < 0 || keys[i] == self || !featurizer.contains(keys[i])) continue;
+    ++taken;
+    auto it =
+        std::find_if(found.begin(), found.end(), [&](const auto& f) { return f.first == keys[i]; });
+    if (it == found.end()) it = found.insert(found.end(), {keys[i], 0u});
+    it->second |= source;
   }
-  if (keys.empty()) return {};
-  const auto x = featurizer.features_against(query, vector, keys, image_vector);
+}
+
+// The cosine of two dim-d unit vectors; NaN when either is missing.
+float cosine(const float* a, const float* b, int dim) {
+  if (!a || !b) return NAN;
+  float dot = 0;
+  for (int i = 0; i < dim; ++i) dot += a[i] * b[i];
+  return dot;
+}
+float cosine(std::span<const float> query, const float* stored) {
+  return cosine(query.empty() ? nullptr : query.data(), stored, static_cast<int>(query.size()));
+}
+
+// A stored listing as a candidate of the stored listing `of`, with its confidence.
+MatchCandidate stored_candidate(const PairFeaturizer& featurizer, const Decider& decider,
+                                int64_t of, int64_t key, float confidence) {
+  return {featurizer.listing(key),
+          cosine(featurizer.text_vector(of), featurizer.text_vector(key), featurizer.text_dim()),
+          cosine(featurizer.image_vector(of), featurizer.image_vector(key), featurizer.image_dim()),
+          confidence, confidence >= decider.threshold()};
+}
+
+}  // namespace
+
+std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
+                                             const PairFeaturizer& featurizer,
+                                             const Decider& decider, const MatchQuery& query) {
+  std::vector<std::pair<int64_t, unsigned>> found;  // key, sources
+  search_into(indexes.text, query.text_vector, query.k, query.self, featurizer, kFoundByText,
+              found);
+  if (indexes.image && !query.image_vector.empty() && query.image_k > 0)
+    search_into(*indexes.image, query.image_vector, query.image_k, query.self, featurizer,
+                kFoundByImage, found);
+  if (found.empty()) return {};
+  std::vector<int64_t> keys;
+  for (const auto& [key, sources] : found) keys.push_back(key);
+  const auto x =
+      featurizer.features_against(query.listing, query.text_vector, keys, query.image_vector);
   const auto confidence = decider.predict(x.data(), keys.size());
   std::vector<MatchCandidate> out(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i)
-    out[i] = {featurizer.listing(keys[i]), kept_similarity[i], confidence[i],
-              confidence[i] >= decider.threshold()};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto& c = out[i];
+    c.listing = featurizer.listing(keys[i]);
+    c.similarity = cosine(query.text_vector, featurizer.text_vector(keys[i]));
+    c.image_similarity = cosine(query.image_vector, featurizer.image_vector(keys[i]));
+    c.confidence = confidence[i];
+    c.match = confidence[i] >= decider.threshold();
+    c.sources = found[i].second;
+  }
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.confidence > b.confidence; });
   return out;
 }
 
-std::vector<MatchCandidate> cluster_around(const VectorIndex& index,
+std::vector<MatchCandidate> cluster_around(const CandidateIndexes& indexes,
                                            const PairFeaturizer& featurizer, const Decider& decider,
                                            int64_t key, const ClusterSearch& search) {
   std::vector<ScoredPair> scored;
-  std::unordered_map<int64_t, float> confidence_with_key, similarity_with_key;
+  std::unordered_map<int64_t, float> confidence_with_key;
   std::unordered_set<int64_t> reached{key};
   std::deque<int64_t> frontier{key};
   while (!frontier.empty() && reached.size() < search.max_listings) {
@@ -51,17 +97,18 @@ std::vector<MatchCandidate> cluster_around(const VectorIndex& index,
     const float* vector = featurizer.text_vector(from);
     if (!vector) continue;
     const float* image = featurizer.image_vector(from);
-    const auto neighbours = score_neighbours(
-        index, featurizer, decider, featurizer.listing(from),
-        std::span(vector, featurizer.text_dim()), search.k, from,
-        image ? std::span(image, featurizer.image_dim()) : std::span<const float>());
+    const MatchQuery query{
+        featurizer.listing(from),
+        std::span(vector, featurizer.text_dim()),
+        image ? std::span(image, featurizer.image_dim()) : std::span<const float>(),
+        search.k,
+        search.k,
+        from};
+    const auto neighbours = score_neighbours(indexes, featurizer, decider, query);
     for (const auto& n : neighbours) {
       const int64_t to = n.listing.key;
       scored.push_back({from, to, n.confidence});
-      if (from == key) {
-        confidence_with_key[to] = n.confidence;
-        similarity_with_key[to] = n.similarity;
-      }
+      if (from == key) confidence_with_key[to] = n.confidence;
       if (n.match && reached.size() < search.max_listings && reached.insert(to).second)
         frontier.push_back(to);
     }
@@ -73,7 +120,7 @@ std::vector<MatchCandidate> cluster_around(const VectorIndex& index,
     return score_pairs(featurizer, decider, pairs);
   };
   const auto cluster_of = cluster_pairs(scored, scorer, options);
-  std::vector<MatchCandidate> members{{featurizer.listing(key), 1.0f, 1.0f, true}};
+  std::vector<MatchCandidate> members{stored_candidate(featurizer, decider, key, key, 1.0f)};
   const auto own = cluster_of.find(key);
   if (own == cluster_of.end()) return members;
   std::vector<int64_t> others;
@@ -88,13 +135,9 @@ std::vector<MatchCandidate> cluster_around(const VectorIndex& index,
     for (size_t i = 0; i < unscored.size(); ++i)
       confidence_with_key[unscored[i].second] = scores[i];
   }
-  for (int64_t member : others) {
-    const float confidence = confidence_with_key[member];
-    const auto similarity = similarity_with_key.find(member);
-    members.push_back({featurizer.listing(member),
-                       similarity == similarity_with_key.end() ? NAN : similarity->second,
-                       confidence, confidence >= decider.threshold()});
-  }
+  for (int64_t member : others)
+    members.push_back(
+        stored_candidate(featurizer, decider, key, member, confidence_with_key[member]));
   std::stable_sort(members.begin() + 1, members.end(),
                    [](const auto& a, const auto& b) { return a.confidence > b.confidence; });
   return members;

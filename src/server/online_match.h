@@ -10,29 +10,60 @@
 #include "decide/decider.h"
 #include "index/vector_index.h"
 #include "pipeline/pair_featurizer.h"
-#include "server/server_state.h"
 
 namespace doppel {
 
-// The k nearest listings to (query, its text vector) in `index`, scored by the decider, most
-// confident first. The key `self` (a stored query's own key) is left out. `image_vector` is the
-// query's image vector, or empty when it has none.
-std::vector<MatchCandidate> score_neighbours(const VectorIndex& index,
+// The searches that found a candidate (a bit set).
+enum CandidateSource : unsigned { kFoundByText = 1u, kFoundByImage = 2u };
+
+struct MatchCandidate {
+  Listing listing;
+  float similarity = 0;        // cosine of the text vectors (NaN when one is missing)
+  float image_similarity = 0;  // cosine of the image vectors (NaN when one is missing)
+  float confidence = 0;        // decider
+  bool match = false;          // confidence >= threshold
+  unsigned sources = 0;        // CandidateSource bits; 0 for cluster members
+};
+
+// A candidate pair for a human to judge.
+struct ReviewPair {
+  Listing a, b;
+  float confidence = 0;
+};
+
+// The indexes candidates come from: the text index always, the image index when one is kept.
+struct CandidateIndexes {
+  const VectorIndex& text;
+  const VectorIndex* image = nullptr;
+};
+
+// A listing to find candidates for, with its vectors.
+struct MatchQuery {
+  const Listing& listing;
+  std::span<const float> text_vector;
+  std::span<const float> image_vector;  // empty when it has no photo
+  int k = 10;                           // nearest by text
+  int image_k = 10;                     // nearest by image (with an image vector and index)
+  int64_t self = -1;                    // a stored query's own key, left out
+};
+
+// The k nearest listings by text ∪ the image_k nearest by image (as `doppel dedup` unions its
+// sources), each scored by the decider, most confident first; each candidate says which search
+// found it and carries both cosines.
+std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
                                              const PairFeaturizer& featurizer,
-                                             const Decider& decider, const Listing& query,
-                                             std::span<const float> vector, int k,
-                                             int64_t self = -1,
-                                             std::span<const float> image_vector = {});
+                                             const Decider& decider, const MatchQuery& query);
 
 struct ClusterSearch {
   int k = 10;                     // neighbours searched per listing reached
   size_t max_listings = 50;       // listings reached before the search stops
   size_t max_cluster_size = 200;  // as in `doppel dedup`
 };
-// The cluster of `key`: the listings reached from it along accepted pairs (breadth first,
-// bounded by `search`), grouped with average linkage as `doppel dedup` does. The listing itself
-// comes first (confidence 1), then the others by their confidence with it.
-std::vector<MatchCandidate> cluster_around(const VectorIndex& index,
+// The cluster of `key`: the listings reached from it along accepted pairs (breadth first, each
+// listing's candidates by text and, with an image index and vector, by image; bounded by `search`),
+// grouped with average linkage as `doppel dedup` does. The listing itself comes first (confidence
+// 1), then the others by their confidence with it.
+std::vector<MatchCandidate> cluster_around(const CandidateIndexes& indexes,
                                            const PairFeaturizer& featurizer, const Decider& decider,
                                            int64_t key, const ClusterSearch& search);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include "server/http_error.h"
 #include "server/json_api.h"
 #include "server/review_page.h"
+#include "server/worker_pool.h"
 
 namespace doppel {
 namespace {
@@ -19,6 +21,7 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kJson = "application/json";
+constexpr const char* kMatchRoute = "POST /v1/match";
 
 void reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -33,9 +36,21 @@ void reply_error(httplib::Response& res, int status, std::string_view message) {
 json number_or_null(float value) { return std::isnan(value) ? json(nullptr) : json(value); }
 
 json candidate_json(const MatchCandidate& c) {
-  return {{"id", c.listing.id},         {"title", c.listing.title},
-          {"image", c.listing.image},   {"similarity", number_or_null(c.similarity)},
-          {"confidence", c.confidence}, {"match", c.match}};
+  return {{"id", c.listing.id},
+          {"title", c.listing.title},
+          {"image", c.listing.image},
+          {"similarity", number_or_null(c.similarity)},
+          {"image_similarity", number_or_null(c.image_similarity)},
+          {"confidence", c.confidence},
+          {"match", c.match}};
+}
+
+// The searches that found a match candidate: ["text"], ["image"] or both.
+json sources_json(unsigned sources) {
+  json out = json::array();
+  if (sources & kFoundByText) out.push_back("text");
+  if (sources & kFoundByImage) out.push_back("image");
+  return out;
 }
 
 json candidates_json(const std::vector<MatchCandidate>& candidates) {
@@ -79,6 +94,7 @@ void check_token(const httplib::Request& req, const std::string& token) {
 
 void add(httplib::Server& server, ServiceContext& context, const Route& route, Handler handler) {
   auto wrapped = [&context, route, handler](const httplib::Request& req, httplib::Response& res) {
+    start_request();
     const auto start = Clock::now();
     try {
       std::shared_ptr<ServerState> state;
@@ -131,11 +147,12 @@ std::string gauges(const ServerStats& s) {
       "# TYPE doppel_ready gauge\ndoppel_ready 1\n"
       "# TYPE doppel_listings gauge\ndoppel_listings {}\n"
       "# TYPE doppel_index_vectors gauge\ndoppel_index_vectors {}\n"
+      "# TYPE doppel_image_index_vectors gauge\ndoppel_image_index_vectors {}\n"
       "# TYPE doppel_vector_log_seq gauge\ndoppel_vector_log_seq {}\n"
       "# HELP doppel_model_info The models being served.\n# TYPE doppel_model_info gauge\n"
       "doppel_model_info{{text_encoder=\"{}\",index_spec=\"{}\",decider_models=\"{}\","
       "decider_threshold=\"{:.4f}\"}} 1\n",
-      s.listings, s.indexed, s.vector_log_seq, prometheus_label(s.text_encoder),
+      s.listings, s.indexed, s.image_indexed, s.vector_log_seq, prometheus_label(s.text_encoder),
       prometheus_label(s.index_spec), s.decider_models, s.threshold);
 }
 
@@ -144,6 +161,8 @@ json stats_json(const ServerStats& s) {
           {"listings", s.listings},
           {"indexed", s.indexed},
           {"index_spec", s.index_spec},
+          {"image_indexed", s.image_indexed},
+          {"image_index_spec", s.image_index_spec.empty() ? json() : json(s.image_index_spec)},
           {"text_encoder", s.text_encoder},
           {"image_encoder", s.image_encoder.empty() ? json() : json(s.image_encoder)},
           {"threshold", s.threshold},
@@ -197,35 +216,56 @@ void add_routes(httplib::Server& server, ServiceContext& context) {
         res.set_content(text + context.metrics().render(), "text/plain; version=0.0.4");
       });
 
-  add(server, context, {"POST", "POST /v1/match", "/v1/match", Access::kPublic, true},
+  add(server, context, {"POST", kMatchRoute, "/v1/match", Access::kPublic, true},
       [&context, &options](const auto& req, auto& res, ServerState* state) {
         require_json(req);
         const json body = parse_object(req.body);
-        const Listing query = listing_from_json(body, {"k"});
+        const Listing query = listing_from_json(body, {"k", "image_k", "deadline_ms"});
         const int k = int_field(body, "k", options.k, 1, options.max_k);
-        json image = nullptr;
-        cv::Mat photo;
-        if (!query.image.empty()) {
-          const auto fetched = context.images().fetch(query.image);
-          image = {{"format", format_name(fetched.header.format)},
-                   {"width", fetched.header.width},
-                   {"height", fetched.header.height},
-                   {"used", state->uses_images()}};
-          if (state->uses_images()) {
-            photo = decode_image(std::as_bytes(std::span(fetched.bytes)), "the request's image");
-          } else {
-            image["reason"] = "this workspace has no image encoder; matched by text";
+        const int image_k = int_field(body, "image_k", options.image_k, 0, options.max_k);
+        const int budget_ms = std::min(
+            options.deadline_ms, int_field(body, "deadline_ms", options.deadline_ms, 0, 3600000));
+        const Deadline deadline(request_waiting_since(), std::chrono::milliseconds(budget_ms));
+        try {
+          json image = nullptr;
+          cv::Mat photo;
+          if (!query.image.empty()) {
+            deadline.check("fetching the photo");
+            const auto fetched = context.images().fetch(query.image);
+            image = {{"format", format_name(fetched.header.format)},
+                     {"width", fetched.header.width},
+                     {"height", fetched.header.height},
+                     {"used", state->uses_images()}};
+            if (state->uses_images()) {
+              photo = decode_image(std::as_bytes(std::span(fetched.bytes)), "the request's image");
+            } else {
+              image["reason"] = "this workspace has no image encoder; matched by text";
+            }
           }
+          const auto candidates =
+              state->match(query, k, image_k, photo.empty() ? nullptr : &photo, &deadline);
+          json out = json::array();
+          for (const auto& c : candidates) {
+            json candidate = candidate_json(c);
+            candidate["sources"] = sources_json(c.sources);
+            out.push_back(std::move(candidate));
+          }
+          reply(res, 200,
+                {{"candidates", out},
+                 {"threshold", state->stats().threshold},
+                 {"k", k},
+                 {"image_k", image_k},
+                 {"image", image},
+                 {"deadline_ms", budget_ms},
+                 {"took_ms", deadline.elapsed_ms()}});
+        } catch (const DeadlineExceeded& e) {
+          context.metrics().deadline_exceeded(kMatchRoute, e.stage());
+          reply(res, 503,
+                {{"error", e.what()},
+                 {"deadline_ms", e.budget_ms()},
+                 {"elapsed_ms", e.elapsed_ms()},
+                 {"stage", e.stage()}});
         }
-        const auto start = Clock::now();
-        const auto candidates = state->match(query, k, photo.empty() ? nullptr : &photo);
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-        reply(res, 200,
-              {{"candidates", candidates_json(candidates)},
-               {"threshold", state->stats().threshold},
-               {"k", k},
-               {"image", image},
-               {"took_ms", ms}});
       });
 
   add(server, context, {"GET", "GET /v1/listings/{id}", "/v1/listings" + id, Access::kPublic, true},

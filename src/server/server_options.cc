@@ -10,6 +10,8 @@ void ServerOptions::validate() const {
   if (threads < 1 || threads > 256) fail("--threads must be in [1, 256], got {}", threads);
   if (max_k < 1) fail("max_k must be at least 1, got {}", max_k);
   if (k < 1 || k > max_k) fail("--k must be in [1, {}], got {}", max_k, k);
+  if (image_k < 0 || image_k > max_k) fail("--image-k must be in [0, {}], got {}", max_k, image_k);
+  if (deadline_ms < 1) fail("--deadline-ms must be at least 1, got {}", deadline_ms);
   if (max_body_bytes < 1024) fail("max_body_bytes must be at least 1024, got {}", max_body_bytes);
   if (max_image_bytes < 1) fail("max_image_bytes must be positive");
   if (!(image_timeout_seconds > 0)) fail("image_timeout_seconds must be positive");

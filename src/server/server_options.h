@@ -9,11 +9,15 @@
 namespace doppel {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";     // loopback only unless the operator says otherwise
-  int port = 8080;                    // 0: any free port (tests)
-  int threads = 4;                    // HTTP worker threads
-  int k = 10;                         // candidates per match when the request names none
-  int max_k = 100;                    // the most candidates a request may ask for
+  std::string host = "127.0.0.1";  // loopback only unless the operator says otherwise
+  int port = 8080;                 // 0: any free port (tests)
+  int threads = 4;                 // HTTP worker threads
+  int k = 10;                      // candidates per match when the request names none
+  int max_k = 100;                 // the most candidates a request may ask for
+  int image_k = 10;                // candidates by image per match with a photo (0: none)
+  // The latency budget of a match: answered with 503 rather than later (docs/server.md). A
+  // request may ask for less with "deadline_ms", never for more.
+  int deadline_ms = 1000;
   size_t max_body_bytes = 8u << 20;   // larger request bodies are refused with 413
   size_t max_image_bytes = 5u << 20;  // larger images (inline, downloaded or on disk): 413/400
   double image_timeout_seconds = 5;   // connect, each read and the whole image download

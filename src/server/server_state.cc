@@ -13,6 +13,7 @@ namespace doppel {
 namespace {
 
 constexpr const char* kTextSpace = "text";
+constexpr const char* kImageSpace = "image";
 
 // The encoder that embeds new listings must be the one whose vectors the index holds.
 std::unique_ptr<Encoder> load_matching_encoder(const Workspace& ws) {
@@ -33,18 +34,45 @@ std::unique_ptr<NeuralImageEncoder> load_image_encoder_if_any(const Workspace& w
                                                               bool decider_needs_it) {
   if (!NeuralImageEncoder::exists(ws.image_model_dir())) {
     if (decider_needs_it)
-      fail("{}: the decider uses image features but there is no image encoder; train one with "
-           "`doppel train image {}` or retrain the decider without them",
-           ws.root().string(), ws.root().string());
+      fail(
+          "{}: the decider uses image features but there is no image encoder; train one with "
+          "`doppel train image {}` or retrain the decider without them",
+          ws.root().string(), ws.root().string());
     return nullptr;
   }
   auto encoder = std::make_unique<NeuralImageEncoder>(load_image_encoder(ws, 1, images));
   const auto stored = ws.catalog().meta("image_encoder");
   if (stored && *stored != encoder->name())
-    fail("{}: the stored image vectors were made by {} but the workspace's image encoder is now "
-         "{}; run `doppel embed {}` first",
-         ws.catalog_path().string(), *stored, encoder->name(), ws.root().string());
+    fail(
+        "{}: the stored image vectors were made by {} but the workspace's image encoder is now "
+        "{}; run `doppel embed {}` first",
+        ws.catalog_path().string(), *stored, encoder->name(), ws.root().string());
   return encoder;
+}
+
+// Views of a vector set's rows by key.
+std::unordered_map<int64_t, std::span<const float>> rows_by_key(
+    const CatalogStore::VectorSet& rows) {
+  std::unordered_map<int64_t, std::span<const float>> out;
+  for (size_t i = 0; i < rows.keys.size(); ++i)
+    out[rows.keys[i]] = std::span(rows.data).subspan(i * rows.dim, rows.dim);
+  return out;
+}
+
+// The row of `key`, empty when it has none.
+std::span<const float> row(const std::unordered_map<int64_t, std::span<const float>>& rows,
+                           int64_t key) {
+  auto it = rows.find(key);
+  return it == rows.end() ? std::span<const float>() : it->second;
+}
+
+// The image index when the workspace has an image encoder: the saved one, else Flat (exact,
+// deletes for real) built in memory over the stored image vectors.
+std::optional<LiveIndex> image_index_if_any(const Workspace& ws, const NeuralImageEncoder* encoder,
+                                            size_t stored_vectors) {
+  if (!encoder) return std::nullopt;
+  return LiveIndex::load_or_build(ws, kImageSpace, "Flat",
+                                  {stored_vectors, encoder->dim(), encoder->name()});
 }
 
 }  // namespace
@@ -53,21 +81,12 @@ ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetc
     : ws_(Workspace::open(workspace)),
       models_(MatchModels::load(ws_, /*need_decider=*/true, /*need_index=*/false)),
       text_encoder_(load_matching_encoder(ws_)),
-      image_encoder_(load_image_encoder_if_any(ws_, images, models_.featurizer->layout().image)) {
-  auto caught_up = load_caught_up_index(ws_, kTextSpace);
-  if (caught_up.update.written + caught_up.update.removed > 0)
-    spdlog::info("index caught up with catalog.db: {} vector(s) written, {} removed",
-                 caught_up.update.written, caught_up.update.removed);
-  index_ = std::move(caught_up.index);
-  applied_seq_ = caught_up.seq;
-  if (index_->size() != models_.text_vectors.keys.size())
-    fail("{}: holds {} vectors but catalog.db has {}; rebuild it with `doppel index {}`",
-         ws_.index_path(kTextSpace).string(), index_->size(), models_.text_vectors.keys.size(),
-         ws_.root().string());
-  if (index_->dim() != text_encoder_->dim())
-    fail("{}: {}-d vectors, but the text encoder {} makes {}-d; rebuild it with `doppel index {}`",
-         ws_.index_path(kTextSpace).string(), index_->dim(), text_encoder_->name(),
-         text_encoder_->dim(), ws_.root().string());
+      image_encoder_(load_image_encoder_if_any(ws_, images, models_.featurizer->layout().image)),
+      text_index_(LiveIndex::load_saved(
+          ws_, kTextSpace,
+          {models_.text_vectors.keys.size(), text_encoder_->dim(), text_encoder_->name()})),
+      image_index_(
+          image_index_if_any(ws_, image_encoder_.get(), models_.image_vectors.keys.size())) {
   models_.text_vectors = {};  // the featurizer holds its own copies
   models_.image_vectors = {};
   for (const auto& listing : models_.featurizer->listings()) key_of_id_[listing.id] = listing.key;
@@ -94,49 +113,63 @@ std::optional<int64_t> ServerState::key_of(std::string_view id) const {
   return it->second;
 }
 
-std::vector<MatchCandidate> ServerState::match(const Listing& query, int k,
-                                               const cv::Mat* image) const {
+std::vector<MatchCandidate> ServerState::match(const Listing& query, int k, int image_k,
+                                               const cv::Mat* image,
+                                               const Deadline* deadline) const {
+  const auto check = [deadline](std::string_view stage) {
+    if (deadline) deadline->check(stage);
+  };
+  check("embedding the title");
   const auto vector = encode(query);
   std::vector<float> image_vector;
   if (image_encoder_ && image) {
+    check("embedding the photo");
     image_vector.resize(image_encoder_->dim());
     image_encoder_->encode_images(std::span(image, 1), image_vector.data());
   }
+  check("waiting for the catalog lock");
   std::shared_lock lock(state_mutex_);
-  return score_neighbours(*index_, *models_.featurizer, *models_.decider, query, vector, k,
-                          /*self=*/-1, image_vector);
+  check("searching and scoring candidates");
+  const MatchQuery match_query{query, vector, image_vector, k, image_k};
+  auto candidates = score_neighbours(indexes(), *models_.featurizer, *models_.decider, match_query);
+  check("answering");
+  return candidates;
+}
+
+CandidateIndexes ServerState::indexes() const {
+  return {text_index_.index(), image_index_ ? &image_index_->index() : nullptr};
 }
 
 void ServerState::catch_up(const std::function<void()>& apply) {
-  const auto delta = read_vector_log(ws_.catalog(), kTextSpace, applied_seq_);
-  // The listings behind the vector changes, read before the exclusive lock is taken.
+  const auto text_delta = text_index_.read_changes(ws_.catalog());
+  std::optional<VectorLogDelta> image_delta;
+  if (image_index_) image_delta = image_index_->read_changes(ws_.catalog());
+  // The listings whose text or image vector changed, and their current rows, read before the
+  // exclusive lock is taken.
+  std::vector<int64_t> touched = text_delta.touched;
+  if (image_delta) {
+    touched.insert(touched.end(), image_delta->touched.begin(), image_delta->touched.end());
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  }
   std::vector<std::optional<Listing>> changed;
-  for (int64_t key : delta.touched) changed.push_back(ws_.catalog().get_by_key(key));
-  std::unordered_map<int64_t, std::span<const float>> written, images;
-  for (size_t i = 0; i < delta.written.keys.size(); ++i)
-    written[delta.written.keys[i]] =
-        std::span(delta.written.data).subspan(i * delta.written.dim, delta.written.dim);
-  const auto image_rows = ws_.catalog().vectors("image", delta.touched);
-  for (size_t i = 0; i < image_rows.keys.size(); ++i)
-    images[image_rows.keys[i]] =
-        std::span(image_rows.data).subspan(i * image_rows.dim, image_rows.dim);
-  const auto row = [](const auto& rows, int64_t key) {
-    auto it = rows.find(key);
-    return it == rows.end() ? std::span<const float>() : it->second;
-  };
+  for (int64_t key : touched) changed.push_back(ws_.catalog().get_by_key(key));
+  const auto text_rows = ws_.catalog().vectors(kTextSpace, touched);
+  const auto image_rows = ws_.catalog().vectors(kImageSpace, touched);
+  const auto text_of = rows_by_key(text_rows), image_of = rows_by_key(image_rows);
 
   std::unique_lock lock(state_mutex_);
-  apply_vector_log(*index_, delta, ws_.index_path(kTextSpace));
-  applied_seq_ = delta.head;
+  text_index_.apply(text_delta);
+  if (image_delta) image_index_->apply(*image_delta);
   auto& featurizer = *models_.featurizer;
-  for (size_t i = 0; i < delta.touched.size(); ++i) {
-    const int64_t key = delta.touched[i];
+  for (size_t i = 0; i < touched.size(); ++i) {
+    const int64_t key = touched[i];
     if (!changed[i]) {
       if (featurizer.contains(key)) key_of_id_.erase(featurizer.listing(key).id);
       featurizer.remove(key);
       continue;
     }
-    featurizer.upsert(*changed[i], row(written, key), row(images, key));
+    featurizer.upsert(*changed[i], row(text_of, key), row(image_of, key));
     key_of_id_[changed[i]->id] = key;
   }
   apply();
@@ -155,10 +188,10 @@ Listing ServerState::upsert(Listing listing, bool* created) {
                         static_cast<int>(vector.size()));
     // With an image encoder the stored image vector follows the listing's photo (none: removed).
     if (!image_vector.empty())
-      catalog.put_vectors("image", std::span(&batch[0].key, 1), image_vector.data(),
+      catalog.put_vectors(kImageSpace, std::span(&batch[0].key, 1), image_vector.data(),
                           static_cast<int>(image_vector.size()));
     else if (image_encoder_)
-      catalog.remove_vectors("image", std::span(&batch[0].key, 1));
+      catalog.remove_vectors(kImageSpace, std::span(&batch[0].key, 1));
   });
   if (created) *created = stats.inserted == 1;
   // An unchanged vector logs nothing, so the listing's new fields are applied here as well.
@@ -192,7 +225,7 @@ std::optional<std::vector<MatchCandidate>> ServerState::cluster(std::string_view
   std::shared_lock lock(state_mutex_);
   const auto key = key_of(id);
   if (!key) return std::nullopt;
-  return cluster_around(*index_, *models_.featurizer, *models_.decider, *key, ClusterSearch{});
+  return cluster_around(indexes(), *models_.featurizer, *models_.decider, *key, ClusterSearch{});
 }
 
 void ServerState::add_label(std::string_view id_a, std::string_view id_b, bool match) {
@@ -212,7 +245,8 @@ std::vector<ReviewPair> ServerState::review_queue(size_t n, size_t sample) const
   std::vector<int64_t> keys;
   for (size_t i = 0; i < std::min(sample, listings.size()); ++i)
     keys.push_back(listings[(start + i) % listings.size()].key);
-  return uncertain_pairs(*index_, *models_.featurizer, *models_.decider, keys, labelled_,
+  return uncertain_pairs(text_index_.index(), *models_.featurizer, *models_.decider, keys,
+                         labelled_,
                          /*k=*/10, n);
 }
 
@@ -220,20 +254,25 @@ ServerStats ServerState::stats() const {
   std::shared_lock lock(state_mutex_);
   ServerStats s;
   s.listings = models_.featurizer->size();
-  s.indexed = index_->size();
-  s.index_spec = index_->spec();
+  s.indexed = text_index_.index().size();
+  s.index_spec = text_index_.index().spec();
+  if (image_index_) {
+    s.image_indexed = image_index_->index().size();
+    s.image_index_spec = image_index_->index().spec();
+  }
   s.text_encoder = text_encoder_->name();
   if (image_encoder_) s.image_encoder = image_encoder_->name();
   s.threshold = models_.decider->threshold();
   s.decider_models = models_.decider->num_models();
-  s.vector_log_seq = applied_seq_;
+  s.vector_log_seq = text_index_.seq();
   return s;
 }
 
 void ServerState::save_index() {
   std::lock_guard writer(writer_mutex_);
   std::shared_lock lock(state_mutex_);
-  save_workspace_index(ws_, kTextSpace, *index_, applied_seq_);
+  text_index_.save(ws_);
+  if (image_index_) image_index_->save(ws_);
 }
 
 }  // namespace doppel

@@ -1,8 +1,10 @@
 // ServerState — what `doppel serve` keeps in memory: the workspace's models (text encoder, image
-// encoder when the workspace has one, pair featurizer, decider) and the text vector index, kept
-// in step with catalog.db. With an image encoder, an upserted listing's photo is embedded and
-// stored beside its text vector, and a match request's photo feeds the decider's image features;
-// candidates still come from the text index (an in-memory image index is not kept yet).
+// encoder when the workspace has one, pair featurizer, decider) and the vector indexes, kept in
+// step with catalog.db: the text index, and with an image encoder an image index (the saved
+// ws/index/image.index, else a Flat one built in memory at start). With an image encoder, an
+// upserted listing's photo is embedded and stored beside its text vector (and enters the image
+// index), and a match request's photo is embedded: its candidates are the nearest by text ∪ the
+// nearest by image, and its vector feeds the decider's image features.
 //
 // Concurrency: reads (match, listing, cluster, review queue) share a readers-writer lock and run
 // in parallel; a write takes it exclusively only to apply its change in memory. Writers are
@@ -10,11 +12,12 @@
 // commit never blocks readers.
 //
 // Durability: a write returns only after catalog.db has committed it (WAL): the listing and its
-// vector in one transaction. The in-memory index is then caught up from the catalog's vector log,
-// the one path by which every index change arrives (so vector changes another process made,
-// e.g. `doppel embed`, are applied by the next write too). At start the saved index is loaded and
-// the log since its state applied, so a kill -9 at any moment loses no acknowledged write. save()
-// writes the index with the log position it reflects (graceful shutdown).
+// vectors in one transaction. The in-memory indexes are then caught up from the catalog's vector
+// log, the one path by which every index change arrives (so vector changes another process made,
+// e.g. `doppel embed`, are applied by the next write too). At start a saved index is loaded and
+// the log since its state applied (an unsaved image index is rebuilt from catalog.db), so a
+// kill -9 at any moment loses no acknowledged write. save_index() writes the saved indexes with
+// the log positions they reflect (graceful shutdown).
 #pragma once
 
 #include <atomic>
@@ -32,29 +35,20 @@
 
 #include "catalog/encoder.h"
 #include "image/neural_image_encoder.h"
-#include "pipeline/index_job.h"
 #include "pipeline/match_models.h"
 #include "pipeline/workspace.h"
+#include "server/deadline.h"
+#include "server/live_index.h"
+#include "server/online_match.h"
 
 namespace doppel {
-
-struct MatchCandidate {
-  Listing listing;
-  float similarity = 0;  // cosine of the text vectors (NaN when not measured)
-  float confidence = 0;  // decider
-  bool match = false;    // confidence >= threshold
-};
-
-// A candidate pair for a human to judge.
-struct ReviewPair {
-  Listing a, b;
-  float confidence = 0;
-};
 
 struct ServerStats {
   size_t listings = 0;
   size_t indexed = 0;
   std::string index_spec;
+  size_t image_indexed = 0;      // 0 without an image index
+  std::string image_index_spec;  // empty without one
   std::string text_encoder;
   std::string image_encoder;  // empty without one
   float threshold = 0;
@@ -74,11 +68,15 @@ class ServerState {
 
   const Workspace& workspace() const { return ws_; }
 
-  // The k most similar listings to a listing that need not be in the catalog, most confident
-  // first. `image` (RGB, may be null) is the query's decoded photo: with an image encoder its
-  // vector feeds the decider's image features.
-  std::vector<MatchCandidate> match(const Listing& query, int k,
-                                    const cv::Mat* image = nullptr) const;
+  // Candidates for a listing that need not be in the catalog: the k nearest by text ∪ the
+  // image_k nearest by image, most confident first. `image` (RGB, may be null) is the query's
+  // decoded photo: with an image encoder it is embedded, searched in the image index and its
+  // vector feeds the decider's image features. `deadline` (may be null) is checked before each
+  // stage (embedding, taking the lock, searching and scoring) and once at the end: it throws
+  // DeadlineExceeded rather than answer late.
+  std::vector<MatchCandidate> match(const Listing& query, int k, int image_k,
+                                    const cv::Mat* image = nullptr,
+                                    const Deadline* deadline = nullptr) const;
   bool uses_images() const { return image_encoder_ != nullptr; }
 
   // Stores (new id: created = true) or replaces the listing, its vector and index entry. Returns
@@ -103,13 +101,14 @@ class ServerState {
   std::vector<ReviewPair> review_queue(size_t n, size_t sample) const;
 
   ServerStats stats() const;
-  // Saves the index and its state (the vector-log position it reflects).
+  // Saves the text index and a saved image index, each with the vector-log position it reflects.
   void save_index();
 
  private:
-  // Reads what changed in catalog.db since applied_seq_ (writer lock held) and applies it under
-  // the exclusive lock, together with `apply` (the caller's own in-memory change).
+  // Reads what changed in catalog.db since the indexes' positions (writer lock held) and applies
+  // it under the exclusive lock, together with `apply` (the caller's own in-memory change).
   void catch_up(const std::function<void()>& apply);
+  CandidateIndexes indexes() const;  // shared lock held
   std::vector<float> encode(const Listing& listing) const;
   // The listing's image vector; empty without an image encoder, photo, or readable photo.
   std::vector<float> encode_image(const Listing& listing) const;
@@ -121,8 +120,8 @@ class ServerState {
   MatchModels models_;                     // featurizer, decider; index_ holds the index
   std::unique_ptr<Encoder> text_encoder_;  // the encoder of the stored "text" vectors
   std::unique_ptr<NeuralImageEncoder> image_encoder_;  // of the "image" vectors; may be null
-  std::unique_ptr<VectorIndex> index_;
-  int64_t applied_seq_ = 0;  // vector-log position index_ reflects
+  LiveIndex text_index_;
+  std::optional<LiveIndex> image_index_;  // with an image encoder
   std::unordered_map<std::string, int64_t> key_of_id_;
   // Labelled pairs (smaller key first), read once at start: reading catalog.db's 380k labels on
   // every review-queue request cost 0.25 s of its 0.75 s at 100k listings.

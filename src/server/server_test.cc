@@ -12,8 +12,11 @@
 #include <thread>
 
 #include "catalog/test_dir.h"
+#include "image/image_io.h"
+#include "image/image_nn_test_util.h"
 #include "image/image_test_util.h"
 #include "pipeline/decider_job.h"
+#include "pipeline/image_jobs.h"
 #include "pipeline/index_job.h"
 #include "pipeline/ingest_job.h"
 #include "pipeline/labeled_pairs.h"
@@ -23,6 +26,7 @@
 #include "server/request_image.h"
 #include "synth/catalog_synth.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace doppel {
 namespace {
@@ -32,6 +36,14 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 
 constexpr const char* kToken = "test-token-0123456789";
+
+// Default options (boosting stops early on this small catalog), so that this test does not
+// depend on how the decider's options are laid out.
+void train_small_decider(Workspace& ws) {
+  DeciderOptions decider;
+  decider.threads = 1;
+  train_decider(ws, decider);
+}
 
 // Builds ws/ the way the CLI does: synth -> ingest -> train text -> embed -> index -> decider.
 SynthCatalog build_workspace(const fs::path& dir, bool with_decider = true) {
@@ -52,7 +64,7 @@ SynthCatalog build_workspace(const fs::path& dir, bool with_decider = true) {
   build_index(ws, "Flat");
   if (with_decider) {
     DeciderOptions decider;
-    decider.rounds = 60;
+    decider.xgboost.rounds = 60;
     decider.threads = 1;
     train_decider(ws, decider);
   }
@@ -101,7 +113,6 @@ class RunningServer {
  private:
   static ServerOptions prepare(ServerOptions options) {
     options.port = 0;
-    options.threads = 4;
     return options;
   }
   DoppelServer server_;
@@ -505,7 +516,7 @@ TEST_F(ServerTest, WritesSurviveARestartWithoutASavedIndex) {
   EXPECT_FALSE(state.listing(catalog_->listings[2].id));
   Listing query;
   query.title = "durable gizmo DG-77";
-  EXPECT_EQ(state.match(query, 3).at(0).listing.id, "durable-1");
+  EXPECT_EQ(state.match(query, 3, 0).at(0).listing.id, "durable-1");
   const auto stats = state.stats();
   EXPECT_EQ(stats.indexed, stats.listings);
 }
@@ -607,6 +618,201 @@ TEST_F(ServerTest, FuzzedBodiesNeverCrashTheServer) {
   }
   EXPECT_EQ(server_errors, 0);
   EXPECT_EQ(get("/health").status, 200);
+}
+
+TEST_F(ServerTest, AMatchOverItsLatencyBudgetIs503AndCounted) {
+  const std::string title = catalog_->listings[0].title;
+  auto r = post("/v1/match", {{"title", title}, {"deadline_ms", 0}});
+  ASSERT_EQ(r.status, 503) << r.text;
+  EXPECT_THAT(r.body["error"].get<std::string>(), HasSubstr("deadline exceeded"));
+  EXPECT_EQ(r.body["deadline_ms"], 0);
+  EXPECT_GE(r.body["elapsed_ms"].get<double>(), 0);
+  EXPECT_EQ(r.body["stage"], "embedding the title");
+  // A request may not ask for more than the server's budget; within it the match is answered.
+  const int budget = ServerOptions{}.deadline_ms;
+  r = post("/v1/match", {{"title", title}, {"deadline_ms", 3600000}});
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body["deadline_ms"], budget);
+  EXPECT_LT(r.body["took_ms"].get<double>(), budget);
+  EXPECT_EQ(post("/v1/match", {{"title", title}, {"deadline_ms", -1}}).status, 400);
+  const auto metrics = server_->client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body, HasSubstr("doppel_deadline_exceeded_total{route=\"POST /v1/match\","
+                                       "stage=\"embedding the title\"} 1"));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("doppel_http_requests_total{route=\"POST /v1/match\",status=\"503\"} 1"));
+  ServerOptions bad;
+  bad.deadline_ms = 0;
+  EXPECT_THROW(bad.validate(), Error);
+}
+
+TEST_F(ServerTest, TimeWaitingForAWorkerCountsAgainstTheBudget) {
+  server_.reset();
+  ServerOptions options;
+  options.threads = 1;
+  server_ = std::make_unique<RunningServer>(ws(), options);
+  server_->wait_ready();
+  // A kept-alive connection holds the only worker until its 2 s keep-alive timeout, so the next
+  // connection's request waits for a worker longer than its 300 ms budget.
+  auto holder = server_->client();
+  holder.set_keep_alive(true);
+  ASSERT_EQ(holder.Get("/health")->status, 200);
+  const auto r = post("/v1/match", {{"title", catalog_->listings[0].title}, {"deadline_ms", 300}});
+  ASSERT_EQ(r.status, 503) << r.text;
+  EXPECT_GE(r.body["elapsed_ms"].get<double>(), 300);
+  EXPECT_EQ(r.body["stage"], "embedding the title");
+}
+
+// A workspace whose first listings have photos, with a tiny image encoder whose vectors the
+// decider uses: candidates come by text and by image.
+class ImageServerTest : public ::testing::Test {
+ protected:
+  static constexpr int kPhotos = 30;
+
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() /
+                        ("doppel_image_server_test_" + std::to_string(::getpid())));
+    fs::remove_all(*dir_);
+    build_workspace(*dir_, /*with_decider=*/false);
+    auto ws = Workspace::open(*dir_ / "ws");
+    auto listings = ws.catalog().all_listings();
+    listings.resize(kPhotos);
+    for (int i = 0; i < kPhotos; ++i) listings[i].image = write_photo(i).string();
+    ws.catalog().upsert(listings);
+    pretrain_image_model(ws, testing::quick_mae(4), testing::tiny_config(), testing::tiny_encoder(),
+                         {}, /*resume=*/false);
+    ASSERT_EQ(embed_images(ws).embedded, static_cast<size_t>(kPhotos));
+    train_small_decider(ws);
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  void SetUp() override { start(); }
+
+  void start() {
+    ServerOptions options;
+    options.token = kToken;
+    server_ = std::make_unique<RunningServer>(ws(), options);
+    server_->wait_ready();
+  }
+  static fs::path ws() { return *dir_ / "ws"; }
+  // photos/<index>.png in the workspace (the image root): a shape photo of its own.
+  static fs::path write_photo(int index) {
+    const auto path = ws() / "photos" / (std::to_string(index) + ".png");
+    fs::create_directories(path.parent_path());
+    cv::imwrite(path.string(), testing::shape_photo(index));
+    return path;
+  }
+  Reply match(const json& body) const {
+    return to_reply(server_->client().Post("/v1/match", body.dump(), "application/json"));
+  }
+  Reply put(const std::string& id, const json& body) const {
+    return to_reply(
+        server_->client().Put("/v1/listings/" + id, bearer(), body.dump(), "application/json"));
+  }
+  // The sources of candidate `id` in a match reply; null when it is not a candidate.
+  static json sources_of(const Reply& r, const std::string& id) {
+    for (const auto& c : r.body["candidates"])
+      if (c["id"] == id) return c["sources"];
+    return nullptr;
+  }
+
+  static fs::path* dir_;
+  std::unique_ptr<RunningServer> server_;
+};
+
+fs::path* ImageServerTest::dir_ = nullptr;
+
+// The photo twin's title shares no word with the query: only the image search can find it.
+TEST_F(ImageServerTest, AListingIsFoundByItsPhotoAloneUntilDeleted) {
+  const auto health = to_reply(server_->client().Get("/health"));
+  EXPECT_EQ(health.body["image_indexed"], kPhotos) << health.text;
+  EXPECT_EQ(health.body["image_index_spec"], "Flat");
+  const std::string photo = write_photo(1000).filename().string();
+  ASSERT_EQ(put("twin", {{"title", "Qwzx vlmk jjhq"}, {"image", "photos/" + photo}}).status, 201);
+  const json query = {{"title", "Lumina desk lamp with a brass arm"},
+                      {"image", "photos/" + photo},
+                      {"k", 3},
+                      {"image_k", 3}};
+  auto r = match(query);
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_TRUE(r.body["image"]["used"].get<bool>());
+  EXPECT_EQ(sources_of(r, "twin"), json({"image"})) << r.text;
+  for (const auto& c : r.body["candidates"]) {
+    if (c["id"] == "twin") {
+      EXPECT_NEAR(c["image_similarity"].get<double>(), 1.0, 1e-4);
+    }
+  }
+  size_t by_text = 0, by_image = 0;
+  for (const auto& c : r.body["candidates"]) {
+    for (const auto& source : c["sources"]) (source == "text" ? by_text : by_image) += 1;
+  }
+  EXPECT_EQ(by_text, 3u);
+  EXPECT_EQ(by_image, 3u);
+  // Without the photo, or with image_k 0, the text search alone does not find it.
+  json text_only = query;
+  text_only.erase("image");
+  EXPECT_TRUE(sources_of(match(text_only), "twin").is_null());
+  json no_image_k = query;
+  no_image_k["image_k"] = 0;
+  EXPECT_TRUE(sources_of(match(no_image_k), "twin").is_null());
+
+  ASSERT_EQ(to_reply(server_->client().Delete("/v1/listings/twin", bearer())).status, 200);
+  EXPECT_TRUE(sources_of(match(query), "twin").is_null());
+  EXPECT_EQ(to_reply(server_->client().Get("/health")).body["image_indexed"], kPhotos);
+}
+
+TEST_F(ImageServerTest, UpsertWithoutAPhotoLeavesTheImageIndex) {
+  const std::string photo = "photos/" + write_photo(1001).filename().string();
+  ASSERT_EQ(put("twin2", {{"title", "Plokk zzyv"}, {"image", photo}}).status, 201);
+  const json query = {{"title", "Lumina desk lamp"}, {"image", photo}, {"k", 3}, {"image_k", 3}};
+  EXPECT_EQ(sources_of(match(query), "twin2"), json({"image"}));
+  ASSERT_EQ(put("twin2", {{"title", "Plokk zzyv"}}).status, 200);
+  EXPECT_TRUE(sources_of(match(query), "twin2").is_null());
+  ASSERT_EQ(to_reply(server_->client().Delete("/v1/listings/twin2", bearer())).status, 200);
+}
+
+// After a kill, the image index is rebuilt (no saved one) or caught up (a saved one) with every
+// acknowledged write.
+TEST_F(ImageServerTest, TheImageIndexSurvivesARestartWithoutASave) {
+  server_.reset();
+  const auto path = write_photo(1002);
+  const std::string bytes = read_file(path);
+  const cv::Mat photo = decode_image(std::as_bytes(std::span(bytes)), "the test photo");
+  Listing query;
+  query.title = "Lumina desk lamp";
+  const auto found_by_image = [&](const ServerState& state, const std::string& id) {
+    for (const auto& c : state.match(query, 3, 3, &photo))
+      if (c.listing.id == id) return c.sources == kFoundByImage;
+    return false;
+  };
+  for (const bool saved_index : {false, true}) {
+    if (saved_index) {
+      auto workspace = Workspace::open(ws());
+      build_index(workspace, "Flat", "image");
+    }
+    const std::string kept = saved_index ? "kept-saved" : "kept", gone = kept + "-gone";
+    {
+      ServerState state(ws(), workspace_fetcher(Workspace::open(ws())));
+      for (const auto& id : {kept, gone}) {
+        Listing listing;
+        listing.id = id;
+        listing.title = "Unrelated words " + id;
+        listing.image = path.string();
+        state.upsert(listing);
+      }
+      EXPECT_TRUE(state.remove(gone));
+    }  // dropped like a kill: nothing saved
+    ServerState state(ws(), workspace_fetcher(Workspace::open(ws())));
+    EXPECT_EQ(state.stats().image_index_spec, "Flat");
+    EXPECT_TRUE(found_by_image(state, kept)) << (saved_index ? "saved" : "in-memory");
+    EXPECT_FALSE(found_by_image(state, gone));
+    EXPECT_TRUE(state.remove(kept));
+  }
+  fs::remove(ws() / "index" / "image.index");
+  fs::remove(ws() / "index" / "image.index.json");
+  start();
 }
 
 }  // namespace

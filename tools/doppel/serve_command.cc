@@ -65,6 +65,12 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--threads", options.threads, "HTTP worker threads")->capture_default_str();
   cmd->add_option("--k", options.k, "Candidates per match when a request names none")
       ->capture_default_str();
+  cmd->add_option("--image-k", options.image_k,
+                  "Candidates by image per match that carries a photo (0: text only)")
+      ->capture_default_str();
+  cmd->add_option("--deadline-ms", options.deadline_ms,
+                  "Latency budget of a match (a request may ask for less); 503 when spent")
+      ->capture_default_str();
   cmd->add_option("--image-root", image_root,
                   "Folder that local image paths must stay inside (default: the workspace)");
   cmd->add_option("--max-body-bytes", options.max_body_bytes, "Largest request body")
