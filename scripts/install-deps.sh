@@ -12,8 +12,8 @@ packages=(
   # torch and FAISS share OpenMP threads: the OpenMP build of OpenBLAS keeps them from fighting.
   libopenblas0-openmp libopenblas-openmp-dev
   # tests: curl drives `doppel serve` end to end; chromium renders the review page in
-  # tests/cli/review_browser.sh (driven from Node >= 20.10; the test skips without it)
-  curl chromium
+  # tests/cli/review_browser.sh, driven over the DevTools protocol by python3-websocket
+  curl chromium python3-websocket
 )
 
 missing=()

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # The review page in real headless Chromium: it loads, shows two titles and two images, and the
-# "y" key stores a "review" label in catalog.db. Skipped (exit 77) without chromium or node.
+# "y" key stores a "review" label in catalog.db. Chromium is driven over the DevTools protocol by
+# review_browser.py (Python 3 with websocket-client: Debian's python3-websocket, installed by
+# scripts/install-deps.sh). Skipped (exit 77) only when chromium is not installed.
 # REVIEW_SCREENSHOT=path also saves a screenshot of the page (docs/review.png comes from here).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
-for tool in chromium node sqlite3; do
-  if ! command -v "$tool" > /dev/null; then echo "skipped: $tool is not installed"; exit 77; fi
+if ! command -v chromium > /dev/null; then echo "skipped: chromium is not installed"; exit 77; fi
+# The first Python 3 with websocket-client: python3 on the PATH may be another build than
+# Debian's, which has the python3-websocket package.
+python=""
+for candidate in python3 /usr/bin/python3; do
+  if "$candidate" -c "import websocket" 2> /dev/null; then python=$candidate; break; fi
 done
-if ! node --experimental-websocket --no-warnings -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2> /dev/null; then
-  echo "skipped: node $(node --version) has no built-in WebSocket (needs Node >= 20.10)"; exit 77
+if [ -z "$python" ]; then
+  echo "FAIL: no python3 with the websocket module (apt install python3-websocket;" \
+    "scripts/install-deps.sh does)"
+  exit 1
 fi
 ws=$scratch/ws
 PRODUCTS=100 build_served_workspace "$ws"
@@ -47,13 +55,20 @@ chromium --headless=new --no-sandbox --disable-gpu --no-first-run --disable-exte
 chromium_pid=$!
 trap 'kill "$chromium_pid" "$server_pid" 2> /dev/null || true' EXIT
 shot=${REVIEW_SCREENSHOT:-$scratch/review.png}
-result=$(node --experimental-websocket --no-warnings "$(dirname "$0")/review_browser.mjs" \
+result=$("$python" "$(dirname "$0")/review_browser.py" \
   "$devtools_port" "$base/review#token=$(cat "$scratch/token")" "$shot")
 echo "judged: $result"
 read -r a b <<< "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["a"], r["b"])' "$result")"
 check "screenshot written" test -s "$shot"
-stored=$(sqlite3 "$ws/catalog.db" "SELECT l.is_match || ',' || l.source || ',' || l.split FROM labels l
-  JOIN listings x ON x.key = l.key_a JOIN listings y ON y.key = l.key_b
-  WHERE (x.id = '$a' AND y.id = '$b') OR (x.id = '$b' AND y.id = '$a')")
+stored=$(python3 - "$ws/catalog.db" "$a" "$b" <<'PY'
+import sqlite3, sys
+db, a, b = sys.argv[1:]
+row = sqlite3.connect(db).execute(
+    "SELECT l.is_match || ',' || l.source || ',' || l.split FROM labels l "
+    "JOIN listings x ON x.key = l.key_a JOIN listings y ON y.key = l.key_b "
+    "WHERE (x.id = ? AND y.id = ?) OR (x.id = ? AND y.id = ?)", (a, b, b, a)).fetchone()
+print(row[0] if row else "")
+PY
+)
 check "the y key stored a review label for $a / $b ($stored)" test "$stored" = "1,review,train"
 finish
