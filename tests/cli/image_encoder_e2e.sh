@@ -81,8 +81,8 @@ check "bench decider times the decider beside a cosine threshold ($out)" \
 
 out=$("$doppel" -q --threads 2 bench images --workspace "$ws" --no-baselines --grocery "$grocery")
 check "bench images scores the workspace model on protocol B ($out)" contains "$out" "vitmae"
-# The server with the image encoder: a match request's photo feeds the decider, an upserted
-# listing's photo becomes its image vector (and leaves with it).
+# The server with the image encoder: a match request's photo is searched in the image index and
+# feeds the decider, an upserted listing's photo becomes its image vector (and leaves with it).
 source "$(dirname "$0")/serve_lib.sh"
 echo "image-token-$RANDOM" > "$scratch/token"
 start_server "$ws" --token-file "$scratch/token" --image-root /
@@ -90,6 +90,10 @@ photo=$(sed -n 2p "$scratch/data/listings.csv" | cut -d, -f3)
 status=$(api POST /v1/match "{\"title\": \"Arla Standard Milk\", \"image\": \"$photo\", \"k\": 3}")
 check "match with a photo answers 200 ($status)" test "$status" = 200
 check "the photo was used ($(cat "$scratch/body.json"))" grep -q '"used":true' "$scratch/body.json"
+check "candidates come from the image index too" grep -q '"sources":\[[^]]*"image"' "$scratch/body.json"
+status=$(api GET /health)
+check "the image index holds the 12 photographed listings ($(cat "$scratch/body.json"))" \
+  grep -q '"image_indexed":12' "$scratch/body.json"
 image_rows() {
   python3 - "$ws/catalog.db" <<'PY'
 import sqlite3, sys
