@@ -28,15 +28,14 @@ DeciderBenchRow time_method(std::string method, size_t pairs, int repetitions,
 
 }  // namespace
 
-std::vector<DeciderBenchRow> run_decider_bench(const MatchModels& models,
+std::vector<DeciderBenchRow> run_decider_bench(const PairFeaturizer& featurizer,
+                                               std::span<const Decider* const> deciders,
                                                std::span<const KeyPair> pairs, int repetitions) {
-  if (!models.decider) fail("bench decider: no decider loaded");
+  if (deciders.empty()) fail("bench decider: no decider loaded");
   if (pairs.empty()) fail("bench decider: no pairs to score");
   if (repetitions < 1) fail("bench decider: repetitions must be >= 1, got {}", repetitions);
-  const PairFeaturizer& featurizer = *models.featurizer;
-  const Decider& decider = *models.decider;
   const int dim = featurizer.text_dim();
-  const float threshold = decider.threshold();
+  const float threshold = deciders.front()->threshold();
   std::vector<DeciderBenchRow> rows;
   rows.push_back(time_method("cosine threshold (text vectors)", pairs.size(), repetitions, [&] {
     size_t accepted = 0;
@@ -54,11 +53,17 @@ std::vector<DeciderBenchRow> run_decider_bench(const MatchModels& models,
   rows.push_back(time_method(fmt::format("decider features ({} columns)", featurizer.width()),
                              pairs.size(), repetitions,
                              [&] { return featurizer.features(pairs).size(); }));
-  rows.push_back(time_method("features + XGBoost decider", pairs.size(), repetitions, [&] {
-    const auto scores = score_pairs(featurizer, decider, pairs);
-    return static_cast<size_t>(std::count_if(scores.begin(), scores.end(),
-                                             [&](float s) { return s >= threshold; }));
-  }));
+  for (const Decider* decider : deciders) {
+    const std::string method =
+        fmt::format("features + {} decider ({} model{})",
+                    decider->classifier() == Classifier::kMlp ? "MLP" : "XGBoost",
+                    decider->num_models(), decider->num_models() == 1 ? "" : "s");
+    rows.push_back(time_method(method, pairs.size(), repetitions, [&] {
+      const auto scores = score_pairs(featurizer, *decider, pairs);
+      return static_cast<size_t>(std::count_if(scores.begin(), scores.end(),
+                                               [&](float s) { return s >= decider->threshold(); }));
+    }));
+  }
   for (auto& row : rows) row.vs_cosine = row.median_per_second / rows.front().median_per_second;
   return rows;
 }

@@ -1,8 +1,9 @@
-// decider_bench — pairs per second of the workspace's decider on the candidate pairs a dedup
-// would score, beside the obvious alternative in the same run: a threshold on the cosine of the
-// two text vectors (the "siamese" matcher). Rows: the cosine threshold, the decider's features
-// alone, and features + decider (what dedup pays per pair). Each method runs over all pairs
-// `repetitions` times after one untimed warm-up; median, min and max rates are reported.
+// decider_bench — pairs per second of deciders on the candidate pairs a dedup would score, beside
+// the obvious alternative in the same run: a threshold on the cosine of the two text vectors (the
+// "siamese" matcher). Rows: the cosine threshold, the deciders' features alone, and features +
+// each decider (what dedup pays per pair), e.g. XGBoost and MLP side by side. Each method runs
+// over all pairs `repetitions` times after one untimed warm-up; median, min and max rates are
+// reported.
 // Threads: whatever the process set (the CLI's --threads).
 #pragma once
 
@@ -21,8 +22,10 @@ struct DeciderBenchRow {
   double vs_cosine = 1;  // median rate / the cosine threshold's median rate
 };
 
-// `models` must have a decider; pairs must name listings of its featurizer.
-std::vector<DeciderBenchRow> run_decider_bench(const MatchModels& models,
+// The deciders must all take the featurizer's columns; pairs must name listings of the featurizer.
+// The cosine row uses the first decider's threshold.
+std::vector<DeciderBenchRow> run_decider_bench(const PairFeaturizer& featurizer,
+                                               std::span<const Decider* const> deciders,
                                                std::span<const KeyPair> pairs, int repetitions);
 
 // A markdown table; the caption names the thread count and the decider's feature groups.

@@ -1,31 +1,35 @@
-// Decider — a gradient-boosted classifier (XGBoost) over pair features that turns a candidate
-// pair into a match confidence in [0,1], plus the decision threshold that goes with it. The
-// threshold is chosen on held-out data, never on test data.
+// Decider — a classifier over pair features that turns a candidate pair into a calibrated match
+// confidence in [0,1], plus the decision threshold that goes with it. The threshold is chosen on
+// held-out data, never on test data. The classifier is gradient-boosted trees (XGBoost, the
+// default) or a multilayer perceptron (libtorch), chosen by DeciderOptions::classifier
+// (decider_options.h); everything below holds for both.
 //
 // Two ways to train it:
-//  - train(): one booster fitted on a train split, early-stopped on a valid split whose
+//  - train(): one model fitted on a train split, early-stopped on a valid split whose
 //    predictions choose the threshold.
-//  - train_cross_fitted(): K boosters over all labelled pairs (train ∪ valid). The pairs are cut
-//    into K folds stratified by label; booster k trains on the other K-1 folds and early-stops on
-//    fold k. Every pair thus gets one out-of-fold (OOF) prediction from the booster that never
+//  - train_cross_fitted(): K models over all labelled pairs (train ∪ valid). The pairs are cut
+//    into K folds stratified by label; model k trains on the other K-1 folds and early-stops on
+//    fold k. Every pair thus gets one out-of-fold (OOF) prediction from the model that never
 //    saw it, and the threshold is chosen on those n OOF predictions instead of on a small valid
 //    split, which makes it much less noisy when labelled sets are a few thousand pairs.
-// Either way the confidence is the mean of the boosters' predictions (train() is the K = 1 case).
+// Either way the confidence is the mean of the models' predictions (train() is the K = 1 case).
 //
 // Confidence is calibrated (options.calibrate, the default): an isotonic map (calibration.h)
 // fitted on the held-out predictions — the valid split, or the out-of-fold predictions — turns
-// the boosters' mean into a match probability, and the threshold is chosen on calibrated scores:
+// the models' mean into a match probability, and the threshold is chosen on calibrated scores:
 // for the best F1, or (options.target_precision) the lowest one whose precision reaches the
 // target.
 //
-// On disk (a folder, e.g. ws/models/decider/), format version 3:
-//   decider.json   {"format": "doppel-decider", "version": 3, "threshold", "feature_names",
+// On disk (a folder, e.g. ws/models/decider/), format version 4:
+//   decider.json   {"format": "doppel-decider", "version": 4, "threshold", "feature_names",
 //                   "best_iteration", "models": [{"file": "model_0.ubj", "bytes"}, ...],
-//                   "options": {...}, "calibration": {"scores": [...], "probabilities": [...]}}
-//   model_<k>.ubj  booster k in XGBoost's own UBJSON format, trimmed to its best iteration
+//                   "options": {"classifier": "xgboost"|"mlp", ...} (decider_options.h),
+//                   "calibration": {"scores": [...], "probabilities": [...]}}
+//   model_<k>.ubj          XGBoost model k in XGBoost's own UBJSON format, trimmed to its best
+//   round model_<k>.safetensors  or MLP k (mlp_model.h)
 // Every file is written atomically, the models before decider.json; "bytes" lets load() report a
-// truncated model file clearly. load() also reads version 1 folders (one model.ubj, its size in
-// "model_bytes") and version 2 (no calibration: the identity).
+// truncated model file clearly. load() also reads the XGBoost-only versions 1 (one model.ubj, its
+// size in "model_bytes"), 2 (no calibration: the identity) and 3 (options flat in "options").
 #pragma once
 
 #include <cstdint>
@@ -35,33 +39,9 @@
 #include <string_view>
 #include <vector>
 
+#include "decide/decider_options.h"
+
 namespace doppel {
-
-struct DeciderOptions {
-  int rounds = 400;                // maximum boosting rounds
-  int max_depth = 6;               // tree depth
-  float eta = 0.05f;               // learning rate, (0, 1]
-  float subsample = 0.8f;          // row fraction per round, (0, 1]
-  float colsample = 0.7f;          // feature fraction per split (colsample_bynode), (0, 1]
-  int parallel_trees = 4;          // trees per round, averaged (a small random forest per
-                                   // boosting step): steadier on the small labelled sets of
-                                   // entity matching, see docs/decisions.md
-  int threads = 0;                 // 0 = all cores
-  uint64_t seed = 42;              // makes training deterministic for a given thread count
-  int early_stopping_rounds = 40;  // stop after this many rounds without a better valid
-                                   // logloss; 0 = never stop early
-  // K of train_cross_fitted(), 2..20. 1 (the default) means one model trained on train with
-  // early stopping and the threshold chosen on the valid split (Decider::train, which ignores
-  // this field), as the decider is specified; cross-fitting is the alternative for small
-  // labelled sets, compared in docs/results.md.
-  int folds = 1;
-  bool calibrate = true;         // isotonic calibration on the held-out predictions
-  double target_precision = 0;   // 0: threshold for the best F1; in (0, 1): the lowest threshold
-                                 // whose held-out precision reaches this
-
-  // Throws doppel::Error naming the first out-of-range field.
-  void validate() const;
-};
 
 // Assigns each of the labels' rows to one of `folds` folds, stratified by label: the indices of
 // each class are shuffled with std::mt19937_64(seed) and dealt round-robin (the deal continues
@@ -88,25 +68,28 @@ class Decider {
                                     const DeciderOptions& options,
                                     std::vector<float>* oof_scores = nullptr);
 
-  // Confidences for n rows (row-major, num_features() floats each, NaN = missing). Thread-safe:
-  // concurrent callers are serialised by an internal mutex (each call already uses all the
-  // threads XGBoost was given), so batch rows rather than calling per pair.
+  // Confidences for n rows (row-major, num_features() floats each, NaN = missing). Thread-safe
+  // (an XGBoost model serialises concurrent callers: each call already uses all the threads it
+  // was given), so batch rows rather than calling per pair.
   std::vector<float> predict(const float* x, size_t n) const;
 
   float threshold() const;
   void set_threshold(float threshold);  // Error unless in [0, 1]
   int num_features() const;
-  // 0-based boosting round kept by training; for a cross-fitted decider, the mean of its
-  // boosters' best rounds, rounded to nearest.
+  // 0-based boosting round (or MLP epoch) kept by training; for a cross-fitted decider, the mean
+  // of its models' best iterations, rounded to nearest.
   int best_iteration() const;
   int num_models() const;  // 1 for train(), options.folds for train_cross_fitted()
+  Classifier classifier() const;
+  // The file model k is saved to: model_<k>.ubj or model_<k>.safetensors.
+  static std::string model_file_name(Classifier classifier, size_t k);
 
-  // Writes dir/model_<k>.ubj for each booster, then dir/decider.json (creating dir), then removes
-  // model files of an earlier save that this one does not list. `feature_names` must have
+  // Writes dir/model_file_name(k) for each model, then dir/decider.json (creating dir), then
+  // removes model files of an earlier save that this one does not list. `feature_names` must have
   // num_features() entries.
   void save(const std::filesystem::path& dir,
             std::span<const std::string_view> feature_names) const;
-  // Reads format versions 1 and 2. Error (naming the file) when a file is missing or damaged, the
+  // Reads format versions 1 to 4. Error (naming the file) when a file is missing or damaged, the
   // format or version is unknown, or the stored feature names differ from `expected_feature_names`
   // (the message names the first mismatch).
   static Decider load(const std::filesystem::path& dir,

@@ -535,7 +535,7 @@ TEST(PipelineEndToEnd, DedupsAndEvaluatesASynthesizedCatalog) {
   EXPECT_TRUE(fs::exists(ws.index_path("text")));
 
   DeciderOptions decider;
-  decider.rounds = 150;
+  decider.xgboost.rounds = 150;
   decider.threads = 1;
   const auto trained = train_decider(ws, decider);
   EXPECT_GT(trained.train_pairs, 0u);

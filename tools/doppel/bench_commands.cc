@@ -84,14 +84,24 @@ void add_bench_decider(CLI::App& bench) {
   cmd->add_option("-k,--k", k, "Candidates per listing by text vector")->capture_default_str();
   cmd->add_option("--max-pairs", max_pairs, "Score at most this many pairs")->capture_default_str();
   cmd->add_option("--reps", reps, "Timed passes per method")->capture_default_str();
+  static std::vector<std::string> more_deciders;
+  cmd->add_option("--also", more_deciders,
+                  "Another trained decider folder (same features) to time beside the "
+                  "workspace's, e.g. an MLP next to XGBoost; repeatable");
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
     auto models = MatchModels::load(workspace, /*need_decider=*/true, /*need_index=*/true);
+    std::vector<Decider> more;
+    const auto names = models.featurizer->layout().names();
+    const std::vector<std::string_view> name_views(names.begin(), names.end());
+    for (const auto& dir : more_deciders) more.push_back(Decider::load(dir, name_views));
+    std::vector<const Decider*> deciders = {models.decider.get()};
+    for (const auto& decider : more) deciders.push_back(&decider);
     std::vector<int64_t> keys;
     for (const auto& listing : models.featurizer->listings()) keys.push_back(listing.key);
     auto pairs = candidate_pairs(nearest_neighbours(*models.index, *models.featurizer, keys, k));
     if (pairs.size() > max_pairs) pairs.resize(max_pairs);
-    const auto rows = run_decider_bench(models, pairs, reps);
+    const auto rows = run_decider_bench(*models.featurizer, deciders, pairs, reps);
     fmt::print("{}", decider_bench_markdown(rows, omp_get_max_threads(),
                                             models.featurizer->layout().groups()));
   });

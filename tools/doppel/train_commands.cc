@@ -142,10 +142,26 @@ void add_train(CLI::App& app) {
   static std::string decider_ws;
   static DeciderOptions decider_options;
   static std::string features;
+  static std::string classifier = "xgboost";
   decider->add_option("workspace", decider_ws, "Workspace folder")->required();
-  decider->add_option("--rounds", decider_options.rounds, "Boosting rounds (max)")->capture_default_str();
-  decider->add_option("--max-depth", decider_options.max_depth, "Tree depth")->capture_default_str();
-  decider->add_option("--eta", decider_options.eta, "Learning rate")->capture_default_str();
+  decider
+      ->add_option("--classifier", classifier,
+                   "xgboost (gradient-boosted trees) or mlp (a small neural network, libtorch)")
+      ->check(CLI::IsMember({"xgboost", "mlp"}))
+      ->capture_default_str();
+  auto& xgb = decider_options.xgboost;
+  decider->add_option("--rounds", xgb.rounds, "XGBoost: boosting rounds (max)")->capture_default_str();
+  decider->add_option("--max-depth", xgb.max_depth, "XGBoost: tree depth")->capture_default_str();
+  decider->add_option("--eta", xgb.eta, "XGBoost: learning rate")->capture_default_str();
+  auto& mlp = decider_options.mlp;
+  decider->add_option("--hidden", mlp.hidden, "MLP: hidden layer widths, e.g. 128,32")
+      ->delimiter(',')
+      ->capture_default_str();
+  decider->add_option("--epochs", mlp.epochs, "MLP: epochs (max; early-stopped on valid)")
+      ->capture_default_str();
+  decider->add_option("--lr", mlp.optimizer.lr, "MLP: peak learning rate")->capture_default_str();
+  decider->add_option("--dropout", mlp.dropout, "MLP: dropout after each hidden layer")
+      ->capture_default_str();
   decider->add_option("--seed", decider_options.seed, "Seed")->capture_default_str();
   decider
       ->add_option("--folds", decider_options.folds,
@@ -156,7 +172,7 @@ void add_train(CLI::App& app) {
                       "instead of the best F1");
   static bool uncalibrated = false;
   decider->add_flag("--no-calibration", uncalibrated,
-                    "Raw booster scores instead of isotonic-calibrated probabilities");
+                    "Raw classifier scores instead of isotonic-calibrated probabilities");
   decider->add_option("--features", features,
                       "Feature groups: pair (classical pair features + text cosine), text (text "
                       "cosine), image (image cosine, presence), blocks (|a-b|, a*b of the vectors); "
@@ -164,10 +180,12 @@ void add_train(CLI::App& app) {
   decider->callback([] {
     auto workspace = Workspace::open(decider_ws);
     decider_options.calibrate = !uncalibrated;
+    decider_options.classifier = parse_classifier(classifier);
     std::optional<FeatureLayout> layout;
     if (!features.empty()) layout = FeatureLayout::parse(features);
     auto s = train_decider(workspace, decider_options, layout);
     fmt::print("features: {} ({} columns)\n", s.features, s.num_features);
+    fmt::print("classifier: {}\n", classifier);
     fmt::print("decider trained on {} pairs ({} positive); valid {} pairs ({} positive){}\n",
                s.train_pairs, s.train_positives, s.valid_pairs, s.valid_positives,
                s.valid_held_out ? " held out from train" : "");

@@ -1,0 +1,171 @@
+#include "decide/xgboost_model.h"
+
+#include <fmt/format.h>
+#include <xgboost/c_api.h>
+
+#include <cmath>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace doppel {
+namespace {
+
+// Every XGBoost C API call goes through here: a non-zero status becomes doppel::Error.
+void xgb_check(int status, const char* what) {
+  if (status != 0) fail("xgboost: {} failed: {}", what, XGBGetLastError());
+}
+#define XGB(call) xgb_check((call), #call)
+
+// RAII owners of the two XGBoost handle types.
+struct DMatrix {
+  DMatrixHandle handle = nullptr;
+  DMatrix(const float* x, size_t rows, int cols, int threads) {
+    XGB(XGDMatrixCreateFromMat_omp(x, rows, static_cast<bst_ulong>(cols), NAN, &handle, threads));
+  }
+  ~DMatrix() {
+    if (handle) XGDMatrixFree(handle);
+  }
+  DMatrix(const DMatrix&) = delete;
+  DMatrix& operator=(const DMatrix&) = delete;
+  void set_labels(std::span<const uint8_t> labels) {
+    std::vector<float> y(labels.begin(), labels.end());
+    XGB(XGDMatrixSetFloatInfo(handle, "label", y.data(), y.size()));
+  }
+};
+
+struct Booster {
+  BoosterHandle handle = nullptr;
+  Booster() = default;
+  ~Booster() {
+    if (handle) XGBoosterFree(handle);
+  }
+  Booster(Booster&& other) noexcept : handle(std::exchange(other.handle, nullptr)) {}
+  Booster& operator=(Booster&& other) noexcept {
+    std::swap(handle, other.handle);
+    return *this;
+  }
+  void set(const char* name, const std::string& value) {
+    XGB(XGBoosterSetParam(handle, name, value.c_str()));
+  }
+};
+
+// "[12]\tvalid-logloss:0.123456" -> 0.123456
+double parse_eval(const char* text) {
+  const std::string s(text);
+  const size_t colon = s.rfind(':');
+  if (colon == std::string::npos) fail("xgboost: unexpected evaluation output '{}'", s);
+  return std::stod(s.substr(colon + 1));
+}
+
+class XgboostModel final : public ScoreModel {
+ public:
+  XgboostModel(Booster booster, int num_features)
+      : booster_(std::move(booster)), num_features_(num_features) {}
+
+  // In-place prediction on the caller's dense rows: no DMatrix is built, which at a few hundred
+  // columns costs about as much as walking the trees.
+  std::vector<float> predict(const float* x, size_t n) const override {
+    if (n == 0) return {};
+    const std::string values =
+        fmt::format(R"({{"data": [{}, true], "shape": [{}, {}], "typestr": "<f4", "version": 3}})",
+                    reinterpret_cast<std::uintptr_t>(x), n, num_features_);
+    static constexpr const char* kConfig =
+        R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
+        R"( "strict_shape": false, "missing": NaN, "cache_id": 0})";
+    const bst_ulong* shape = nullptr;
+    bst_ulong dims = 0;
+    const float* result = nullptr;
+    // XGBoost's result buffer belongs to the booster: one prediction at a time.
+    const std::lock_guard lock(mutex_);
+    XGB(XGBoosterPredictFromDense(booster_.handle, values.c_str(), kConfig, nullptr, &shape, &dims,
+                                  &result));
+    if (dims != 1 || shape[0] != n) fail("xgboost: predicted {} values for {} rows", shape[0], n);
+    return std::vector<float>(result, result + n);
+  }
+
+  void save(const std::filesystem::path& path) const override {
+    bst_ulong length = 0;
+    const char* bytes = nullptr;
+    const std::lock_guard lock(mutex_);
+    XGB(XGBoosterSaveModelToBuffer(booster_.handle, R"({"format": "ubj"})", &length, &bytes));
+    write_file_atomic(path, std::string_view(bytes, length));
+  }
+
+ private:
+  Booster booster_;
+  int num_features_;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace
+
+FittedModel fit_xgboost(const FitData& data, const XgboostOptions& options, int threads,
+                        uint64_t seed) {
+  DMatrix train(data.x_train, data.y_train.size(), data.num_features, threads);
+  train.set_labels(data.y_train);
+  DMatrix valid(data.x_valid, data.y_valid.size(), data.num_features, threads);
+  valid.set_labels(data.y_valid);
+
+  Booster booster;
+  DMatrixHandle cache[] = {train.handle, valid.handle};
+  XGB(XGBoosterCreate(cache, 2, &booster.handle));
+  booster.set("verbosity", "1");
+  booster.set("objective", "binary:logistic");
+  booster.set("eval_metric", "logloss");
+  booster.set("tree_method", "hist");
+  booster.set("max_depth", std::to_string(options.max_depth));
+  booster.set("eta", std::to_string(options.eta));
+  booster.set("subsample", std::to_string(options.subsample));
+  booster.set("colsample_bynode", std::to_string(options.colsample));
+  booster.set("num_parallel_tree", std::to_string(options.parallel_trees));
+  booster.set("seed", std::to_string(seed & 0x7fffffff));
+  if (threads > 0) booster.set("nthread", std::to_string(threads));
+
+  DMatrixHandle eval_sets[] = {valid.handle};
+  const char* eval_names[] = {"valid"};
+  double best_loss = INFINITY;
+  int best = 0;
+  for (int iter = 0; iter < options.rounds; ++iter) {
+    XGB(XGBoosterUpdateOneIter(booster.handle, iter, train.handle));
+    const char* result = nullptr;
+    XGB(XGBoosterEvalOneIter(booster.handle, iter, eval_sets, eval_names, 1, &result));
+    const double loss = parse_eval(result);
+    if (loss < best_loss) {
+      best_loss = loss;
+      best = iter;
+    } else if (options.early_stopping_rounds > 0 && iter - best >= options.early_stopping_rounds) {
+      break;
+    }
+  }
+
+  Booster sliced;
+  XGB(XGBoosterSlice(booster.handle, 0, best + 1, 1, &sliced.handle));
+  return {std::make_unique<XgboostModel>(std::move(sliced), data.num_features), best};
+}
+
+std::unique_ptr<ScoreModel> load_xgboost(const std::filesystem::path& path, int num_features,
+                                         int threads) {
+  const std::string model = read_file(path);
+  Booster booster;
+  XGB(XGBoosterCreate(nullptr, 0, &booster.handle));
+  try {
+    XGB(XGBoosterLoadModelFromBuffer(booster.handle, model.data(), model.size()));
+  } catch (const Error& e) {
+    fail("{}: cannot load: {}", path.string(), e.what());
+  }
+  if (threads > 0) booster.set("nthread", std::to_string(threads));
+  bst_ulong booster_features = 0;
+  XGB(XGBoosterGetNumFeature(booster.handle, &booster_features));
+  if (booster_features != static_cast<bst_ulong>(num_features)) {
+    fail("{}: the model has {} features but decider.json lists {}", path.string(), booster_features,
+         num_features);
+  }
+  return std::make_unique<XgboostModel>(std::move(booster), num_features);
+}
+
+}  // namespace doppel
