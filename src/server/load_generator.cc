@@ -28,8 +28,9 @@ double percentile(const std::vector<double>& sorted, double q) {
   return sorted[std::min(at, sorted.size() - 1)];
 }
 
-void run_client(const LoadOptions& options, std::span<const std::string> titles, int client,
-                Clock::time_point deadline, std::atomic<size_t>& sent, ClientResults& out) {
+void run_client(const LoadOptions& options, std::span<const std::string> titles,
+                std::span<const std::string> images, int client, Clock::time_point deadline,
+                std::atomic<size_t>& sent, ClientResults& out) {
   httplib::Client http(options.host, options.port);
   http.set_keep_alive(true);
   http.set_tcp_nodelay(true);  // else Nagle + delayed ACK add ~40 ms to every request
@@ -41,13 +42,14 @@ void run_client(const LoadOptions& options, std::span<const std::string> titles,
     if (options.max_requests > 0 && sent.fetch_add(1) >= options.max_requests) break;
     const std::string& title = titles[rng() % titles.size()];
     const bool write = coin(rng) < options.write_fraction;
+    nlohmann::json body = {{"title", write ? title + " v" + std::to_string(n) : title}};
+    if (!write) body["k"] = options.k;
+    if (!images.empty()) body["image"] = images[rng() % images.size()];
     const auto start = Clock::now();
     httplib::Result res =
         write ? http.Put(fmt::format("/v1/listings/load-{}-{}-{}", options.seed, client, n), auth,
-                         nlohmann::json{{"title", title + " v" + std::to_string(n)}}.dump(),
-                         "application/json")
-              : http.Post("/v1/match", nlohmann::json{{"title", title}, {"k", options.k}}.dump(),
-                          "application/json");
+                         body.dump(), "application/json")
+              : http.Post("/v1/match", body.dump(), "application/json");
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     const bool ok = res && (res->status == 200 || res->status == 201);
     (write ? out.upsert_ms : out.match_ms).push_back(ms);
@@ -82,7 +84,8 @@ LatencySummary summarise_latencies(std::vector<double>& ms, size_t errors) {
   return s;
 }
 
-LoadReport run_load(const LoadOptions& options, std::span<const std::string> titles) {
+LoadReport run_load(const LoadOptions& options, std::span<const std::string> titles,
+                    std::span<const std::string> images) {
   options.validate();
   if (titles.empty()) fail("no titles to send");
   std::vector<ClientResults> results(options.connections);
@@ -92,8 +95,8 @@ LoadReport run_load(const LoadOptions& options, std::span<const std::string> tit
                                     std::chrono::duration<double>(options.seconds));
   std::vector<std::thread> clients;
   for (int c = 0; c < options.connections; ++c)
-    clients.emplace_back(run_client, std::cref(options), titles, c, deadline, std::ref(sent),
-                         std::ref(results[c]));
+    clients.emplace_back(run_client, std::cref(options), titles, images, c, deadline,
+                         std::ref(sent), std::ref(results[c]));
   for (auto& t : clients) t.join();
   LoadReport report;
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -2,8 +2,9 @@
 // clients on their own threads each send one request, wait for the answer, and send the next,
 // until `seconds` have passed or `max_requests` were sent. Requests are POST /v1/match with
 // titles drawn from a list, and, for the share `write_fraction`, PUT /v1/listings/{id} upserts
-// of new listings (mixed load). Only loopback hosts are accepted: this measures the server, it
-// is not a tool to load someone else's.
+// of new listings (mixed load). Given image references, every request also carries one drawn
+// from them (the server fetches and embeds it). Only loopback hosts are accepted: this measures the
+// server, it is not a tool to load someone else's.
 #pragma once
 
 #include <cstddef>
@@ -40,9 +41,11 @@ struct LoadReport {
   double upsert_qps() const { return seconds > 0 ? upsert.requests / seconds : 0; }
 };
 
-// Runs the load with `titles` as match queries and upsert titles. Error when options are invalid
-// or titles is empty.
-LoadReport run_load(const LoadOptions& options, std::span<const std::string> titles);
+// Runs the load with `titles` as match queries and upsert titles, and `images` (references the
+// server can read; may be empty) as their photos. Error when options are invalid or titles is
+// empty.
+LoadReport run_load(const LoadOptions& options, std::span<const std::string> titles,
+                    std::span<const std::string> images = {});
 
 // The summary of a set of latencies in milliseconds (sorted in place).
 LatencySummary summarise_latencies(std::vector<double>& ms, size_t errors);

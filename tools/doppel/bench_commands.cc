@@ -115,6 +115,7 @@ void add_bench(CLI::App& app) {
   add_bench_decider(*cmd);
   add_bench_images(*cmd);
   add_bench_serve(*cmd);
+  add_bench_fill_image_vectors(*cmd);
   auto* index = cmd->add_subcommand(
       "index",
       "Benchmark index specs on synthetic vectors with known duplicates (or a workspace's "

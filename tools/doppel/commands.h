@@ -27,6 +27,8 @@ void add_train_image(CLI::App& train);    // image_commands.cc: `train image`
 void add_bench_images(CLI::App& bench);   // image_commands.cc: `bench images`
 void add_serve(CLI::App& app);          // serve_command.cc
 void add_bench_serve(CLI::App& bench);  // serve_command.cc: `bench serve`, the load generator
+// serve_command.cc: `bench fill-image-vectors`, synthetic image vectors for load tests
+void add_bench_fill_image_vectors(CLI::App& bench);
 
 // One line of precision, recall, F1, macro F1 and threshold, prefixed with `what`.
 void print_metrics(const std::string& what, const BinaryMetrics& m);

@@ -10,6 +10,7 @@
 #include "server/auth.h"
 #include "server/http_server.h"
 #include "server/load_generator.h"
+#include "server/synthetic_image_vectors.h"
 #include "tools/doppel/commands.h"
 #include "util/files.h"
 
@@ -47,6 +48,15 @@ void serve_until_signalled(const std::string& ws, const ServerOptions& options) 
     throw;
   }
   release_waiter();
+}
+
+// The non-empty lines of a text file.
+std::vector<std::string> read_lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::istringstream text(read_file(path));
+  for (std::string line; std::getline(text, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
 }
 
 }  // namespace
@@ -90,8 +100,11 @@ void add_bench_serve(CLI::App& bench) {
   auto* cmd = bench.add_subcommand(
       "serve", "Load a running doppel serve on this machine: match (and upsert) QPS and latency");
   static LoadOptions options;
-  static std::string titles_file, token_file;
+  static std::string titles_file, images_file, token_file;
   cmd->add_option("--titles", titles_file, "Text file of match titles, one per line")->required();
+  cmd->add_option("--images", images_file,
+                  "Text file of image references the server can read, one per line: every "
+                  "request carries one");
   cmd->add_option("--host", options.host, "Loopback address of the server")->capture_default_str();
   cmd->add_option("--port", options.port, "Port of the server")->required();
   cmd->add_option("--connections", options.connections, "Concurrent closed-loop clients")
@@ -106,11 +119,9 @@ void add_bench_serve(CLI::App& bench) {
   cmd->add_option("--k", options.k, "Candidates per match")->capture_default_str();
   cmd->callback([] {
     if (!token_file.empty()) options.token = load_token(token_file);
-    std::vector<std::string> titles;
-    std::istringstream lines(read_file(titles_file));
-    for (std::string line; std::getline(lines, line);)
-      if (!line.empty()) titles.push_back(line);
-    const auto report = run_load(options, titles);
+    const auto titles = read_lines(titles_file);
+    const auto images = images_file.empty() ? std::vector<std::string>() : read_lines(images_file);
+    const auto report = run_load(options, titles, images);
     auto print = [&](const char* what, const LatencySummary& s, double qps) {
       if (s.requests == 0) return;
       fmt::print(
@@ -121,6 +132,28 @@ void add_bench_serve(CLI::App& bench) {
     fmt::print("{} connection(s), {:.1f} s\n", options.connections, report.seconds);
     print("match", report.match, report.match_qps());
     print("upsert", report.upsert, report.upsert_qps());
+  });
+}
+
+void add_bench_fill_image_vectors(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "fill-image-vectors",
+      "For load tests: give every listing without an image vector a synthetic one (a really "
+      "embedded pool photo's vector plus noise)");
+  static std::string ws, photos_file;
+  static SyntheticImageOptions options;
+  cmd->add_option("workspace", ws, "Workspace folder with an image encoder")->required();
+  cmd->add_option("--photos", photos_file, "Text file of pool photo references, one per line")
+      ->required();
+  cmd->add_option("--noise", options.noise, "Noise added to each pool vector (relative norm)")
+      ->capture_default_str();
+  cmd->add_option("--seed", options.seed, "Seed of the noise")->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    const auto report = fill_synthetic_image_vectors(workspace, read_lines(photos_file), options);
+    fmt::print(
+        "{} pool photos embedded; {} listings given a synthetic image vector, {} kept theirs\n",
+        report.pool, report.written, report.kept);
   });
 }
 
