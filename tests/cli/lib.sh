@@ -17,6 +17,7 @@ expect_fail() {
   err=$(cat "$scratch/err.txt")
 }
 contains() { grep -q -- "$2" <<< "$1"; }
+py_check() { python3 -c "import json, sys; sys.exit(0 if ($1) else 1)"; }  # py_check "expression"
 finish() {
   if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
   echo "all checks passed"
