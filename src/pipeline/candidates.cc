@@ -76,13 +76,18 @@ double candidate_recall(std::span<const KeyPair> pairs,
   return static_cast<double>(found) / pairs.size();
 }
 
+std::string model_number_key(std::string_view model_number) {
+  std::string key;
+  for (unsigned char c : model_number)
+    if (std::isalnum(c)) key.push_back(static_cast<char>(std::tolower(c)));
+  return key.size() >= 4 ? key : std::string();
+}
+
 std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t max_group) {
   std::unordered_map<std::string, std::vector<int64_t>> by_key;
   for (const Listing& listing : featurizer.listings()) {
-    std::string key;
-    for (unsigned char c : listing.model_number)
-      if (std::isalnum(c)) key.push_back(static_cast<char>(std::tolower(c)));
-    if (key.size() >= 4) by_key[key].push_back(listing.key);
+    const std::string key = model_number_key(listing.model_number);
+    if (!key.empty()) by_key[key].push_back(listing.key);
   }
   std::vector<KeyPair> pairs;
   for (const auto& [key, group] : by_key) {

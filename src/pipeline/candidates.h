@@ -4,6 +4,8 @@
 
 #include <limits>
 #include <span>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,9 +28,13 @@ std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
     const VectorIndex& index, const PairFeaturizer& featurizer, std::span<const int64_t> keys,
     int k, Modality modality = Modality::kText);
 
-// Pairs of listings that share an exact key: the same model number (letters and digits only,
-// lower-cased, at least 4 characters). A key shared by more than max_group listings is too
-// generic to mean "same product" and gives no pairs. Smaller key first, sorted, unique.
+// A model number as an exact candidate key: its letters and digits, lower-cased; empty when
+// that leaves fewer than 4 characters (too short to mean one product).
+std::string model_number_key(std::string_view model_number);
+
+// Pairs of listings that share an exact key: the same model_number_key. A key shared by more
+// than max_group listings is too generic to mean "same product" and gives no pairs. Smaller key
+// first, sorted, unique.
 std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t max_group = 50);
 
 // The sorted union of candidate pair lists (each sorted unique, smaller key first).

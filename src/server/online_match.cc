@@ -12,11 +12,18 @@ namespace doppel {
 
 namespace {
 
+using FoundKeys = std::vector<std::pair<int64_t, unsigned>>;  // key, CandidateSource bits
+
+void mark(FoundKeys& found, int64_t key, CandidateSource source) {
+  auto it = std::find_if(found.begin(), found.end(), [&](const auto& f) { return f.first == key; });
+  if (it == found.end()) it = found.insert(found.end(), {key, 0u});
+  it->second |= source;
+}
+
 // Adds the keys `index` finds nearest to `vector` (up to k besides `self`) to `found`, marking
 // them with `source`.
 void search_into(const VectorIndex& index, std::span<const float> vector, int k, int64_t self,
-                 const PairFeaturizer& featurizer, CandidateSource source,
-                 std::vector<std::pair<int64_t, unsigned>>& found) {
+                 const PairFeaturizer& featurizer, CandidateSource source, FoundKeys& found) {
   const int fetch = k + (self >= 0 ? 1 : 0);
   std::vector<float> scores(fetch);
   std::vector<int64_t> keys(fetch);
@@ -25,10 +32,7 @@ void search_into(const VectorIndex& index, std::span<const float> vector, int k,
   for (int i = 0; i < fetch && taken < k; ++i) {
     if (keys[i] < 0 || keys[i] == self || !featurizer.contains(keys[i])) continue;
     ++taken;
-    auto it =
-        std::find_if(found.begin(), found.end(), [&](const auto& f) { return f.first == keys[i]; });
-    if (it == found.end()) it = found.insert(found.end(), {keys[i], 0u});
-    it->second |= source;
+    mark(found, keys[i], source);
   }
 }
 
@@ -57,12 +61,15 @@ MatchCandidate stored_candidate(const PairFeaturizer& featurizer, const Decider&
 std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
                                              const PairFeaturizer& featurizer,
                                              const Decider& decider, const MatchQuery& query) {
-  std::vector<std::pair<int64_t, unsigned>> found;  // key, sources
+  FoundKeys found;
   search_into(indexes.text, query.text_vector, query.k, query.self, featurizer, kFoundByText,
               found);
   if (indexes.image && !query.image_vector.empty() && query.image_k > 0)
     search_into(*indexes.image, query.image_vector, query.image_k, query.self, featurizer,
                 kFoundByImage, found);
+  if (indexes.model_numbers)
+    for (int64_t key : indexes.model_numbers->find(query.listing.model_number))
+      if (key != query.self && featurizer.contains(key)) mark(found, key, kFoundByModelNumber);
   if (found.empty()) return {};
   std::vector<int64_t> keys;
   for (const auto& [key, sources] : found) keys.push_back(key);

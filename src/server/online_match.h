@@ -10,11 +10,16 @@
 #include "decide/decider.h"
 #include "index/vector_index.h"
 #include "pipeline/pair_featurizer.h"
+#include "server/model_number_keys.h"
 
 namespace doppel {
 
 // The searches that found a candidate (a bit set).
-enum CandidateSource : unsigned { kFoundByText = 1u, kFoundByImage = 2u };
+enum CandidateSource : unsigned {
+  kFoundByText = 1u,
+  kFoundByImage = 2u,
+  kFoundByModelNumber = 4u,
+};
 
 struct MatchCandidate {
   Listing listing;
@@ -31,10 +36,12 @@ struct ReviewPair {
   float confidence = 0;
 };
 
-// The indexes candidates come from: the text index always, the image index when one is kept.
+// Where candidates come from: the text index always, the image index when one is kept, and the
+// listings by model number when given.
 struct CandidateIndexes {
   const VectorIndex& text;
   const VectorIndex* image = nullptr;
+  const ModelNumberKeys* model_numbers = nullptr;
 };
 
 // A listing to find candidates for, with its vectors.
@@ -47,9 +54,9 @@ struct MatchQuery {
   int64_t self = -1;                    // a stored query's own key, left out
 };
 
-// The k nearest listings by text ∪ the image_k nearest by image (as `doppel dedup` unions its
-// sources), each scored by the decider, most confident first; each candidate says which search
-// found it and carries both cosines.
+// The k nearest listings by text ∪ the image_k nearest by image ∪ those sharing the query's
+// model number (the union `doppel dedup` takes), each scored by the decider, most confident
+// first; each candidate says which sources found it and carries both cosines.
 std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
                                              const PairFeaturizer& featurizer,
                                              const Decider& decider, const MatchQuery& query);

@@ -45,11 +45,12 @@ json candidate_json(const MatchCandidate& c) {
           {"match", c.match}};
 }
 
-// The searches that found a match candidate: ["text"], ["image"] or both.
+// The sources that found a match candidate, e.g. ["text", "model_number"].
 json sources_json(unsigned sources) {
   json out = json::array();
   if (sources & kFoundByText) out.push_back("text");
   if (sources & kFoundByImage) out.push_back("image");
+  if (sources & kFoundByModelNumber) out.push_back("model_number");
   return out;
 }
 

@@ -89,7 +89,10 @@ ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetc
           image_index_if_any(ws_, image_encoder_.get(), models_.image_vectors.keys.size())) {
   models_.text_vectors = {};  // the featurizer holds its own copies
   models_.image_vectors = {};
-  for (const auto& listing : models_.featurizer->listings()) key_of_id_[listing.id] = listing.key;
+  for (const auto& listing : models_.featurizer->listings()) {
+    key_of_id_[listing.id] = listing.key;
+    model_numbers_.add(listing.key, listing.model_number);
+  }
   for (const auto& label : ws_.catalog().labels()) labelled_.emplace(label.key_a, label.key_b);
 }
 
@@ -137,7 +140,26 @@ std::vector<MatchCandidate> ServerState::match(const Listing& query, int k, int 
 }
 
 CandidateIndexes ServerState::indexes() const {
-  return {text_index_.index(), image_index_ ? &image_index_->index() : nullptr};
+  return {text_index_.index(), image_index_ ? &image_index_->index() : nullptr, &model_numbers_};
+}
+
+void ServerState::put_in_memory(const Listing& listing, std::span<const float> text_vector,
+                                std::span<const float> image_vector) {
+  auto& featurizer = *models_.featurizer;
+  if (featurizer.contains(listing.key))
+    model_numbers_.remove(listing.key, featurizer.listing(listing.key).model_number);
+  featurizer.upsert(listing, text_vector, image_vector);
+  key_of_id_[listing.id] = listing.key;
+  model_numbers_.add(listing.key, listing.model_number);
+}
+
+void ServerState::drop_from_memory(int64_t key) {
+  auto& featurizer = *models_.featurizer;
+  if (!featurizer.contains(key)) return;
+  const Listing& listing = featurizer.listing(key);
+  key_of_id_.erase(listing.id);
+  model_numbers_.remove(key, listing.model_number);
+  featurizer.remove(key);
 }
 
 void ServerState::catch_up(const std::function<void()>& apply) {
@@ -161,16 +183,11 @@ void ServerState::catch_up(const std::function<void()>& apply) {
   std::unique_lock lock(state_mutex_);
   text_index_.apply(text_delta);
   if (image_delta) image_index_->apply(*image_delta);
-  auto& featurizer = *models_.featurizer;
   for (size_t i = 0; i < touched.size(); ++i) {
-    const int64_t key = touched[i];
-    if (!changed[i]) {
-      if (featurizer.contains(key)) key_of_id_.erase(featurizer.listing(key).id);
-      featurizer.remove(key);
-      continue;
-    }
-    featurizer.upsert(*changed[i], row(text_of, key), row(image_of, key));
-    key_of_id_[changed[i]->id] = key;
+    if (changed[i])
+      put_in_memory(*changed[i], row(text_of, touched[i]), row(image_of, touched[i]));
+    else
+      drop_from_memory(touched[i]);
   }
   apply();
 }
@@ -195,10 +212,7 @@ Listing ServerState::upsert(Listing listing, bool* created) {
   });
   if (created) *created = stats.inserted == 1;
   // An unchanged vector logs nothing, so the listing's new fields are applied here as well.
-  catch_up([&] {
-    models_.featurizer->upsert(batch[0], vector, image_vector);
-    key_of_id_[batch[0].id] = batch[0].key;
-  });
+  catch_up([&] { put_in_memory(batch[0], vector, image_vector); });
   return batch[0];
 }
 
@@ -207,10 +221,7 @@ bool ServerState::remove(std::string_view id) {
   const auto stored = ws_.catalog().get(id);
   if (!stored) return false;
   ws_.catalog().remove(id);
-  catch_up([&] {
-    models_.featurizer->remove(stored->key);
-    key_of_id_.erase(stored->id);
-  });
+  catch_up([&] { drop_from_memory(stored->key); });
   return true;
 }
 

@@ -39,6 +39,7 @@
 #include "pipeline/workspace.h"
 #include "server/deadline.h"
 #include "server/live_index.h"
+#include "server/model_number_keys.h"
 #include "server/online_match.h"
 
 namespace doppel {
@@ -109,6 +110,11 @@ class ServerState {
   // it under the exclusive lock, together with `apply` (the caller's own in-memory change).
   void catch_up(const std::function<void()>& apply);
   CandidateIndexes indexes() const;  // shared lock held
+  // The in-memory side of a stored listing (featurizer, id and model-number maps), exclusive
+  // lock held: put replaces what was there, drop forgets it (no-op for an unknown key).
+  void put_in_memory(const Listing& listing, std::span<const float> text_vector,
+                     std::span<const float> image_vector);
+  void drop_from_memory(int64_t key);
   std::vector<float> encode(const Listing& listing) const;
   // The listing's image vector; empty without an image encoder, photo, or readable photo.
   std::vector<float> encode_image(const Listing& listing) const;
@@ -123,6 +129,7 @@ class ServerState {
   LiveIndex text_index_;
   std::optional<LiveIndex> image_index_;  // with an image encoder
   std::unordered_map<std::string, int64_t> key_of_id_;
+  ModelNumberKeys model_numbers_;
   // Labelled pairs (smaller key first), read once at start: reading catalog.db's 380k labels on
   // every review-queue request cost 0.25 s of its 0.75 s at 100k listings.
   std::set<KeyPair> labelled_;

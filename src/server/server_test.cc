@@ -153,6 +153,13 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
+// The sources of candidate `id` in a match reply; null when it is not a candidate.
+json sources_of(const Reply& r, const std::string& id) {
+  for (const auto& c : r.body["candidates"])
+    if (c["id"] == id) return c["sources"];
+  return nullptr;
+}
+
 httplib::Headers bearer(const std::string& token = kToken) {
   return {{"Authorization", "Bearer " + token}};
 }
@@ -620,6 +627,29 @@ TEST_F(ServerTest, FuzzedBodiesNeverCrashTheServer) {
   EXPECT_EQ(get("/health").status, 200);
 }
 
+TEST_F(ServerTest, AListingWithTheSameModelNumberIsACandidateWhateverItsTitle) {
+  ASSERT_EQ(put("/v1/listings/mn-twin", {{"title", "Qwzx vlmk jjhq"}, {"model_number", "ZX-9000Q"}})
+                .status,
+            201);
+  const json query = {
+      {"title", "Lumina desk lamp with a brass arm"}, {"model_number", "zx 9000q"}, {"k", 3}};
+  // (The title encoder sees the model number too, so the text search may find it as well.)
+  const auto by_model_number = [](const json& sources) {
+    return std::find(sources.begin(), sources.end(), "model_number") != sources.end();
+  };
+  EXPECT_TRUE(by_model_number(sources_of(post("/v1/match", query), "mn-twin")));
+  // Its model number changed: no longer a candidate by the old one.
+  ASSERT_EQ(put("/v1/listings/mn-twin", {{"title", "Qwzx vlmk jjhq"}, {"model_number", "ZX-9001Q"}})
+                .status,
+            200);
+  EXPECT_FALSE(by_model_number(sources_of(post("/v1/match", query), "mn-twin")));
+  json renumbered = query;
+  renumbered["model_number"] = "ZX9001Q";
+  EXPECT_TRUE(by_model_number(sources_of(post("/v1/match", renumbered), "mn-twin")));
+  ASSERT_EQ(del("/v1/listings/mn-twin").status, 200);
+  EXPECT_TRUE(sources_of(post("/v1/match", renumbered), "mn-twin").is_null());
+}
+
 TEST_F(ServerTest, AMatchOverItsLatencyBudgetIs503AndCounted) {
   const std::string title = catalog_->listings[0].title;
   auto r = post("/v1/match", {{"title", title}, {"deadline_ms", 0}});
@@ -711,13 +741,6 @@ class ImageServerTest : public ::testing::Test {
     return to_reply(
         server_->client().Put("/v1/listings/" + id, bearer(), body.dump(), "application/json"));
   }
-  // The sources of candidate `id` in a match reply; null when it is not a candidate.
-  static json sources_of(const Reply& r, const std::string& id) {
-    for (const auto& c : r.body["candidates"])
-      if (c["id"] == id) return c["sources"];
-    return nullptr;
-  }
-
   static fs::path* dir_;
   std::unique_ptr<RunningServer> server_;
 };
