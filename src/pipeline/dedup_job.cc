@@ -4,13 +4,18 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "pipeline/candidates.h"
 #include "pipeline/match_models.h"
+#include "util/binary_io.h"
 #include "util/csv_write.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/hash.h"
 #include "util/progress.h"
 
 namespace doppel {
@@ -31,37 +36,64 @@ std::vector<float> score_in_chunks(const MatchModels& models, std::span<const Ke
   return confidence;
 }
 
-}  // namespace
+constexpr const char* kPairsFile = "scored_pairs.bin";
+constexpr char kPairsMagic[8] = {'D', 'P', 'L', 'P', 'A', 'I', 'R', '1'};
 
-DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
-  if (options.k < 1) fail("--k must be at least 1, got {}", options.k);
-  auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/true);
+// What a dedup shard's output depends on besides the listings: the vectors, the decider, the
+// indexes and the candidate options. Shards and merge must agree on all of it.
+std::string dedup_digest(const Workspace& ws, const DedupOptions& options) {
+  const CatalogStore& catalog = ws.catalog();
+  std::string extra = fmt::format("text {} image {} decider {:016x} k {} image_k {} exact {}",
+                                  catalog.vector_log_head("text"), catalog.vector_log_head("image"),
+                                  fnv1a64(read_file(ws.decider_dir() / "decider.json")), options.k,
+                                  options.image_k, options.exact_keys);
+  for (const char* space : {"text", "image"}) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(ws.index_path(space), ec);
+    extra += fmt::format(" {}.index {}", space, ec ? 0 : size);
+  }
+  return catalog_digest(catalog, extra);
+}
+
+void save_scored_pairs(const std::filesystem::path& path, std::span<const ScoredPair> pairs) {
+  std::string out;
+  append_bytes(out, kPairsMagic, sizeof(kPairsMagic));
+  append_pod<uint64_t>(out, pairs.size());
+  for (const ScoredPair& p : pairs) {
+    append_pod(out, p.a);
+    append_pod(out, p.b);
+    append_pod(out, p.confidence);
+  }
+  write_file_atomic(path, out);
+}
+
+void load_scored_pairs(const std::filesystem::path& path, std::vector<ScoredPair>& into) {
+  const std::string bytes = read_file(path);
+  BinaryReader in(path, bytes, "scored pairs file");
+  char magic[sizeof(kPairsMagic)];
+  in.read(magic, sizeof(magic), "magic");
+  if (std::memcmp(magic, kPairsMagic, sizeof(magic)) != 0) {
+    fail("{}: not a doppel scored pairs file (bad magic)", path.string());
+  }
+  const auto n = in.get<uint64_t>("pair count");
+  constexpr size_t kRecord = 2 * sizeof(int64_t) + sizeof(float);
+  if (n != in.remaining() / kRecord || in.remaining() % kRecord != 0) {
+    fail("{}: {} pairs announced, {} bytes of pairs follow; the file is damaged", path.string(), n,
+         in.remaining());
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    ScoredPair p;
+    p.a = in.get<int64_t>("pair");
+    p.b = in.get<int64_t>("pair");
+    p.confidence = in.get<float>("pair");
+    into.push_back(p);
+  }
+}
+
+// Clusters the scored candidate pairs and writes pairs.csv and clusters.csv (see run_dedup).
+void cluster_and_write(const MatchModels& models, std::vector<ScoredPair>& scored,
+                       const DedupOptions& options, DedupSummary& summary) {
   const auto& featurizer = *models.featurizer;
-  DedupSummary summary;
-  summary.listings = featurizer.size();
-  summary.threshold = models.decider->threshold();
-
-  std::vector<int64_t> keys;
-  for (const auto& listing : featurizer.listings()) keys.push_back(listing.key);
-  std::vector<std::vector<KeyPair>> sources;
-  sources.push_back(candidate_pairs(nearest_neighbours(*models.index, featurizer, keys, options.k)));
-  summary.text_candidates = sources.back().size();
-  if (models.image_index && options.image_k > 0) {
-    sources.push_back(candidate_pairs(nearest_neighbours(*models.image_index, featurizer, keys,
-                                                         options.image_k, Modality::kImage)));
-    summary.image_candidates = sources.back().size();
-  }
-  if (options.exact_keys) {
-    sources.push_back(exact_key_pairs(featurizer));
-    summary.exact_key_candidates = sources.back().size();
-  }
-  const auto pairs = union_pairs(sources);
-  summary.candidate_pairs = pairs.size();
-  auto confidence = score_in_chunks(models, pairs);
-
-  std::vector<ScoredPair> scored(pairs.size());
-  for (size_t i = 0; i < pairs.size(); ++i)
-    scored[i] = {pairs[i].first, pairs[i].second, confidence[i]};
   // The guard asks for the cross pairs of two groups that were never candidates, one batch per
   // attempted merge.
   PairScorer scorer = [&](std::span<const KeyPair> unscored) {
@@ -102,6 +134,99 @@ DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
     clusters_out << fmt::format("{},{}\n", csv_field(listing.id),
                                 csv_field(featurizer.listing(cluster).id));
   }
+}
+
+}  // namespace
+
+DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
+  if (options.k < 1) fail("--k must be at least 1, got {}", options.k);
+  auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/true);
+  const auto& featurizer = *models.featurizer;
+  const Shard shard = options.shard;
+  DedupSummary summary;
+  summary.threshold = models.decider->threshold();
+
+  std::vector<int64_t> keys;
+  for (const auto& listing : featurizer.listings()) {
+    if (shard.contains(listing.id)) keys.push_back(listing.key);
+  }
+  summary.listings = keys.size();
+  std::vector<std::vector<KeyPair>> sources;
+  sources.push_back(
+      candidate_pairs(nearest_neighbours(*models.index, featurizer, keys, options.k)));
+  summary.text_candidates = sources.back().size();
+  if (models.image_index && options.image_k > 0) {
+    sources.push_back(candidate_pairs(nearest_neighbours(*models.image_index, featurizer, keys,
+                                                         options.image_k, Modality::kImage)));
+    summary.image_candidates = sources.back().size();
+  }
+  if (options.exact_keys) {
+    auto pairs = exact_key_pairs(featurizer);
+    std::erase_if(
+        pairs, [&](const KeyPair& p) { return !shard.contains(featurizer.listing(p.first).id); });
+    sources.push_back(std::move(pairs));
+    summary.exact_key_candidates = sources.back().size();
+  }
+  const auto pairs = union_pairs(sources);
+  summary.candidate_pairs = pairs.size();
+  auto confidence = score_in_chunks(models, pairs);
+
+  std::vector<ScoredPair> scored(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i)
+    scored[i] = {pairs[i].first, pairs[i].second, confidence[i]};
+  if (shard.whole()) {
+    cluster_and_write(models, scored, options, summary);
+    return summary;
+  }
+  std::filesystem::create_directories(options.out_dir);
+  save_scored_pairs(options.out_dir / kPairsFile, scored);
+  const nlohmann::json fields = {{"pairs", kPairsFile},
+                                 {"k", options.k},
+                                 {"image_k", options.image_k},
+                                 {"exact_keys", options.exact_keys},
+                                 {"candidate_pairs", summary.candidate_pairs},
+                                 {"text_candidates", summary.text_candidates},
+                                 {"image_candidates", summary.image_candidates},
+                                 {"exact_key_candidates", summary.exact_key_candidates}};
+  write_shard_manifest(options.out_dir,
+                       {"dedup", shard, dedup_digest(ws, options), keys.size(), fields.dump()});
+  return summary;
+}
+
+DedupSummary merge_dedup_shards(Workspace& ws, std::span<const std::filesystem::path> dirs,
+                                const DedupOptions& options) {
+  const auto manifests = read_complete_shard_set(dirs);
+  if (manifests.front().job != "dedup") {
+    fail("{}: an {} shard; merge it without --out", dirs.front().string(), manifests.front().job);
+  }
+  // The candidate options were the shards': the digest is computed with them.
+  const auto fields = nlohmann::json::parse(manifests.front().fields);
+  DedupOptions shard_options = options;
+  shard_options.k = fields.at("k").get<int>();
+  shard_options.image_k = fields.at("image_k").get<int>();
+  shard_options.exact_keys = fields.at("exact_keys").get<bool>();
+  check_same_catalog(manifests.front(), dirs.front(), dedup_digest(ws, shard_options));
+
+  auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/false);
+  std::vector<ScoredPair> scored;
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    const auto shard_fields = nlohmann::json::parse(manifests[i].fields);
+    load_scored_pairs(dirs[i] / shard_fields.at("pairs").get<std::string>(), scored);
+  }
+  std::sort(scored.begin(), scored.end(), [](const ScoredPair& x, const ScoredPair& y) {
+    return std::tie(x.a, x.b) < std::tie(y.a, y.b);
+  });
+  // A pair found from both of its listings' shards was scored twice, identically.
+  scored.erase(std::unique(scored.begin(), scored.end(),
+                           [](const ScoredPair& x, const ScoredPair& y) {
+                             return x.a == y.a && x.b == y.b;
+                           }),
+               scored.end());
+  DedupSummary summary;
+  summary.listings = models.featurizer->size();
+  summary.threshold = models.decider->threshold();
+  summary.candidate_pairs = scored.size();
+  cluster_and_write(models, scored, options, summary);
   return summary;
 }
 

@@ -20,7 +20,8 @@ namespace {
 
 bool is_image_file(const fs::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp";
 }
 
@@ -148,37 +149,41 @@ NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size,
   return NeuralImageEncoder::load(ws.image_model_dir(), options);
 }
 
-ImageEmbedReport embed_images(Workspace& ws, size_t batch_size) {
+SpaceVectors encode_images(const Workspace& ws, std::span<const Listing> listings,
+                           ImageEmbedReport& report, size_t batch_size) {
   const NeuralImageEncoder encoder = load_image_encoder(ws);
-  const auto listings = ws.catalog().all_listings();
-  const int dim = encoder.dim();
-  ImageEmbedReport report;
-  report.listings = listings.size();
-  std::vector<int64_t> keys, lost;
-  std::vector<float> vectors, batch;
+  SpaceVectors out;
+  out.space = "image";
+  out.encoder = encoder.name();
+  out.dim = encoder.dim();
+  const int dim = out.dim;
+  report.listings += listings.size();
+  std::vector<float> batch;
   Progress progress("embed images", listings.size());
   for (size_t start = 0; start < listings.size(); start += batch_size) {
-    const auto part = std::span<const Listing>(listings).subspan(
-        start, std::min(batch_size, listings.size() - start));
+    const auto part = listings.subspan(start, std::min(batch_size, listings.size() - start));
     batch.assign(part.size() * dim, 0.0f);
     encoder.encode(part, batch.data());
     for (size_t i = 0; i < part.size(); ++i) {
       const float* row = batch.data() + i * dim;
       if (is_missing_image(std::span(row, dim))) {
         ++(part[i].image.empty() ? report.without_image : report.unreadable);
-        lost.push_back(part[i].key);
+        out.removed.push_back(part[i].key);
       } else {
-        keys.push_back(part[i].key);
-        vectors.insert(vectors.end(), row, row + dim);
+        out.keys.push_back(part[i].key);
+        out.data.insert(out.data.end(), row, row + dim);
       }
     }
     progress.advance(part.size());
   }
   progress.finish();
-  ws.catalog().put_vectors("image", keys, vectors.data(), dim);
-  ws.catalog().remove_vectors("image", lost);
-  ws.catalog().set_meta("image_encoder", encoder.name());
-  report.embedded = keys.size();
+  report.embedded += out.keys.size();
+  return out;
+}
+
+ImageEmbedReport embed_images(Workspace& ws, size_t batch_size) {
+  ImageEmbedReport report;
+  encode_images(ws, ws.catalog().all_listings(), report, batch_size).store(ws.catalog());
   return report;
 }
 

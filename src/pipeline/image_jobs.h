@@ -16,6 +16,7 @@
 #include "image/mae_trainer.h"
 #include "image/neural_image_encoder.h"
 #include "image/vit_mae_config.h"
+#include "pipeline/space_vectors.h"
 #include "pipeline/workspace.h"
 
 namespace doppel {
@@ -56,6 +57,11 @@ struct ImageEmbedReport {
   size_t without_image = 0;
   size_t unreadable = 0;  // an image that could not be fetched or decoded (warned about)
 };
+
+// Encodes the images of `listings` with ws/models/image into the space "image", without storing
+// them; a listing without a readable image is counted in `report` and listed in `removed`.
+SpaceVectors encode_images(const Workspace& ws, std::span<const Listing> listings,
+                           ImageEmbedReport& report, size_t batch_size = 256);
 
 // Encodes every listing's image with ws/models/image and stores the vectors in the space "image"
 // (the encoder's name as the catalog's "image_encoder"). A listing without a readable image gets

@@ -43,24 +43,29 @@ std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderCho
   return std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::load(ws.text_model_dir(), {}));
 }
 
-size_t embed_text(Workspace& ws, TextEncoderChoice choice, size_t batch_size) {
-  auto encoder_ptr = load_vector_encoder(ws, choice);
-  const Encoder& encoder = *encoder_ptr;
-  auto listings = ws.catalog().all_listings();
-  const int dim = encoder.dim();
-  std::vector<int64_t> keys(listings.size());
-  std::vector<float> vectors(listings.size() * dim);
+SpaceVectors encode_text(const Workspace& ws, std::span<const Listing> listings,
+                         TextEncoderChoice choice, size_t batch_size) {
+  const auto encoder = load_vector_encoder(ws, choice);
+  SpaceVectors out;
+  out.space = "text";
+  out.encoder = encoder->name();
+  out.dim = encoder->dim();
+  out.keys.resize(listings.size());
+  out.data.resize(listings.size() * out.dim);
   Progress progress("embed text", listings.size());
   for (size_t start = 0; start < listings.size(); start += batch_size) {
-    size_t n = std::min(batch_size, listings.size() - start);
-    encoder.encode(std::span<const Listing>(listings).subspan(start, n),
-                   vectors.data() + start * dim);
-    for (size_t i = 0; i < n; ++i) keys[start + i] = listings[start + i].key;
+    const size_t n = std::min(batch_size, listings.size() - start);
+    encoder->encode(listings.subspan(start, n), out.data.data() + start * out.dim);
+    for (size_t i = 0; i < n; ++i) out.keys[start + i] = listings[start + i].key;
     progress.advance(n);
   }
   progress.finish();
-  ws.catalog().put_vectors("text", keys, vectors.data(), dim);
-  ws.catalog().set_meta("text_encoder", encoder.name());
+  return out;
+}
+
+size_t embed_text(Workspace& ws, TextEncoderChoice choice, size_t batch_size) {
+  const auto listings = ws.catalog().all_listings();
+  encode_text(ws, listings, choice, batch_size).store(ws.catalog());
   return listings.size();
 }
 

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "pipeline/space_vectors.h"
 #include "pipeline/workspace.h"
 #include "text/classical_encoder.h"
 
@@ -22,6 +23,11 @@ TextEncoderChoice parse_text_encoder_choice(std::string_view name);  // auto, tf
 
 // The chosen encoder; Error telling the user what to train when it is missing.
 std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderChoice choice);
+
+// Encodes `listings` with the chosen encoder into the space "text", without storing them.
+SpaceVectors encode_text(const Workspace& ws, std::span<const Listing> listings,
+                         TextEncoderChoice choice = TextEncoderChoice::kAuto,
+                         size_t batch_size = 1024);
 
 // Encodes every listing and stores the vectors in catalog.db under the space "text", and the
 // encoder's name as the catalog's "text_encoder". Returns the number of listings encoded.

@@ -20,6 +20,7 @@ void add_train(CLI::App& app);
 void add_embed(CLI::App& app);
 void add_index(CLI::App& app);
 void add_dedup(CLI::App& app);
+void add_merge(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_eval_clusters(CLI::App& app);
 void add_bench(CLI::App& app);

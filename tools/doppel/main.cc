@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   doppel::add_embed(app);
   doppel::add_index(app);
   doppel::add_dedup(app);
+  doppel::add_merge(app);
   doppel::add_eval(app);
   doppel::add_eval_clusters(app);
   doppel::add_synth(app);

@@ -1,5 +1,5 @@
-// doppel embed, index, dedup, eval and eval-clusters: the batch steps over a trained workspace
-// and their evaluation.
+// doppel embed, index, dedup, merge, eval and eval-clusters: the batch steps over a trained
+// workspace and their evaluation.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -8,11 +8,13 @@
 #include "tools/doppel/commands.h"
 #include "eval/cluster_files.h"
 #include "pipeline/dedup_job.h"
+#include "pipeline/embed_shards.h"
 #include "pipeline/eval_job.h"
 #include "pipeline/image_jobs.h"
 #include "pipeline/index_job.h"
 #include "pipeline/text_jobs.h"
 #include "pipeline/workspace.h"
+#include "util/error.h"
 
 namespace doppel {
 
@@ -21,11 +23,19 @@ void print_metrics(const std::string& what, const BinaryMetrics& m) {
              what, m.precision, m.recall, m.f1, m.macro_f1, m.threshold);
 }
 
+// --shard i/N with --out DIR: the options of embed and dedup that make them one shard of a fanned
+// out batch (pipeline/shards.h).
+void add_shard_option(CLI::App& cmd, std::string& shard) {
+  cmd.add_option("--shard", shard,
+                 "Do only shard i of N (i/N, listings split by a hash of their id) and write it to "
+                 "--out, for `doppel merge`");
+}
+
 void add_embed(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "embed", "Encode every listing into its text vector and, when an image encoder is trained, "
                "its image vector");
-  static std::string ws, encoder = "auto", space = "all";
+  static std::string ws, encoder = "auto", space = "all", shard, out;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
   cmd->add_option("--encoder", encoder,
                   "Text encoder: auto (bert when fine-tuned, else tfidf), tfidf, bert")
@@ -34,14 +44,24 @@ void add_embed(CLI::App& app) {
                   "text, image, or all (text, then image when ws/models/image holds a model)")
       ->check(CLI::IsMember({"text", "image", "all"}))
       ->capture_default_str();
+  add_shard_option(*cmd, shard);
+  cmd->add_option("--out", out, "With --shard: the folder that receives the shard's vectors");
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
-    if (space != "image") {
-      fmt::print("text: embedded {} listings\n",
-                 embed_text(workspace, parse_text_encoder_choice(encoder)));
+    const bool text = space != "image";
+    const bool image = space == "image" ||
+                       (space == "all" && NeuralImageEncoder::exists(workspace.image_model_dir()));
+    const auto choice = parse_text_encoder_choice(encoder);
+    if (!shard.empty()) {
+      if (out.empty()) fail("embed --shard needs --out DIR for the shard's vectors");
+      const auto s = embed_shard(workspace, Shard::parse(shard), out, text, image, choice);
+      fmt::print("shard {}: {} listings, {} text vectors, {} image vectors; wrote {}\n", shard,
+                 s.listings, s.text_vectors, s.images.embedded, out);
+      return;
     }
-    const bool has_image_model = NeuralImageEncoder::exists(workspace.image_model_dir());
-    if (space == "image" || (space == "all" && has_image_model)) {
+    if (!out.empty()) fail("embed stores vectors in the workspace; --out goes with --shard");
+    if (text) fmt::print("text: embedded {} listings\n", embed_text(workspace, choice));
+    if (image) {
       const auto r = embed_images(workspace);
       fmt::print("image: {} of {} listings embedded, {} without an image, {} unreadable\n",
                  r.embedded, r.listings, r.without_image, r.unreadable);
@@ -102,18 +122,64 @@ void add_dedup(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-cluster", options.max_cluster_size, "Largest cluster allowed")
       ->capture_default_str();
+  static std::string shard;
+  add_shard_option(*cmd, shard);
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
     options.out_dir = out;
     options.linkage = linkage == "average" ? Linkage::kAverage : Linkage::kConnectedComponents;
     options.exact_keys = !no_exact_keys;
+    if (!shard.empty()) options.shard = Shard::parse(shard);
     auto s = run_dedup(workspace, options);
     fmt::print("candidates: {} by text, {} by image, {} by model number\n", s.text_candidates,
                s.image_candidates, s.exact_key_candidates);
+    if (!options.shard.whole()) {
+      fmt::print("shard {}: {} listings, {} scored candidate pairs; wrote {}\n", shard,
+                 s.listings, s.candidate_pairs, out);
+      return;
+    }
     fmt::print(
         "{} listings, {} candidate pairs, {} accepted (threshold {:.3f}), {} clusters covering {} "
         "listings (largest {})\nwrote {}/pairs.csv and {}/clusters.csv\n",
         s.listings, s.candidate_pairs, s.accepted_pairs, s.threshold, s.clusters,
+        s.clustered_listings, s.largest_cluster, out, out);
+  });
+}
+
+void add_merge(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "merge", "Fold a complete set of shard folders (embed or dedup --shard i/N) into the "
+               "workspace: vectors into catalog.db, or scored pairs into pairs.csv + clusters.csv");
+  static std::string ws, out, linkage = "average";
+  static std::vector<std::string> shards;
+  static DedupOptions options;
+  cmd->add_option("workspace", ws, "Workspace folder (the one the shards were made from)")
+      ->required();
+  cmd->add_option("shards", shards, "Shard folders, one per shard")->required();
+  cmd->add_option("--out", out, "Dedup shards: output folder for pairs.csv and clusters.csv");
+  cmd->add_option("--linkage", linkage, "Dedup shards: average or components")
+      ->check(CLI::IsMember({"average", "components"}))
+      ->capture_default_str();
+  cmd->add_option("--max-cluster", options.max_cluster_size, "Dedup shards: largest cluster")
+      ->capture_default_str();
+  cmd->callback([] {
+    auto workspace = Workspace::open(ws);
+    const std::vector<std::filesystem::path> dirs(shards.begin(), shards.end());
+    if (read_shard_manifest(dirs.front()).job == "embed") {
+      if (!out.empty()) fail("merge: embed shards go into the workspace; drop --out");
+      const auto s = merge_embed_shards(workspace, dirs);
+      fmt::print("merged {} embed shards: {} text vectors, {} image vectors, {} without image\n",
+                 s.shards, s.text_vectors, s.image_vectors, s.image_removed);
+      return;
+    }
+    if (out.empty()) fail("merge: dedup shards need --out DIR for pairs.csv and clusters.csv");
+    options.out_dir = out;
+    options.linkage = linkage == "average" ? Linkage::kAverage : Linkage::kConnectedComponents;
+    const auto s = merge_dedup_shards(workspace, dirs, options);
+    fmt::print(
+        "merged {} dedup shards: {} listings, {} candidate pairs, {} accepted (threshold {:.3f}), "
+        "{} clusters covering {} listings (largest {})\nwrote {}/pairs.csv and {}/clusters.csv\n",
+        dirs.size(), s.listings, s.candidate_pairs, s.accepted_pairs, s.threshold, s.clusters,
         s.clustered_listings, s.largest_cluster, out, out);
   });
 }

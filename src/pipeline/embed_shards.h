@@ -1,0 +1,38 @@
+// Embed shards (pipeline/shards.h): `doppel embed --shard i/N --out DIR` encodes the listings of
+// one shard into DIR (one SpaceVectors file per space), and `doppel merge` stores a complete set
+// of such folders into catalog.db: the same rows an unsharded `doppel embed` stores.
+#pragma once
+
+#include <filesystem>
+#include <span>
+
+#include "pipeline/image_jobs.h"
+#include "pipeline/shards.h"
+#include "pipeline/text_jobs.h"
+#include "pipeline/workspace.h"
+
+namespace doppel {
+
+struct EmbedShardSummary {
+  size_t listings = 0;      // in the shard
+  size_t text_vectors = 0;  // 0 when the text space was not asked for
+  ImageEmbedReport images;  // all zero when the image space was not asked for
+};
+
+// Encodes the shard's listings: text (with `choice`) when `text`, images when `image`; writes
+// out_dir/<space>.vectors and out_dir/shard.json.
+EmbedShardSummary embed_shard(const Workspace& ws, Shard shard,
+                              const std::filesystem::path& out_dir, bool text, bool image,
+                              TextEncoderChoice choice = TextEncoderChoice::kAuto);
+
+struct EmbedMergeSummary {
+  size_t shards = 0;
+  size_t text_vectors = 0, image_vectors = 0, image_removed = 0;
+};
+
+// Checks the folders (a complete set of embed shards of this catalog; every shard with the same
+// spaces, encoders and dims) and reads all of them before storing anything, so a damaged shard
+// leaves catalog.db as it was.
+EmbedMergeSummary merge_embed_shards(Workspace& ws, std::span<const std::filesystem::path> dirs);
+
+}  // namespace doppel

@@ -1,0 +1,67 @@
+#include "pipeline/space_vectors.h"
+
+#include <cstring>
+
+#include "util/binary_io.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace doppel {
+namespace {
+
+constexpr char kMagic[8] = {'D', 'P', 'L', 'V', 'E', 'C', '0', '1'};
+
+}  // namespace
+
+void SpaceVectors::store(CatalogStore& catalog) const {
+  if (!keys.empty()) catalog.put_vectors(space, keys, data.data(), dim);
+  if (!removed.empty()) catalog.remove_vectors(space, removed);
+  catalog.set_meta(space + "_encoder", encoder);
+}
+
+void SpaceVectors::save(const std::filesystem::path& path) const {
+  DOPPEL_CHECK(data.size() == keys.size() * static_cast<size_t>(dim), "{} rows of {} floats",
+               keys.size(), dim);
+  std::string out;
+  append_bytes(out, kMagic, sizeof(kMagic));
+  append_pod<uint32_t>(out, static_cast<uint32_t>(dim));
+  append_pod<uint64_t>(out, keys.size());
+  append_pod<uint64_t>(out, removed.size());
+  append_bytes(out, keys.data(), keys.size() * sizeof(int64_t));
+  append_bytes(out, data.data(), data.size() * sizeof(float));
+  append_bytes(out, removed.data(), removed.size() * sizeof(int64_t));
+  write_file_atomic(path, out);
+}
+
+SpaceVectors SpaceVectors::load(const std::filesystem::path& path, std::string space,
+                                std::string encoder) {
+  const std::string bytes = read_file(path);
+  BinaryReader in(path, bytes, "vector file");
+  char magic[sizeof(kMagic)];
+  in.read(magic, sizeof(magic), "magic");
+  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
+    fail("{}: not a doppel vector file (bad magic)", path.string());
+  }
+  SpaceVectors v;
+  v.space = std::move(space);
+  v.encoder = std::move(encoder);
+  v.dim = static_cast<int>(in.get<uint32_t>("dim"));
+  const auto rows = in.get<uint64_t>("rows");
+  const auto removed = in.get<uint64_t>("removed count");
+  if (v.dim <= 0 || rows > in.remaining() / (sizeof(int64_t) + sizeof(float) * v.dim) ||
+      removed > in.remaining() / sizeof(int64_t)) {
+    fail("{}: header says {} rows of dim {} and {} removed keys, more than the file holds",
+         path.string(), rows, v.dim, removed);
+  }
+  v.keys.resize(rows);
+  v.data.resize(rows * v.dim);
+  v.removed.resize(removed);
+  in.read(v.keys.data(), rows * sizeof(int64_t), "keys");
+  in.read(v.data.data(), v.data.size() * sizeof(float), "vectors");
+  in.read(v.removed.data(), removed * sizeof(int64_t), "removed keys");
+  if (in.remaining() != 0)
+    fail("{}: {} unexpected bytes at the end", path.string(), in.remaining());
+  return v;
+}
+
+}  // namespace doppel

@@ -1,0 +1,36 @@
+// SpaceVectors — the vectors of one space ("text", "image") encoded for some listings but not
+// yet stored: what `doppel embed` writes into catalog.db, and what an embed shard writes to its
+// folder for `doppel merge` to store later (pipeline/shards.h).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog_store.h"
+
+namespace doppel {
+
+struct SpaceVectors {
+  std::string space;    // "text" or "image"
+  std::string encoder;  // the encoder's name, stored as the catalog's "<space>_encoder"
+  int dim = 0;
+  std::vector<int64_t> keys;     // one row of `data` each
+  std::vector<float> data;       // keys.size() * dim
+  std::vector<int64_t> removed;  // keys whose stored vector must go (e.g. no readable photo)
+
+  // Writes the rows, removes `removed` and records the encoder, in that order.
+  void store(CatalogStore& catalog) const;
+
+  // The file format (little-endian):
+  //   "DPLVEC01"  u32 dim  u64 rows  u64 removed  i64 keys[rows]  f32 data[rows*dim]
+  //   i64 removed_keys[removed]
+  // The space and encoder names travel in the shard manifest. Written atomically; load() throws
+  // doppel::Error naming the file on a bad magic, truncation or trailing bytes.
+  void save(const std::filesystem::path& path) const;
+  static SpaceVectors load(const std::filesystem::path& path, std::string space,
+                           std::string encoder);
+};
+
+}  // namespace doppel

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Sharded batch work (pipeline/shards.h): embed and dedup as 3 shards, folded back by merge, give
+# what one unsharded run gives; incomplete, mixed or stale shard sets are refused.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ws=$scratch/ws
+"$doppel" -q synth --out "$scratch/data" --products 120 --seed 5 > /dev/null
+"$doppel" -q init "$ws" > /dev/null
+"$doppel" -q ingest "$ws" "$scratch/data/listings.csv" > /dev/null
+"$doppel" -q ingest "$ws" "$scratch/data/pairs.csv" > /dev/null
+"$doppel" -q train text "$ws" > /dev/null
+cp -r "$ws" "$scratch/ws_sharded"
+
+# --- embed: one run vs three shards merged into a copy of the workspace.
+"$doppel" -q embed "$ws" > /dev/null
+total=0
+for i in 0 1 2; do
+  out=$("$doppel" -q embed "$scratch/ws_sharded" --shard "$i/3" --out "$scratch/embed_$i")
+  total=$((total + $(sed -E 's/.*: ([0-9]+) listings.*/\1/' <<< "$out")))
+done
+listings=$(($(wc -l < "$scratch/data/listings.csv") - 1))
+check "the three embed shards split the $listings listings ($total)" test "$total" -eq "$listings"
+expect_fail merge "$scratch/ws_sharded" "$scratch/embed_0" "$scratch/embed_2"
+check "an incomplete set is refused, naming the missing shard ($err)" contains "$err" "shards 1 of 3 are missing"
+expect_fail merge "$scratch/ws_sharded" "$scratch/embed_0" "$scratch/embed_1" "$scratch/embed_1"
+check "a shard given twice is refused ($err)" contains "$err" "given twice"
+out=$("$doppel" -q merge "$scratch/ws_sharded" "$scratch/embed_0" "$scratch/embed_1" "$scratch/embed_2")
+check "merge stores every listing's text vector ($out)" contains "$out" "$listings text vectors"
+check "the merged vectors equal one run's (to float rounding)" python3 - "$ws/catalog.db" "$scratch/ws_sharded/catalog.db" <<'PY'
+import sqlite3, struct, sys
+def vectors(path):
+    rows = sqlite3.connect(path).execute("SELECT key, data FROM vectors WHERE space = 'text'")
+    return {k: struct.unpack(f"{len(d) // 4}f", d) for k, d in rows}
+one, merged = vectors(sys.argv[1]), vectors(sys.argv[2])
+assert one.keys() == merged.keys(), "different keys"
+worst = max(abs(x - y) for k in one for x, y in zip(one[k], merged[k]))
+assert worst < 1e-5, worst
+PY
+
+# --- dedup: one run vs three shards merged, on the same workspace: identical files.
+"$doppel" -q index "$ws" --spec Flat > /dev/null
+"$doppel" -q train decider "$ws" > /dev/null
+"$doppel" -q dedup "$ws" --out "$scratch/dedup_one" > /dev/null
+for i in 0 1 2; do
+  "$doppel" -q dedup "$ws" --shard "$i/3" --out "$scratch/dedup_$i" > /dev/null
+done
+out=$("$doppel" -q merge "$ws" "$scratch/dedup_0" "$scratch/dedup_1" "$scratch/dedup_2" --out "$scratch/dedup_merged")
+check "merge writes pairs and clusters ($out)" contains "$out" "merged 3 dedup shards"
+for f in pairs.csv clusters.csv; do
+  check "merged $f equals one run's" cmp "$scratch/dedup_one/$f" "$scratch/dedup_merged/$f"
+done
+expect_fail merge "$ws" "$scratch/dedup_0" "$scratch/embed_1" "$scratch/dedup_2" --out "$scratch/x"
+check "embed and dedup shards do not mix ($err)" contains "$err" "embed_1"
+
+# A catalog that changed after the shards were made is refused: nothing stale is merged.
+printf 'id,title\nLATE1,A listing that arrived after the shards ran\n' > "$scratch/late.csv"
+"$doppel" -q ingest "$ws" "$scratch/late.csv" > /dev/null
+expect_fail merge "$ws" "$scratch/dedup_0" "$scratch/dedup_1" "$scratch/dedup_2" --out "$scratch/x"
+check "shards of an older catalog state are refused ($err)" contains "$err" "re-run the shards"
+expect_fail embed "$ws" --shard 3/3 --out "$scratch/x"
+check "a shard number out of range is refused ($err)" contains "$err" "'3/3' is not i/N"
+finish
