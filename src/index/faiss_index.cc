@@ -34,7 +34,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <random>
 #include <unordered_map>
@@ -669,12 +668,7 @@ std::unique_ptr<VectorIndex> load_faiss_index(const std::filesystem::path& path)
     fail("{}: cannot read index file", where);
   }
   BinaryReader in(path, prefix, "index file");
-  char magic[sizeof(kMagic)];
-  in.read(magic, sizeof(magic), "magic");
-  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
-    fail("{}: not a doppel index file: magic is {:?}, expected \"DPLINDEX\"", where,
-         std::string(magic, sizeof(magic)));
-  }
+  in.expect_magic(std::string_view(kMagic, sizeof(kMagic)));
   const auto version = in.get<uint32_t>("format version");
   if (version != 1 && version != kFormatVersion) {
     fail("{}: index format version {}, this doppel reads 1 and {}", where, version, kFormatVersion);

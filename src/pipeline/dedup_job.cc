@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -70,11 +69,7 @@ void save_scored_pairs(const std::filesystem::path& path, std::span<const Scored
 void load_scored_pairs(const std::filesystem::path& path, std::vector<ScoredPair>& into) {
   const std::string bytes = read_file(path);
   BinaryReader in(path, bytes, "scored pairs file");
-  char magic[sizeof(kPairsMagic)];
-  in.read(magic, sizeof(magic), "magic");
-  if (std::memcmp(magic, kPairsMagic, sizeof(magic)) != 0) {
-    fail("{}: not a doppel scored pairs file (bad magic)", path.string());
-  }
+  in.expect_magic(std::string_view(kPairsMagic, sizeof(kPairsMagic)));
   const auto n = in.get<uint64_t>("pair count");
   constexpr size_t kRecord = 2 * sizeof(int64_t) + sizeof(float);
   if (n != in.remaining() / kRecord || in.remaining() % kRecord != 0) {

@@ -1,6 +1,5 @@
 #include "pipeline/space_vectors.h"
 
-#include <cstring>
 
 #include "util/binary_io.h"
 #include "util/error.h"
@@ -37,11 +36,7 @@ SpaceVectors SpaceVectors::load(const std::filesystem::path& path, std::string s
                                 std::string encoder) {
   const std::string bytes = read_file(path);
   BinaryReader in(path, bytes, "vector file");
-  char magic[sizeof(kMagic)];
-  in.read(magic, sizeof(magic), "magic");
-  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
-    fail("{}: not a doppel vector file (bad magic)", path.string());
-  }
+  in.expect_magic(std::string_view(kMagic, sizeof(kMagic)));
   SpaceVectors v;
   v.space = std::move(space);
   v.encoder = std::move(encoder);

@@ -5,7 +5,6 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 
-#include <cstring>
 #include <string>
 
 #include "util/binary_io.h"
@@ -76,12 +75,7 @@ Pca Pca::load(const std::filesystem::path& path) {
          bytes.size(), kHeaderSize);
   }
   BinaryReader in(path, bytes, "PCA file");
-  char magic[sizeof(kMagic)];
-  in.read(magic, sizeof(magic), "magic");
-  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
-    fail("{}: not a doppel PCA file: magic is {:?}, expected \"DPLPCA\\0\\0\"", path.string(),
-         std::string(magic, sizeof(magic)));
-  }
+  in.expect_magic(std::string_view(kMagic, sizeof(kMagic)));
   const auto version = in.get<uint32_t>("format version");
   if (version != kFormatVersion) {
     fail("{}: PCA format version {}, this doppel reads {}", path.string(), version, kFormatVersion);

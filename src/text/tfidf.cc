@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <unordered_map>
 
 #include "text/normalize.h"
@@ -174,12 +173,7 @@ HashedTfidf HashedTfidf::load(const std::filesystem::path& path) {
          kHeaderSize);
   }
   BinaryReader in(path, bytes, "TF-IDF file");
-  char magic[sizeof(kMagic)];
-  in.read(magic, sizeof(magic), "magic");
-  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
-    fail("{}: not a doppel tfidf file: magic is {:?}, expected \"DPLTFIDF\"", where,
-         std::string(magic, sizeof(magic)));
-  }
+  in.expect_magic(std::string_view(kMagic, sizeof(kMagic)));
   const auto version = in.get<uint32_t>("format version");
   if (version != kFormatVersion) {
     fail("{}: tfidf format version {}, this doppel reads {}", where, version, kFormatVersion);

@@ -14,6 +14,13 @@ void BinaryReader::read(void* dst, size_t n, std::string_view field) {
   pos_ += n;
 }
 
+void BinaryReader::expect_magic(std::string_view magic) {
+  std::string found(magic.size(), '\0');
+  read(found.data(), found.size(), "magic");
+  if (found != magic)
+    fail("{}: not a doppel {}: magic is {:?}, expected {:?}", path_, what_, found, magic);
+}
+
 void BinaryReader::fail_truncated(std::string_view field) const {
   fail("{}: truncated {}: {} bytes, ends inside {}", path_, what_, bytes_.size(), field);
 }

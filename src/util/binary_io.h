@@ -40,6 +40,10 @@ class BinaryReader {
   // Copies the next n bytes to dst.
   void read(void* dst, size_t n, std::string_view field);
 
+  // Reads magic.size() bytes; unless they equal `magic`, throws doppel::Error
+  //   "PATH: not a doppel WHAT: magic is "...", expected "...""
+  void expect_magic(std::string_view magic);
+
   template <typename T>
   T get(std::string_view field) {
     static_assert(std::is_trivially_copyable_v<T>,
