@@ -21,7 +21,7 @@
 #   would take hours). Then an image index (--image-spec, default IVF1024,Flat,nprobe=16) and a
 #   decider retrained with the image features. Every request carries one of the pool photos,
 #   which the server reads, decodes and embeds with the real encoder before searching text and
-#   image indexes.
+#   image indexes; a last run sends text-only requests to the same server for comparison.
 #   The workspace is kept in DIR/ws and reused when present (delete it to rebuild); the upserts
 #   of the mixed run stay in it, so a rerun serves a few hundred more listings.
 #   Writes DIR/results.txt. On this 2-core VM building the 100k workspace takes ~10 min (the
@@ -70,7 +70,9 @@ serve_args=() load_args=() kind=text-only
 if [ "$images" -gt 0 ]; then
   grocery=$(realpath "${GROCERY:-../shared/data/grocerystore-packages}")
   image_model=${IMAGE_MODEL:-results/multimodal/ws/models/image}
-  [ -f "$image_model/encoder.json" ] || { echo "bench-serve: no image encoder at $image_model" >&2; exit 1; }
+  if [ ! -f "$image_model/encoder.json" ]; then
+    echo "bench-serve: no image encoder at $image_model (set IMAGE_MODEL=...)" >&2; exit 1
+  fi
   # P of the photos present, spread evenly over the training list (it is sorted by product).
   sed 's/,.*//' "$grocery/train.txt" | while read -r photo; do
     if [ -f "$grocery/$photo" ]; then echo "$grocery/$photo"; fi
@@ -114,6 +116,11 @@ rss() { echo "$(($(awk '/VmRSS/ {print $2}' "/proc/$server/status") / 1024)) MiB
   done
   echo "## mixed: 10% upserts of new listings ($kind), 2 connections, ${seconds} s"
   load --connections 2 --seconds "$seconds" --write-fraction 0.1 --token-file "$out/token"
+  if [ "$images" -gt 0 ]; then
+    echo "## for comparison: text-only match on the same server, 1 connection, ${seconds} s"
+    "$doppel" bench serve --port "$port" --titles "$out/titles.txt" --connections 1 \
+      --seconds "$seconds"
+  fi
   echo "server RSS after the runs: $(rss)"
   if [ "$soak" -gt 0 ]; then
     echo "## soak: 2% upserts, 2 connections, ${soak} s; server RSS every $((soak / 10)) s"
