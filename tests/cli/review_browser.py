@@ -88,9 +88,11 @@ def main():
                  ".every((img) => img.complete && img.naturalWidth > 0)", "images to load")
     shown = tab.evaluate("""({
       titles: [...document.querySelectorAll('.listing h2')].map((h) => h.textContent.trim()),
-      images: [...document.querySelectorAll('.listing img')].filter((img) => img.naturalWidth > 0).length,
+      images: [...document.querySelectorAll('.listing img')]
+                .filter((img) => img.naturalWidth > 0).length,
       marks: document.querySelectorAll('mark.diff').length,
-      ids: [...document.querySelectorAll('.listing .meta')].map((m) => m.textContent.split(' · ')[0].slice(3)),
+      ids: [...document.querySelectorAll('.listing .meta')]
+             .map((m) => m.textContent.split(' · ')[0].slice(3)),
     })""")
     if len(shown["titles"]) != 2 or not all(shown["titles"]):
         fail("expected two titles, got " + json.dumps(shown["titles"]))
