@@ -2,12 +2,12 @@
 
 #include <opencv2/core.hpp>
 
-
 #include <nlohmann/json.hpp>
 
 #include "image/image_model.h"
 #include "image/training_images.h"
 #include "image/training_loop.h"
+#include "nn/checkpoint.h"
 #include "nn/optimizer.h"
 #include "nn/state_dict.h"
 #include "util/error.h"
@@ -33,15 +33,6 @@ void ContrastiveOptions::validate() const {
 namespace {
 
 fs::path checkpoint_dir(const fs::path& dir) { return dir / "checkpoints" / "contrastive"; }
-
-void save_checkpoint(ImageModel& model, const nn::Optimizer& optimizer, const fs::path& dir) {
-  const fs::path ckpt = checkpoint_dir(dir);
-  fs::create_directories(ckpt);
-  nn::save_state_dict(ckpt / "model.safetensors", nn::module_state(*model.mae()));
-  nn::save_state_dict(ckpt / "head.safetensors", nn::module_state(*model.head()));
-  optimizer.save(ckpt / "optimizer.pt");
-  write_file_atomic(ckpt / "state.json", nlohmann::json{{"step", optimizer.steps_done()}}.dump() + "\n");
-}
 
 // SupCon over 2n embeddings z [2n, d] (L2-normalised; rows i and n + i are the twins of image i)
 // with group ids [n] (-1 = only the twin is a positive): for every anchor, the mean over its
@@ -75,7 +66,8 @@ ContrastiveReport train_contrastive(const fs::path& dir, std::span<const std::st
                         options.cache_megabytes << 20);
   ContrastiveReport report;
   report.images = images.usable();
-  if (report.images < 2) fail("contrastive: {} usable images, at least 2 are needed", report.images);
+  if (report.images < 2)
+    fail("contrastive: {} usable images, at least 2 are needed", report.images);
 
   // A last batch of a single image has no negative: it is dropped.
   const auto n = static_cast<int64_t>(report.images), batch = int64_t(options.batch_size);
@@ -84,20 +76,17 @@ ContrastiveReport train_contrastive(const fs::path& dir, std::span<const std::st
   if (options.max_steps > 0) total_steps = std::min(total_steps, options.max_steps);
   nn::Optimizer optimizer({{model.mae()->vit.get()}, {model.head().get()}}, options.optimizer,
                           total_steps);
+  const std::vector<nn::CheckpointPart> checkpoint = {{"model.safetensors", model.mae().get()},
+                                                      {"head.safetensors", model.head().get()}};
   if (resume) {
-    const fs::path ckpt = checkpoint_dir(dir);
-    if (!fs::exists(ckpt / "state.json")) fail("{}: no checkpoint to resume from", ckpt.string());
-    nn::load_into(*model.mae(), nn::load_state_dict(ckpt / "model.safetensors"), {},
-                  (ckpt / "model.safetensors").string());
-    nn::load_into(*model.head(), nn::load_state_dict(ckpt / "head.safetensors"), {},
-                  (ckpt / "head.safetensors").string());
-    optimizer.load(ckpt / "optimizer.pt");
+    nn::load_checkpoint(checkpoint_dir(dir), checkpoint, optimizer);
     report.resumed_from_step = optimizer.steps_done();
   }
 
   model.train(true);
-  const TrainingLoopOptions loop{"contrastive", steps_per_epoch, total_steps, options.batch_size,
-                                 options.log_every, options.checkpoint_every, options.seed};
+  const TrainingLoopOptions loop{"contrastive",      steps_per_epoch,   total_steps,
+                                 options.batch_size, options.log_every, options.checkpoint_every,
+                                 options.seed};
   auto step = [&](std::span<const size_t> positions, uint64_t seed) {
     std::vector<cv::Mat> views[2];
     std::vector<int64_t> groups;
@@ -115,13 +104,14 @@ ContrastiveReport train_contrastive(const fs::path& dir, std::span<const std::st
     optimizer.step();
     return loss.item<double>();
   };
-  auto result = run_training_loop(images, optimizer, loop, step,
-                                  [&] { save_checkpoint(model, optimizer, dir); });
+  auto result = run_training_loop(images, optimizer, loop, step, [&] {
+    nn::save_checkpoint(checkpoint_dir(dir), checkpoint, optimizer);
+  });
   report.seconds = result.seconds;
   report.images_per_second = result.images_per_second;
   report.loss_curve = std::move(result.loss_curve);
   report.steps = optimizer.steps_done();
-  save_checkpoint(model, optimizer, dir);
+  nn::save_checkpoint(checkpoint_dir(dir), checkpoint, optimizer);
   model.save_mae(dir);
   model.save_head(dir);
   nlohmann::json curve = nlohmann::json::array();

@@ -6,12 +6,13 @@
 #include <numeric>
 #include <random>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "image/image_model.h"
 #include "image/training_images.h"
 #include "image/training_loop.h"
+#include "nn/checkpoint.h"
 #include "nn/optimizer.h"
 #include "nn/state_dict.h"
 #include "reduce/pca.h"
@@ -27,7 +28,8 @@ void MaeOptions::validate() const {
   if (epochs <= 0) fail("mae: epochs must be positive, got {}", epochs);
   if (batch_size <= 0) fail("mae: batch_size must be positive, got {}", batch_size);
   if (max_steps < 0) fail("mae: max_steps must be >= 0, got {}", max_steps);
-  if (checkpoint_every <= 0) fail("mae: checkpoint_every must be positive, got {}", checkpoint_every);
+  if (checkpoint_every <= 0)
+    fail("mae: checkpoint_every must be positive, got {}", checkpoint_every);
   if (log_every <= 0) fail("mae: log_every must be positive, got {}", log_every);
   augment.validate();
   optimizer.validate();
@@ -37,18 +39,11 @@ namespace {
 
 fs::path checkpoint_dir(const fs::path& dir) { return dir / "checkpoints" / "mae"; }
 
-void save_checkpoint(ImageModel& model, const nn::Optimizer& optimizer, const fs::path& dir) {
-  const fs::path ckpt = checkpoint_dir(dir);
-  fs::create_directories(ckpt);
-  nn::save_state_dict(ckpt / "model.safetensors", nn::module_state(*model.mae()));
-  optimizer.save(ckpt / "optimizer.pt");
-  write_file_atomic(ckpt / "state.json", nlohmann::json{{"step", optimizer.steps_done()}}.dump() + "\n");
-}
-
 void write_log(const fs::path& dir, const MaeOptions& options, const MaeReport& report,
                const ImageModel& model) {
   nlohmann::json curve = nlohmann::json::array();
-  for (const auto& [step, loss] : report.loss_curve) curve.push_back({{"step", step}, {"loss", loss}});
+  for (const auto& [step, loss] : report.loss_curve)
+    curve.push_back({{"step", step}, {"loss", loss}});
   nlohmann::json log = {{"images", report.images},
                         {"skipped_images", report.skipped_images},
                         {"input", image_input_name(model.encoder_config().input)},
@@ -83,9 +78,11 @@ MaeReport pretrain_mae(const fs::path& dir, std::span<const std::string> refs,
   torch::manual_seed(options.seed);  // a fresh model's weights: the same run gives the same model
   ImageModel model = open_model(dir, new_model, new_encoder);
   if (!model.pretrainable()) {
-    fail("{}: image_size {} is not the {} input's {} px; such a checkpoint can embed but not be "
-         "pretrained on this input", dir.string(), model.mae_config().image_size,
-         image_input_name(model.encoder_config().input), model.encoder_config().input_size());
+    fail(
+        "{}: image_size {} is not the {} input's {} px; such a checkpoint can embed but not be "
+        "pretrained on this input",
+        dir.string(), model.mae_config().image_size, image_input_name(model.encoder_config().input),
+        model.encoder_config().input_size());
   }
   TrainingImages images(refs, fetcher, model.encoder_config().source_size(),
                         options.cache_megabytes << 20);
@@ -99,18 +96,20 @@ MaeReport pretrain_mae(const fs::path& dir, std::span<const std::string> refs,
   int64_t total_steps = steps_per_epoch * options.epochs;
   if (options.max_steps > 0) total_steps = std::min(total_steps, options.max_steps);
   nn::Optimizer optimizer({{model.mae().get()}}, options.optimizer, total_steps);
+  const std::vector<nn::CheckpointPart> checkpoint = {{"model.safetensors", model.mae().get()}};
   if (resume) {
-    const fs::path ckpt = checkpoint_dir(dir);
-    if (!fs::exists(ckpt / "state.json")) fail("{}: no checkpoint to resume from", ckpt.string());
-    nn::load_into(*model.mae(), nn::load_state_dict(ckpt / "model.safetensors"), {},
-                  (ckpt / "model.safetensors").string());
-    optimizer.load(ckpt / "optimizer.pt");
+    nn::load_checkpoint(checkpoint_dir(dir), checkpoint, optimizer);
     report.resumed_from_step = optimizer.steps_done();
   }
 
   model.train(true);
-  const TrainingLoopOptions loop{"mae", steps_per_epoch, total_steps, options.batch_size,
-                                 options.log_every, options.checkpoint_every, options.seed};
+  const TrainingLoopOptions loop{"mae",
+                                 steps_per_epoch,
+                                 total_steps,
+                                 options.batch_size,
+                                 options.log_every,
+                                 options.checkpoint_every,
+                                 options.seed};
   auto step = [&](std::span<const size_t> positions, uint64_t seed) {
     std::vector<cv::Mat> batch;
     for (size_t k = 0; k < positions.size(); ++k) {
@@ -122,13 +121,14 @@ MaeReport pretrain_mae(const fs::path& dir, std::span<const std::string> refs,
     optimizer.step();
     return output.loss.item<double>();
   };
-  auto result = run_training_loop(images, optimizer, loop, step,
-                                  [&] { save_checkpoint(model, optimizer, dir); });
+  auto result = run_training_loop(images, optimizer, loop, step, [&] {
+    nn::save_checkpoint(checkpoint_dir(dir), checkpoint, optimizer);
+  });
   report.seconds = result.seconds;
   report.images_per_second = result.images_per_second;
   report.loss_curve = std::move(result.loss_curve);
   report.steps = optimizer.steps_done();
-  save_checkpoint(model, optimizer, dir);
+  nn::save_checkpoint(checkpoint_dir(dir), checkpoint, optimizer);
   model.save_mae(dir);
   write_log(dir, options, report, model);
   if (options.fit_head) fit_pca_head(dir, refs, fetcher, model.encoder_config());

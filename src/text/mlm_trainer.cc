@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nn/checkpoint.h"
 #include "nn/optimizer.h"
 #include "nn/state_dict.h"
 #include "text/text_model.h"
@@ -26,7 +27,8 @@ void MlmOptions::validate() const {
   if (!(mask_probability > 0 && mask_probability < 1)) {
     fail("mlm: mask_probability must be in (0, 1), got {}", mask_probability);
   }
-  if (checkpoint_every <= 0) fail("mlm: checkpoint_every must be positive, got {}", checkpoint_every);
+  if (checkpoint_every <= 0)
+    fail("mlm: checkpoint_every must be positive, got {}", checkpoint_every);
   if (log_every <= 0) fail("mlm: log_every must be positive, got {}", log_every);
   optimizer.validate();
 }
@@ -50,7 +52,8 @@ std::vector<Sequence> tokenize_corpus(const WordPieceTokenizer& tokenizer,
     Sequence s;
     s.ids.push_back(vocab.cls_id());
     s.words.push_back(-1);
-    s.ids.insert(s.ids.end(), encoding.ids.begin(), encoding.ids.begin() + static_cast<ptrdiff_t>(keep));
+    s.ids.insert(s.ids.end(), encoding.ids.begin(),
+                 encoding.ids.begin() + static_cast<ptrdiff_t>(keep));
     s.words.insert(s.words.end(), encoding.word_ids.begin(),
                    encoding.word_ids.begin() + static_cast<ptrdiff_t>(keep));
     s.ids.push_back(vocab.sep_id());
@@ -62,8 +65,8 @@ std::vector<Sequence> tokenize_corpus(const WordPieceTokenizer& tokenizer,
 
 // One epoch's batches: a seeded shuffle, then sorted by length inside windows of 50 batches so
 // padding stays small while batches still mix the corpus.
-std::vector<std::vector<size_t>> epoch_batches(const std::vector<Sequence>& sequences, int batch_size,
-                                               uint64_t seed) {
+std::vector<std::vector<size_t>> epoch_batches(const std::vector<Sequence>& sequences,
+                                               int batch_size, uint64_t seed) {
   std::vector<size_t> order(sequences.size());
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(seed);
@@ -144,19 +147,11 @@ MaskedBatch mask_batch(const std::vector<Sequence>& sequences, const std::vector
 
 fs::path checkpoint_dir(const fs::path& dir) { return dir / "checkpoints" / "mlm"; }
 
-void save_checkpoint(TextModel& model, const nn::Optimizer& optimizer, const fs::path& dir) {
-  const fs::path ckpt = checkpoint_dir(dir);
-  fs::create_directories(ckpt);
-  nn::save_state_dict(ckpt / "model.safetensors", nn::module_state(*model.mlm()));
-  optimizer.save(ckpt / "optimizer.pt");
-  write_file_atomic(ckpt / "state.json",
-                    nlohmann::json{{"step", optimizer.steps_done()}}.dump() + "\n");
-}
-
 void write_log(const fs::path& dir, const MlmOptions& options, const MlmReport& report,
                size_t texts) {
   nlohmann::json curve = nlohmann::json::array();
-  for (const auto& [step, loss] : report.loss_curve) curve.push_back({{"step", step}, {"loss", loss}});
+  for (const auto& [step, loss] : report.loss_curve)
+    curve.push_back({{"step", step}, {"loss", loss}});
   nlohmann::json log = {{"texts", texts},
                         {"steps", report.steps},
                         {"resumed_from_step", report.resumed_from_step},
@@ -171,15 +166,17 @@ void write_log(const fs::path& dir, const MlmOptions& options, const MlmReport& 
 
 }  // namespace
 
-MlmReport pretrain_mlm(const fs::path& dir, std::span<const std::string> texts, const MlmOptions& options,
-                       const std::optional<BertConfig>& new_model, bool resume) {
+MlmReport pretrain_mlm(const fs::path& dir, std::span<const std::string> texts,
+                       const MlmOptions& options, const std::optional<BertConfig>& new_model,
+                       bool resume) {
   options.validate();
   std::optional<TextModel> loaded;
   if (TextModel::has_bert(dir)) {
     loaded.emplace(TextModel::load(dir, /*require_head=*/false));
   } else if (new_model) {
     if (!fs::exists(dir / "vocab.txt")) {
-      fail("{}: missing; train the tokenizer first (doppel train tokenizer)", (dir / "vocab.txt").string());
+      fail("{}: missing; train the tokenizer first (doppel train tokenizer)",
+           (dir / "vocab.txt").string());
     }
     BertConfig config = *new_model;
     Vocabulary vocab = Vocabulary::load(dir / "vocab.txt");
@@ -205,13 +202,9 @@ MlmReport pretrain_mlm(const fs::path& dir, std::span<const std::string> texts, 
   nn::Optimizer optimizer({{model.mlm().get()}}, options.optimizer, total_steps);
 
   MlmReport report;
+  const std::vector<nn::CheckpointPart> checkpoint = {{"model.safetensors", model.mlm().get()}};
   if (resume) {
-    const fs::path ckpt = checkpoint_dir(dir);
-    if (!fs::exists(ckpt / "state.json")) fail("{}: no checkpoint to resume from", ckpt.string());
-    nn::LoadOptions load_options;
-    nn::load_into(*model.mlm(), nn::load_state_dict(ckpt / "model.safetensors"), load_options,
-                  (ckpt / "model.safetensors").string());
-    optimizer.load(ckpt / "optimizer.pt");
+    nn::load_checkpoint(checkpoint_dir(dir), checkpoint, optimizer);
     report.resumed_from_step = optimizer.steps_done();
   }
 
@@ -226,11 +219,13 @@ MlmReport pretrain_mlm(const fs::path& dir, std::span<const std::string> texts, 
   while (optimizer.steps_done() < total_steps) {
     const int64_t step = optimizer.steps_done();
     const int64_t epoch = step / steps_per_epoch;
-    const auto batches = epoch_batches(sequences, options.batch_size, options.seed + static_cast<uint64_t>(epoch));
+    const auto batches =
+        epoch_batches(sequences, options.batch_size, options.seed + static_cast<uint64_t>(epoch));
     for (int64_t i = step % steps_per_epoch;
          i < steps_per_epoch && optimizer.steps_done() < total_steps; ++i) {
       std::mt19937_64 rng(options.seed * 1000003 + static_cast<uint64_t>(optimizer.steps_done()));
-      MaskedBatch batch = mask_batch(sequences, batches[static_cast<size_t>(i)], vocab, options, rng);
+      MaskedBatch batch =
+          mask_batch(sequences, batches[static_cast<size_t>(i)], vocab, options, rng);
       auto states = model.mlm()->bert(batch.tokens.ids, batch.tokens.mask);
       const int64_t hidden = states.back().size(2);
       auto picked = states.back().reshape({-1, hidden}).index_select(0, batch.positions);
@@ -252,12 +247,14 @@ MlmReport pretrain_mlm(const fs::path& dir, std::span<const std::string> texts, 
         loss_count = 0;
       }
       progress.advance();
-      if (done % options.checkpoint_every == 0) save_checkpoint(model, optimizer, dir);
+      if (done % options.checkpoint_every == 0) {
+        nn::save_checkpoint(checkpoint_dir(dir), checkpoint, optimizer);
+      }
     }
   }
   progress.finish();
   report.steps = optimizer.steps_done();
-  save_checkpoint(model, optimizer, dir);
+  nn::save_checkpoint(checkpoint_dir(dir), checkpoint, optimizer);
   model.save_bert(dir);
   write_log(dir, options, report, sequences.size());
   return report;
