@@ -105,6 +105,18 @@ PY
 status=$(api PUT /v1/listings/new1 "{\"title\": \"Oatly oat milk 1 l\", \"image\": \"$photo\"}")
 check "upsert with a photo ($status)" test "$status" = 201
 check "its image vector is stored" test "$(image_rows)" = 1
+# A kill -9 right after: the restarted server's image index (the saved one, older than new1)
+# catches up from the vector log and holds new1.
+kill -9 "$server_pid"
+wait "$server_pid" 2> /dev/null || true
+start_server "$ws" --token-file "$scratch/token" --image-root /
+status=$(api POST /v1/match "{\"title\": \"zzz\", \"image\": \"$photo\", \"k\": 1, \"image_k\": 20}")
+found_by_image() {
+  python3 -c 'import json, sys
+c = [c for c in json.load(open(sys.argv[1]))["candidates"] if c["id"] == sys.argv[2]]
+sys.exit(0 if c and "image" in c[0]["sources"] else 1)' "$scratch/body.json" "$1"
+}
+check "after kill -9, new1 is found by its photo ($status)" found_by_image new1
 status=$(api PUT /v1/listings/new1 '{"title": "Oatly oat milk 1 l"}')
 check "upsert without the photo ($status)" test "$status" = 200
 check "its image vector is gone" test "$(image_rows)" = 0
