@@ -4,7 +4,8 @@
 // ws/index/image.index, else a Flat one built in memory at start). With an image encoder, an
 // upserted listing's photo is embedded and stored beside its text vector (and enters the image
 // index), and a match request's photo is embedded: its candidates are the nearest by text ∪ the
-// nearest by image, and its vector feeds the decider's image features.
+// nearest by image ∪ those sharing its model number, and its vector feeds the decider's image
+// features.
 //
 // Concurrency: reads (match, listing, cluster, review queue) share a readers-writer lock and run
 // in parallel; a write takes it exclusively only to apply its change in memory. Writers are
@@ -70,7 +71,7 @@ class ServerState {
   const Workspace& workspace() const { return ws_; }
 
   // Candidates for a listing that need not be in the catalog: the k nearest by text ∪ the
-  // image_k nearest by image, most confident first. `image` (RGB, may be null) is the query's
+  // image_k nearest by image ∪ the listings sharing its model number, most confident first. `image` (RGB, may be null) is the query's
   // decoded photo: with an image encoder it is embedded, searched in the image index and its
   // vector feeds the decider's image features. `deadline` (may be null) is checked before each
   // stage (embedding, taking the lock, searching and scoring) and once at the end: it throws
