@@ -71,11 +71,11 @@ class ServerState {
   const Workspace& workspace() const { return ws_; }
 
   // Candidates for a listing that need not be in the catalog: the k nearest by text ∪ the
-  // image_k nearest by image ∪ the listings sharing its model number, most confident first. `image` (RGB, may be null) is the query's
-  // decoded photo: with an image encoder it is embedded, searched in the image index and its
-  // vector feeds the decider's image features. `deadline` (may be null) is checked before each
-  // stage (embedding, taking the lock, searching and scoring) and once at the end: it throws
-  // DeadlineExceeded rather than answer late.
+  // image_k nearest by image ∪ the listings sharing its model number, most confident first.
+  // `image` (RGB, may be null) is the query's decoded photo: with an image encoder it is
+  // embedded, searched in the image index and its vector feeds the decider's image features.
+  // `deadline` (may be null) is checked before each stage (embedding, taking the lock, searching
+  // and scoring) and once at the end: it throws DeadlineExceeded rather than answer late.
   std::vector<MatchCandidate> match(const Listing& query, int k, int image_k,
                                     const cv::Mat* image = nullptr,
                                     const Deadline* deadline = nullptr) const;
