@@ -39,10 +39,12 @@ int main(int argc, char** argv) {
   // Logs and progress go to stderr so that stdout carries only results.
   spdlog::set_default_logger(spdlog::stderr_color_mt("doppel"));
   app.parse_complete_callback([&] {
-    if (threads > 0) {
-      omp_set_num_threads(threads);
-      doppel::nn::set_threads(threads);
-    }
+    // Set for OpenMP (FAISS, XGBoost, doppel's loops) and libtorch alike, every core by default:
+    // libtorch's own default here is 1 thread (half the logical cores), and the first torch op
+    // would impose it on OpenMP too, halving every later search or featurizer loop.
+    const int workers = threads > 0 ? threads : omp_get_max_threads();
+    omp_set_num_threads(workers);
+    doppel::nn::set_threads(workers);
     spdlog::set_level(quiet ? spdlog::level::warn : spdlog::level::info);
     if (quiet) doppel::Progress::set_mode(doppel::Progress::Mode::kSilent);
     spdlog::set_pattern("%^%l%$: %v");
