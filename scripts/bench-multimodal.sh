@@ -3,11 +3,15 @@
 # product photos with generated seller titles, hard negatives from the same coarse class. One
 # workspace: TF-IDF text vectors, a ViT-MAE image encoder trained here (MAE on the catalog's
 # photos, then the contrastive stage on training-split matches only), both indexed; then one
-# decider per feature set, each trained on train, thresholded on valid, reported once on test.
+# decider per feature set and classifier (XGBoost, MLP), each trained on train, thresholded on
+# valid, reported once on test. Last, the feature set and classifier with the best valid F1 are
+# timed (`doppel bench decider`) with both classifiers beside the cosine threshold.
 # Usage: scripts/bench-multimodal.sh [path/to/doppel] [out-folder]
 # MAE_EPOCHS, CONTRASTIVE_EPOCHS (default 10 / 5) size the image training; IMAGE_MODEL=DIR uses an
-# already trained image model folder instead (copied into the workspace).
-# Writes OUT/ablation.md and OUT/<feature set>/{metrics.json,report.md,...}.
+# already trained image model folder instead (copied into the workspace). CLASSIFIERS (default
+# "xgboost mlp") chooses the classifiers; FEATURE_SETS (e.g. "text,blocks image,blocks") keeps only
+# those rows of the ablation.
+# Writes OUT/ablation.md, OUT/speed.md and OUT/<feature set>[-mlp]/{metrics.json,report.md,...}.
 set -euo pipefail
 doppel=${1:-build/tools/doppel/doppel}
 out=${2:-results/multimodal}
@@ -46,25 +50,49 @@ ablations=(
 )
 table="$out/ablation.md"
 {
-  echo "| decider inputs | --features | columns | test precision | test recall | **test F1** | test macro F1 | valid F1 | recall@10 text / image / union |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
+  echo "| decider inputs | --features | classifier | columns | test precision | test recall | **test F1** | test macro F1 | valid F1 | recall@10 text / image / union |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---:|---|"
 } > "$table"
+choices="$out/valid_f1.tsv"  # valid F1, features, classifier
+: > "$choices"
 for entry in "${ablations[@]}"; do
   IFS='|' read -r name features <<< "$entry"
-  slug=${features//,/-}
-  echo "== $name" >&2
-  columns=$("$doppel" -q train decider "$ws" --features "$features" | sed -n 's/^features: .* (\([0-9]*\) columns)$/\1/p')
-  "$doppel" -q eval "$ws" --split valid --out "$out/$slug/valid" > /dev/null
-  "$doppel" -q eval "$ws" --split test --out "$out/$slug" > /dev/null
-  python3 - "$out/$slug/metrics.json" "$out/$slug/valid/metrics.json" "$name" "$features" "$columns" >> "$table" <<'PY'
+  if [ -n "${FEATURE_SETS:-}" ] && [[ " $FEATURE_SETS " != *" $features "* ]]; then continue; fi
+  for classifier in ${CLASSIFIERS:-xgboost mlp}; do
+    slug=${features//,/-}
+    [ "$classifier" = xgboost ] || slug=$slug-$classifier
+    echo "== $name ($classifier)" >&2
+    columns=$("$doppel" -q train decider "$ws" --features "$features" --classifier "$classifier" \
+      | sed -n 's/^features: .* (\([0-9]*\) columns)$/\1/p')
+    "$doppel" -q eval "$ws" --split valid --out "$out/$slug/valid" > /dev/null
+    "$doppel" -q eval "$ws" --split test --out "$out/$slug" > /dev/null
+    python3 - "$out/$slug/metrics.json" "$out/$slug/valid/metrics.json" "$name" "$features" \
+      "$columns" "$classifier" "$choices" >> "$table" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1])); t = m["at_threshold"]
-v = json.load(open(sys.argv[2]))
+v = json.load(open(sys.argv[2]))["at_threshold"]["f1"]
 r = m["candidate_recall_at_k"].get("10") or {}
 fmt = lambda x: "—" if x is None else f"{x:.3f}"
-print(f"| {sys.argv[3]} | `{sys.argv[4]}` | {sys.argv[5]} | {t['precision']*100:.1f} | "
+print(f"| {sys.argv[3]} | `{sys.argv[4]}` | {sys.argv[6]} | {sys.argv[5]} | {t['precision']*100:.1f} | "
       f"{t['recall']*100:.1f} | **{t['f1']*100:.1f}** | {t['macro_f1']*100:.1f} | "
-      f"{v['at_threshold']['f1']*100:.1f} | {fmt(r.get('text'))} / {fmt(r.get('image'))} / {fmt(r.get('any'))} |")
+      f"{v*100:.1f} | {fmt(r.get('text'))} / {fmt(r.get('image'))} / {fmt(r.get('any'))} |")
+with open(sys.argv[7], "a") as f:
+    f.write(f"{v}\t{sys.argv[4]}\t{sys.argv[6]}\n")
 PY
+  done
 done
 cat "$table"
+
+# Speed of the configuration valid chose, with every classifier, beside the cosine threshold.
+read -r _ best_features best_classifier < <(sort -g -r "$choices" | head -1)
+echo "== speed: --features $best_features (chosen on valid, with $best_classifier)" >&2
+classifiers=(${CLASSIFIERS:-xgboost mlp})
+also=()
+for classifier in "${classifiers[@]}"; do
+  "$doppel" -q train decider "$ws" --features "$best_features" --classifier "$classifier" > /dev/null
+  cp -r "$ws/models/decider" "$out/decider-$classifier"
+  [ "$classifier" = "${classifiers[0]}" ] || also+=(--also "$out/decider-$classifier")
+done
+rm -rf "$ws/models/decider"  # the first classifier's is the workspace's, the others ride along
+cp -r "$out/decider-${classifiers[0]}" "$ws/models/decider"
+"$doppel" -q bench decider "$ws" "${also[@]}" | tee "$out/speed.md"
