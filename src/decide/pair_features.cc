@@ -221,11 +221,11 @@ bool any_code_in(const std::vector<std::string>& codes, std::string_view compact
   });
 }
 
-// Weighted overlap of two sorted token sets: shared weight, unshared weight, the heaviest
-// unshared token and how many unshared tokens carry a digit.
+// Weighted overlap of two sorted token sets: shared weight, unshared weight, the heaviest shared
+// and unshared tokens, and how many unshared tokens carry a digit.
 struct TokenOverlap {
   double shared = 0, unshared = 0;
-  float unmatched_max = 0;
+  float shared_max = 0, unmatched_max = 0;
   size_t unmatched_digit_tokens = 0;
 };
 
@@ -248,7 +248,9 @@ TokenOverlap token_overlap(const std::vector<std::string>& ta, const std::vector
     } else {
       // Both sides weigh a shared token the same way when weights come from one catalog; the
       // mean keeps the feature symmetric even when they do not.
-      o.shared += 0.5 * (wa[i] + wb[j]);
+      const float weight = 0.5f * (wa[i] + wb[j]);
+      o.shared += weight;
+      o.shared_max = std::max(o.shared_max, weight);
       ++i, ++j;
     }
   }
@@ -326,6 +328,22 @@ bool codes_near_miss(const ListingProfile& a, const ListingProfile& b) {
     }
   }
   return false;
+}
+
+// The best code pair's shared leading bytes over the longer code's length (NaN if either side has
+// no code). Sellers append variant suffixes to one code ("mz7te250bw" / "mz7te250": 0.8), while
+// sibling products part early ("tlsg1005d" / "tlsf1005d": 0.33).
+float codes_prefix_share(const ListingProfile& a, const ListingProfile& b) {
+  if (a.codes.empty() || b.codes.empty()) return NAN;
+  double best = 0;
+  for (const auto& ca : a.codes) {
+    for (const auto& cb : b.codes) {
+      const auto common =
+          std::mismatch(ca.begin(), ca.end(), cb.begin(), cb.end()).first - ca.begin();
+      best = std::max(best, double(common) / double(std::max(ca.size(), cb.size())));
+    }
+  }
+  return static_cast<float>(best);
 }
 
 // (value, unit) pairs of `from` whose unit `other` mentions, but never with that value.
@@ -460,6 +478,8 @@ const std::array<std::string_view, kNumPairFeatures>& pair_feature_names() {
       "quantities_unmatched",
       "monge_elkan_min",
       "monge_elkan_max",
+      "codes_prefix_share",
+      "shared_weight_max",
   };
   return names;
 }
@@ -545,6 +565,8 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   const float me_ba = monge_elkan(b.title_tokens, b.title_token_weights, a.title_tokens);
   out[k++] = both_titles ? std::min(me_ab, me_ba) : NAN;
   out[k++] = both_titles ? std::max(me_ab, me_ba) : NAN;
+  out[k++] = codes_prefix_share(a, b);
+  out[k++] = no_title ? NAN : title.shared_max;
 }
 
 }  // namespace doppel

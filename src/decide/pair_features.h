@@ -26,12 +26,12 @@ namespace doppel {
 // Tokens are ASCII-lower-cased runs of letters/digits (bytes >= 0x80 count as letters, so UTF-8
 // words stay whole); everything else separates tokens.
 struct ListingProfile {
-  std::vector<std::string> title_tokens;  // word tokens of the title (sorted unique)
-  std::vector<float> title_token_weights; // weight of each title token (same order), e.g. idf
-  std::vector<std::string> text_tokens;   // same over title + brand + model_number + category +
-                                          // description
-  std::vector<float> text_token_weights;  // weight of each text token (same order)
-  std::vector<uint64_t> title_trigrams;   // hashed char-3-grams of " title " (sorted unique)
+  std::vector<std::string> title_tokens;   // word tokens of the title (sorted unique)
+  std::vector<float> title_token_weights;  // weight of each title token (same order), e.g. idf
+  std::vector<std::string> text_tokens;    // same over title + brand + model_number + category +
+                                           // description
+  std::vector<float> text_token_weights;   // weight of each text token (same order)
+  std::vector<uint64_t> title_trigrams;    // hashed char-3-grams of " title " (sorted unique)
   // Alphanumeric model codes from title + model_number + description: whitespace-separated chunks
   // with '-', '/', '.' removed that have >= 1 letter and >= 1 digit and length >= 3, or are all
   // digits with length >= 5; each '/'- and '-'-separated part that qualifies on its own is added
@@ -114,7 +114,14 @@ struct PairInputs {
 //                            "attach", "gray" / "grey") that exact overlaps count as misses
 //                            (NaN if either title is empty)
 // 31 monge_elkan_max         the larger of the two directions
-constexpr int kNumPairFeatures = 32;
+// 32 codes_prefix_share      the best code pair's shared leading bytes over the longer code's
+//                            length: the same code with a variant suffix ("mz7te250bw" /
+//                            "mz7te250" 0.8) scores high, siblings that part early ("tlsg1005d" /
+//                            "tlsf1005d" 0.33) low (NaN if either has no code)
+// 33 shared_weight_max       the largest weight of a title token found on both sides, 22's
+//                            counterpart: one shared rare word is strong evidence of a match
+//                            (0 when no token is shared; NaN if both titles are empty)
+constexpr int kNumPairFeatures = 34;
 const std::array<std::string_view, kNumPairFeatures>& pair_feature_names();
 
 // Writes kNumPairFeatures floats to `out`.

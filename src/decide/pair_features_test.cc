@@ -265,5 +265,42 @@ TEST(PairFeatures, QuantitiesUnmatchedCountsValuesTheOtherSideContradicts) {
       feature(features(listing("kettle 1.5 l"), listing("kettle")), "quantities_unmatched")));
 }
 
+// ---- features 32-33: code prefixes, the heaviest shared token ----------------------------------
+
+TEST(PairFeatures, CodesPrefixShareOfTheBestCodePair) {
+  // Codes {tlsg1005d, sg1005d} vs {tlsf1005d, sf1005d}: the best pair tlsg1005d / tlsf1005d
+  // shares 3 of its 9 leading bytes.
+  const Listing a = listing("TP-LINK TL-SG1005D"), b = listing("TP-LINK TL-SF1005D");
+  EXPECT_FLOAT_EQ(feature(features(a, b), "codes_prefix_share"), 3.0f / 9.0f);
+  EXPECT_FLOAT_EQ(feature(features(b, a), "codes_prefix_share"), 3.0f / 9.0f);
+  // A variant suffix: mz7te250bw / mz7te250 share 8 of 10 leading bytes.
+  EXPECT_FLOAT_EQ(feature(features(listing("Samsung MZ-7TE250BW"), listing("samsung mz-7te250")),
+                          "codes_prefix_share"),
+                  0.8f);
+  EXPECT_EQ(feature(features(listing("Sony DSC-W120"), listing("sony dscw120 camera")),
+                    "codes_prefix_share"),
+            1.0f);
+  EXPECT_TRUE(std::isnan(
+      feature(features(listing("Sony DSC-W120"), listing("sony camera")), "codes_prefix_share")));
+}
+
+TEST(PairFeatures, SharedWeightMaxIsTheHeaviestSharedToken) {
+  // "pro" weighs 5, every other token 1.
+  EXPECT_EQ(feature(weighted_features(listing("acme kettle pro"), listing("Acme PRO")),
+                    "shared_weight_max"),
+            5.0f);
+  EXPECT_EQ(
+      feature(weighted_features(listing("acme kettle"), listing("acme pro")), "shared_weight_max"),
+      1.0f);
+  // Only title tokens count: "pro" in a brand field is not shared.
+  EXPECT_EQ(feature(weighted_features(listing("kettle", "Pro"), listing("pro kettle")),
+                    "shared_weight_max"),
+            1.0f);
+  EXPECT_EQ(feature(weighted_features(listing("kettle"), listing("pro")), "shared_weight_max"),
+            0.0f);
+  EXPECT_TRUE(
+      std::isnan(feature(weighted_features(listing("--"), listing("!!")), "shared_weight_max")));
+}
+
 }  // namespace
 }  // namespace doppel

@@ -586,8 +586,8 @@ TEST(PipelineEndToEnd, DedupsAndEvaluatesASynthesizedCatalog) {
   const auto evaluated = run_eval(ws, eval);
   EXPECT_EQ(evaluated.split, "test");
   EXPECT_GT(evaluated.pairs, 0u);
-  EXPECT_GT(evaluated.at_threshold.f1, 0.8) << "precision " << evaluated.at_threshold.precision
-                                            << ", recall " << evaluated.at_threshold.recall;
+  EXPECT_GT(evaluated.at_threshold.f1, 0.75) << "precision " << evaluated.at_threshold.precision
+                                             << ", recall " << evaluated.at_threshold.recall;
   EXPECT_TRUE(fs::exists(eval.out_dir / "metrics.json"));
   EXPECT_TRUE(fs::exists(eval.out_dir / "report.md"));
 }
