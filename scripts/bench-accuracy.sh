@@ -8,6 +8,8 @@
 # folder (from `doppel train text --stage mlm`, see scripts/bench-text-encoder.sh), copied into
 # each workspace and fine-tuned there on the train pairs (`--stage match`, MATCH_ARGS passes
 # options) before embedding.
+# PREPARE_ONLY=1 stops each dataset after its index: the workspaces for
+# scripts/bench-decider-valid.sh, which compares decider variants on valid only.
 # Writes OUT/accuracy.md (a table) and OUT/<dataset>/{metrics.json,report.md,...}.
 set -euo pipefail
 doppel=${1:-build/tools/doppel/doppel}
@@ -50,6 +52,7 @@ for entry in "${datasets[@]}"; do
   fi
   "$doppel" -q embed "$ws" > /dev/null
   "$doppel" -q index "$ws" --spec Flat > /dev/null
+  [ -z "${PREPARE_ONLY:-}" ] || continue
   # shellcheck disable=SC2086  # DECIDER_ARGS is a list of options
   "$doppel" -q train decider "$ws" ${DECIDER_ARGS:-} > /dev/null
   # valid is what the threshold was chosen on (optimistic); it is the figure to compare
