@@ -27,6 +27,9 @@ void add_bench(CLI::App& app);
 void add_train_image(CLI::App& train);    // image_commands.cc: `train image`
 void add_bench_images(CLI::App& bench);   // image_commands.cc: `bench images`
 void add_serve(CLI::App& app);          // serve_command.cc
+// Blocks SIGINT and SIGTERM in the calling thread and the threads it starts later, for `serve`,
+// which takes them with sigwait: main calls it before any thread pool starts.
+void block_stop_signals();
 void add_bench_serve(CLI::App& bench);  // serve_command.cc: `bench serve`, the load generator
 // serve_command.cc: `bench fill-image-vectors`, synthetic image vectors for load tests
 void add_bench_fill_image_vectors(CLI::App& bench);

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   // Logs and progress go to stderr so that stdout carries only results.
   spdlog::set_default_logger(spdlog::stderr_color_mt("doppel"));
   app.parse_complete_callback([&] {
+    if (app.got_subcommand("serve")) doppel::block_stop_signals();
     // Set for OpenMP (FAISS, XGBoost, doppel's loops) and libtorch alike, every core by default:
     // libtorch's own default here is 1 thread (half the logical cores), and the first torch op
     // would impose it on OpenMP too, halving every later search or featurizer loop.

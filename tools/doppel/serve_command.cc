@@ -17,15 +17,21 @@
 namespace doppel {
 namespace {
 
-// Serves until SIGINT or SIGTERM, then stops gracefully (requests in flight finish, the index is
-// saved). The signals are blocked in every thread and taken by one waiting thread, so that
-// stopping runs as ordinary code rather than inside a signal handler.
-void serve_until_signalled(const std::string& ws, const ServerOptions& options) {
+sigset_t stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
+  return signals;
+}
+
+// Serves until SIGINT or SIGTERM, then stops gracefully (requests in flight finish, the index is
+// saved). The signals are blocked in every thread (block_stop_signals, called by main before any
+// thread pool starts) and taken by one waiting thread, so that stopping runs as ordinary code
+// rather than inside a signal handler.
+void serve_until_signalled(const std::string& ws, const ServerOptions& options) {
+  block_stop_signals();
+  const sigset_t signals = stop_signals();
 
   DoppelServer server(ws, options);
   const int port = server.bind();
@@ -60,6 +66,11 @@ std::vector<std::string> read_lines(const std::string& path) {
 }
 
 }  // namespace
+
+void block_stop_signals() {
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
 
 void add_serve(CLI::App& app) {
   auto* cmd = app.add_subcommand(
