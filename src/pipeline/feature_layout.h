@@ -2,7 +2,7 @@
 // classical decider, the four-vector multimodal decider and every ablation in between. Columns,
 // in this order:
 //
-//   pair      the 32 classical pair features (decide/pair_features.h), whose first column,
+//   pair      the classical pair features (decide/pair_features.h), whose first column,
 //             vector_cosine, is the cosine of the two text vectors
 //   text      vector_cosine alone, when `pair` is off
 //   image     image_cosine (NaN unless both listings have an image vector) and images_present
