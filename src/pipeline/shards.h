@@ -20,7 +20,7 @@
 // where the digest covers the catalog's listings (keys and ids) and, for dedup, the vector log
 // heads and the decider, so shards of different catalog states are never mixed. Embed shards
 // add "spaces": {"text": {"encoder": name, "file": "text.vectors"}, ...} (space_vectors.h);
-// dedup shards add "pairs": "scored_pairs.bin" and the candidate counts.
+// dedup shards add "pairs": "scored_pairs.bin" and the candidate counts (docs/shard_format.md).
 #pragma once
 
 #include <cstdint>
