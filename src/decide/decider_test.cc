@@ -408,13 +408,14 @@ TEST_P(CrossFittedTest, SavingFewerModelsRemovesStaleFiles) {
 
 // A folder in the version-1 layout (one model.ubj, its size in "model_bytes", no calibration)
 // still loads.
-TEST_P(DeciderTest, LoadsVersionOneFolder) {
-  if (GetParam() != Classifier::kXgboost) GTEST_SKIP() << "version 1 knew XGBoost only";
+// Version 1 knew XGBoost only.
+TEST(Decider, LoadsVersionOneFolder) {
   const auto dir = temp_dir("v1");
-  DeciderOptions uncalibrated = options();
+  const ToyData train = toy(1500, 1), valid = toy(500, 2), test = toy(1000, 3);
+  DeciderOptions uncalibrated = fast_options(Classifier::kXgboost);
   uncalibrated.calibrate = false;
   const Decider raw =
-      Decider::train(train_.x.data(), train_.y, valid_.x.data(), valid_.y, kFeatures, uncalibrated);
+      Decider::train(train.x.data(), train.y, valid.x.data(), valid.y, kFeatures, uncalibrated);
   raw.save(dir, kNames);
   std::filesystem::rename(dir / "model_0.ubj", dir / "model.ubj");
   auto meta = nlohmann::json::parse(read_file(dir / "decider.json"));
@@ -430,8 +431,8 @@ TEST_P(DeciderTest, LoadsVersionOneFolder) {
   EXPECT_EQ(loaded.num_models(), 1);
   EXPECT_EQ(loaded.threshold(), raw.threshold());
   EXPECT_EQ(loaded.best_iteration(), raw.best_iteration());
-  EXPECT_EQ(loaded.predict(test_.x.data(), test_.y.size()),
-            raw.predict(test_.x.data(), test_.y.size()));
+  EXPECT_EQ(loaded.predict(test.x.data(), test.y.size()),
+            raw.predict(test.x.data(), test.y.size()));
   // Its truncation check still names the file.
   std::filesystem::resize_file(dir / "model.ubj", meta["model_bytes"].get<size_t>() / 2);
   try {
