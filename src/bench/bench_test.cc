@@ -139,6 +139,29 @@ TEST(IndexBench, FlatAndHnswOnSmallData) {
   std::filesystem::remove_all(options.work_dir);
 }
 
+// Search variants: extra rows on the same build, only for the specs that take them.
+TEST(IndexBench, SearchVariantsMeasureOneBuildAtSeveralOperatingPoints) {
+  auto o = small_options();
+  const auto data = make_synthetic_vectors(o);
+  IndexBenchOptions options;
+  options.specs = {"Flat", "IVF64,Flat,nprobe=1"};
+  options.search_variants = split_specs("nprobe=64;");  // Flat does not take it
+  options.latency_queries = 20;
+  options.work_dir = std::filesystem::temp_directory_path() / "doppel_bench_variants";
+  const auto report = run_index_bench(data, options, "test data");
+  ASSERT_EQ(report.rows.size(), 3u);  // Flat; IVF at nprobe 1; IVF at nprobe 64
+  EXPECT_EQ(report.rows[1].search_params, "nprobe=1");
+  EXPECT_EQ(report.rows[2].search_params, "nprobe=64");
+  EXPECT_EQ(report.rows[2].index_part, "IVF64,Flat");
+  EXPECT_EQ(report.rows[2].add_wall_s, report.rows[1].add_wall_s);  // one build
+  EXPECT_LT(report.rows[1].recall_at_10, 0.9);
+  EXPECT_DOUBLE_EQ(report.rows[2].recall_at_10, 1.0);  // every list probed = exact
+
+  options.search_variants = {"efSearch=16"};  // HNSW only: applies to no spec here
+  EXPECT_THROW(run_index_bench(data, options, "test data"), Error);
+  std::filesystem::remove_all(options.work_dir);
+}
+
 TEST(IndexBench, SkipsSpecsMakeIndexRejects) {
   std::vector<std::string> rejected;
   const auto ok = accepted_specs({"Flat", "NoSuchIndex", "IVF256,Flat,nprobe=8"}, 32, &rejected);

@@ -91,13 +91,14 @@ std::string first_line_after(const std::string& path, const std::string& prefix)
   return {};
 }
 
-IndexBenchRow bench_one(const std::string& spec, const VectorDataset& data,
-                        const std::vector<int64_t>& truth, const IndexBenchOptions& options,
-                        size_t row_number) {
+// Builds spec's index, saves it and loads it back: fills the build and memory figures of *row and
+// returns the loaded index.
+std::unique_ptr<VectorIndex> build_and_load(const std::string& spec, const VectorDataset& data,
+                                            const IndexBenchOptions& options, size_t row_number,
+                                            IndexBenchRow* out) {
   const size_t n = data.size();
-  const size_t nq = data.num_queries();
   const auto nd = static_cast<double>(n);
-  IndexBenchRow row;
+  IndexBenchRow& row = *out;
   row.spec = spec;
   std::vector<int64_t> keys(n);
   for (size_t i = 0; i < n; ++i) keys[i] = static_cast<int64_t>(i);
@@ -143,6 +144,18 @@ IndexBenchRow bench_one(const std::string& spec, const VectorDataset& data,
       (static_cast<double>(rss_anon_bytes()) - static_cast<double>(rss_before_load)) / nd;
   if (!options.keep_index_files) std::filesystem::remove(path);
 
+  return index;
+}
+
+// Times index's searches and scores its answers against truth, into *row.
+void measure_search(const VectorIndex& index, const VectorDataset& data,
+                    const std::vector<int64_t>& truth, const IndexBenchOptions& options,
+                    IndexBenchRow* out) {
+  IndexBenchRow& row = *out;
+  row.canonical = index.spec();
+  split_canonical(row);
+  const size_t nq = data.num_queries();
+
   // Single-query latency on one thread.
   const size_t latency_n = std::min(options.latency_queries, nq);
   std::vector<double> wall_ms, cpu_ms;
@@ -153,7 +166,7 @@ IndexBenchRow bench_one(const std::string& spec, const VectorDataset& data,
   const double latency_start = wall_now();
   for (size_t q = 0; q < latency_n; ++q) {
     const double w = wall_now(), c = thread_cpu_now();
-    index->search(1, &data.queries[q * static_cast<size_t>(data.dim)], kK, one_scores.data(),
+    index.search(1, &data.queries[q * static_cast<size_t>(data.dim)], kK, one_scores.data(),
                   one_keys.data());
     cpu_ms.push_back(1e3 * (thread_cpu_now() - c));
     wall_ms.push_back(1e3 * (wall_now() - w));
@@ -171,9 +184,8 @@ IndexBenchRow bench_one(const std::string& spec, const VectorDataset& data,
   omp_set_num_threads(row.batch_threads);
   std::vector<float> scores(nq * kK);
   std::vector<int64_t> found(nq * kK);
-  wall = wall_now();
-  cpu = process_cpu_now();
-  index->search(nq, data.queries.data(), kK, scores.data(), found.data());
+  const double wall = wall_now(), cpu = process_cpu_now();
+  index.search(nq, data.queries.data(), kK, scores.data(), found.data());
   row.batch_wall_s = wall_now() - wall;
   row.batch_cpu_s = process_cpu_now() - cpu;
   omp_set_num_threads(threads_before);
@@ -196,7 +208,36 @@ IndexBenchRow bench_one(const std::string& spec, const VectorDataset& data,
   row.dup_at_10 = static_cast<double>(dup10) / qd;
   spdlog::info("bench index {}: recall@10 {:.3f}, dup@10 {:.3f}, CPU p50 {:.3f} ms, {:.0f} QPS",
                row.canonical, row.recall_at_10, row.dup_at_10, row.cpu_p50_ms, row.qps_wall);
-  return row;
+}
+
+// Whether spec's index takes the search-time parameters (tried on an empty one).
+bool takes_search_params(const std::string& spec, int dim, const std::string& params) {
+  try {
+    make_index(spec, dim)->set_search_params(params);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// One row for spec as given, then one per search variant it takes (applied over the spec's own
+// search parameters), all measured on one built index.
+std::vector<IndexBenchRow> bench_spec(const std::string& spec, const VectorDataset& data,
+                                      const std::vector<int64_t>& truth,
+                                      const IndexBenchOptions& options, size_t row_number) {
+  IndexBenchRow built;
+  auto index = build_and_load(spec, data, options, row_number, &built);
+  std::vector<IndexBenchRow> rows;
+  rows.push_back(built);
+  measure_search(*index, data, truth, options, &rows.back());
+  const std::string own_params = rows.front().search_params;
+  for (const auto& params : options.search_variants) {
+    if (!takes_search_params(spec, data.dim, params)) continue;
+    index->set_search_params(own_params + "," + params);  // each variant on top of the spec's own
+    rows.push_back(built);
+    measure_search(*index, data, truth, options, &rows.back());
+  }
+  return rows;
 }
 
 }  // namespace
@@ -264,6 +305,13 @@ IndexBenchReport run_index_bench(const VectorDataset& data, const IndexBenchOpti
   const size_t n = data.size();
   if (n == 0 || data.num_queries() == 0) fail("index bench: the dataset has no base or no queries");
   for (const auto& spec : options.specs) make_index(spec, data.dim);  // reject bad specs up front
+  for (const auto& params : options.search_variants) {
+    if (std::none_of(options.specs.begin(), options.specs.end(), [&](const std::string& spec) {
+          return takes_search_params(spec, data.dim, params);
+        })) {
+      fail("index bench: search parameters \"{}\" apply to none of the specs", params);
+    }
+  }
   std::filesystem::create_directories(options.work_dir);
 
   IndexBenchReport report;
@@ -283,7 +331,9 @@ IndexBenchReport run_index_bench(const VectorDataset& data, const IndexBenchOpti
   report.ground_truth_wall_s = wall_now() - wall;
 
   for (size_t i = 0; i < options.specs.size(); ++i) {
-    report.rows.push_back(bench_one(options.specs[i], data, truth, options, i));
+    for (auto& row : bench_spec(options.specs[i], data, truth, options, i)) {
+      report.rows.push_back(std::move(row));
+    }
   }
   return report;
 }

@@ -22,8 +22,11 @@
 //   batch      one search() of all queries with `threads` threads: QPS = queries / wall seconds,
 //              QPS per core-s = queries / process CPU seconds.
 //
-// Search parameters (nprobe, efSearch, ...) come from the spec itself; specs that differ only in
-// them are built separately (VectorIndex has no way to change them after construction).
+// Search parameters (nprobe, efSearch, ...) come from the spec itself. search_variants adds
+// operating points without rebuilding: after the spec's own row, the loaded index is measured
+// again with each variant set over the spec's parameters (VectorIndex::set_search_params), in a
+// row of its own that repeats the build and memory figures. A variant is skipped for specs that
+// do not take it and is an error when no spec does.
 // Set OMP_WAIT_POLICY=PASSIVE in the environment on shared machines (libgomp reads it at start-up;
 // see the anchor: spinning threads stall FAISS's short parallel regions by up to 4x).
 #pragma once
@@ -40,6 +43,7 @@ namespace doppel {
 
 struct IndexBenchOptions {
   std::vector<std::string> specs;  // make_index specs, benchmarked in this order
+  std::vector<std::string> search_variants;  // e.g. "nprobe=64,k_factor=16", see above
   size_t train_rows = 163'840;     // rows passed to train(), capped at n (anchor: 40 × 4096)
   size_t latency_queries = 1000;   // single-query latency sample (capped at the query count)
   double latency_budget_s = 30.0;  // per spec: stop the latency loop after this much wall time

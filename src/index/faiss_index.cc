@@ -129,14 +129,19 @@ int parse_positive(std::string_view spec, std::string_view text, std::string_vie
   return value;
 }
 
-Spec parse_spec(std::string_view spec) {
+std::vector<std::string_view> split_commas(std::string_view text) {
   std::vector<std::string_view> parts;
   for (size_t start = 0;;) {
-    size_t comma = spec.find(',', start);
-    parts.push_back(spec.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    size_t comma = text.find(',', start);
+    parts.push_back(text.substr(start, comma == std::string_view::npos ? comma : comma - start));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
+  return parts;
+}
+
+Spec parse_spec(std::string_view spec) {
+  const std::vector<std::string_view> parts = split_commas(spec);
   Spec s;
   size_t next = 0;
   std::string_view head = parts[next++];
@@ -530,6 +535,24 @@ class FaissIndex final : public VectorIndex {
   }
 
   void save(const std::filesystem::path& path) const override;
+
+  // The parameters, appended to the canonical spec, override the ones in it; parse_spec checks
+  // that each applies to this kind of index.
+  void set_search_params(std::string_view params) override {
+    if (params.empty()) fail("index {}: no search parameters given", spec_);
+    for (const std::string_view part : split_commas(params)) {
+      const std::string_view name = part.substr(0, part.find('='));
+      if (name != "nprobe" && name != "k_factor" && name != "efSearch") {
+        fail(
+            "index {}: \"{}\" is not a search-time parameter (those are nprobe and k_factor for "
+            "IVF, efSearch for HNSW); rebuild the index to change it",
+            spec_, name);
+      }
+    }
+    parsed_ = parse_spec(fmt::format("{},{}", spec_, params));
+    spec_ = parsed_.canonical();
+    apply_search_params();
+  }
 
  private:
   bool contains(int64_t key) const { return store_ ? store_->contains(key) : live_.contains(key); }

@@ -182,6 +182,23 @@ MilvusIndex::MilvusIndex(const MilvusSpec& spec, int dim)
   if (const char* token = std::getenv("DOPPEL_MILVUS_TOKEN")) token_ = token;
 }
 
+void MilvusIndex::set_search_params(std::string_view params) {
+  if (params.empty()) fail("index {}: no search parameters given", spec_);
+  MilvusSpec next = parsed_;
+  const bool ivf = parsed_.index_type != "HNSW";
+  for (const std::string_view part : split(params, ',')) {
+    const size_t eq = part.find('=');
+    const std::string_view name = part.substr(0, eq);
+    if (eq == std::string_view::npos || (name != (ivf ? "nprobe" : "ef"))) {
+      fail("index {}: \"{}\" is not a search-time parameter of a Milvus {} index (that is {})",
+           spec_, part, parsed_.index_type, ivf ? "nprobe" : "ef");
+    }
+    (ivf ? next.nprobe : next.ef) = parse_int(params, part.substr(eq + 1), name, 1);
+  }
+  parsed_ = next;
+  spec_ = parsed_.canonical();
+}
+
 json MilvusIndex::call(std::string_view endpoint, const json& body, json* reply_out) const {
   const std::string path = fmt::format("/v2/vectordb/{}", endpoint);
   const std::string payload = body.dump();

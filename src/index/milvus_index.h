@@ -104,6 +104,8 @@ class MilvusIndex final : public VectorIndex {
   void search_hybrid(size_t n, const float* text_queries, const float* image_queries, int k,
                      float* scores, int64_t* keys, int rrf_k = 60) const;
   void save(const std::filesystem::path& path) const override;
+  // nprobe (IVF_FLAT, IVF_PQ) or ef (HNSW): sent with every later search.
+  void set_search_params(std::string_view params) override;
 
   const MilvusSpec& parsed_spec() const { return parsed_; }
 

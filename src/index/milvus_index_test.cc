@@ -242,6 +242,28 @@ TEST(MilvusIndex, CreateInsertSearchRemoveMatchExactSearch) {
   EXPECT_EQ(index->size(), n - n_gone);
 }
 
+TEST(MilvusIndex, SearchParamsAreSentWithLaterSearches) {
+  FakeMilvus fake;
+  const int d = 8;
+  auto index = make_index(spec_for(fake), d);
+  index->train(0, nullptr);
+  index->set_search_params("nprobe=64");
+  EXPECT_THAT(index->spec(), HasSubstr("&nprobe=64&"));
+  const auto queries = random_unit_vectors(1, d, 2);
+  search(*index, queries, 5);
+  ASSERT_EQ(count_requests(fake, "entities/search"), 1u);
+  for (const auto& r : fake.requests()) {
+    if (r.path.ends_with("/search")) EXPECT_EQ(r.body["searchParams"]["params"]["nprobe"], 64);
+  }
+  for (const char* bad : {"ef=10", "nlist=4", "nprobe=0", ""}) {
+    EXPECT_THROW(index->set_search_params(bad), Error) << bad;
+    EXPECT_THAT(index->spec(), HasSubstr("&nprobe=64&")) << bad;
+  }
+  auto hnsw = make_index("milvus://127.0.0.1:" + std::to_string(fake.port()) + "/c?index=HNSW", d);
+  hnsw->set_search_params("ef=300");
+  EXPECT_THAT(hnsw->spec(), HasSubstr("&ef=300&"));
+}
+
 TEST(MilvusIndex, PadsWhenFewerThanKAndRejectsUseBeforeTrain) {
   FakeMilvus fake;
   auto index = make_index(spec_for(fake), 4);

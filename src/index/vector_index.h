@@ -75,6 +75,13 @@ class VectorIndex {
                       int64_t* keys) const = 0;
   // Writes the index atomically (temporary file + rename).
   virtual void save(const std::filesystem::path& path) const = 0;
+
+  // Changes search-time parameters in place, without rebuilding: "nprobe=<n>" and
+  // "k_factor=<n>" (IVF, k_factor with a refine stage), "efSearch=<n>" (HNSW), "nprobe=<n>" and
+  // "ef=<n>" (Milvus); comma-separated, e.g. "nprobe=64,k_factor=16". spec() then shows them and
+  // save() keeps them. Error, with nothing changed, on a malformed list or a parameter that is
+  // fixed at build time or does not apply to this index.
+  virtual void set_search_params(std::string_view params) = 0;
 };
 
 // Builds an empty index. Error on a bad spec (listing the accepted forms) or dim <= 0.

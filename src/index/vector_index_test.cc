@@ -484,6 +484,52 @@ TEST(VectorIndex, RDiskRerankingRecallAndMemory) {
   EXPECT_GE(recall_at_k(got.keys, exact_keys, nq, k), 0.95);
 }
 
+// Search-time parameters change on a built (and a loaded) index; build-time ones are refused.
+TEST(VectorIndex, SearchParamsChangeWithoutRebuilding) {
+  const int d = 32;
+  const size_t n = 8000, nq = 100;
+  const int k = 10;
+  auto base = clustered_unit_vectors(n, d, 100, 5);
+  auto queries = clustered_unit_vectors(n + nq, d, 100, 5);
+  queries.erase(queries.begin(), queries.begin() + n * d);
+  auto keys = keys_from(1, n);
+  std::vector<float> exact_scores(nq * k);
+  std::vector<int64_t> exact_keys(nq * k);
+  exact_search(n, base.data(), keys.data(), d, nq, queries.data(), k, exact_scores.data(),
+               exact_keys.data());
+
+  auto index = make_index("IVF64,PQ8,RDisk,nprobe=1,k_factor=1", d);
+  index->train(n, base.data());
+  index->add(n, base.data(), keys.data());
+  const double narrow = recall_at_k(search(*index, queries, k).keys, exact_keys, nq, k);
+  index->set_search_params("nprobe=64,k_factor=16");
+  EXPECT_EQ(index->spec(), "IVF64,PQ8,RDisk,nprobe=64,k_factor=16");
+  const double wide = recall_at_k(search(*index, queries, k).keys, exact_keys, nq, k);
+  EXPECT_LT(narrow, 0.7);
+  EXPECT_GE(wide, 0.99);
+
+  // Refused with nothing changed: build-time, inapplicable, malformed or empty parameters.
+  for (const char* bad : {"nlist=8", "efSearch=4", "nprobe=0", "nprobe", "", "nprobe=2,PQ4"}) {
+    EXPECT_THROW(index->set_search_params(bad), Error) << bad;
+    EXPECT_EQ(index->spec(), "IVF64,PQ8,RDisk,nprobe=64,k_factor=16") << bad;
+  }
+  EXPECT_THROW(make_index("IVF8,Flat", d)->set_search_params("k_factor=2"), Error);
+  EXPECT_THROW(make_index("Flat", d)->set_search_params("nprobe=2"), Error);
+  auto hnsw = make_index("HNSW8", d);
+  hnsw->set_search_params("efSearch=300");
+  EXPECT_EQ(hnsw->spec(), "HNSW8,efConstruction=200,efSearch=300");
+  EXPECT_THROW(hnsw->set_search_params("efConstruction=10"), Error);
+
+  // A loaded index takes new parameters too, and a save keeps them.
+  auto path = temp_path("search_params.idx");
+  index->set_search_params("nprobe=2");
+  index->save(path);
+  auto back = load_index(path);
+  EXPECT_EQ(back->spec(), "IVF64,PQ8,RDisk,nprobe=2,k_factor=16");
+  back->set_search_params("nprobe=64");
+  EXPECT_EQ(recall_at_k(search(*back, queries, k).keys, exact_keys, nq, k), wide);
+}
+
 TEST(VectorIndex, LoadRejectsBadIvfFamilyFiles) {
   const int d = 16;
   const size_t n = 400;

@@ -122,7 +122,8 @@ void add_bench(CLI::App& app) {
       "stored vectors): recall, dup@10, memory, build time, latency, QPS");
   static SyntheticVectorOptions data_options;
   static IndexBenchOptions options;
-  static std::string specs = "Flat;IVF4096,Flat,nprobe=16;HNSW32", out, ws, space = "text";
+  static std::string specs = "Flat;IVF4096,Flat,nprobe=16;HNSW32", search_variants, out, ws,
+                     space = "text";
   static int threads = 0;
   index->add_option("--n", data_options.n, "Synthetic base vectors")->capture_default_str();
   index->add_option("--dim", data_options.dim, "Synthetic dimensions")->capture_default_str();
@@ -131,6 +132,10 @@ void add_bench(CLI::App& app) {
   index->add_option("--specs", specs, "Index specs separated by ';' (specs contain commas)")
       ->capture_default_str();
   index->add_option("--out", out, "Output folder for results.md and results.json")->required();
+  index->add_option("--search-params", search_variants,
+                    "Also measure each built index at these search-time parameter sets, "
+                    "separated by ';' (e.g. \"nprobe=128,k_factor=16;nprobe=256\"), without "
+                    "rebuilding; a set is skipped for specs it does not apply to");
   index->add_option("--seed", data_options.seed, "Data seed")->capture_default_str();
   index->add_option("--threads", threads, "Threads for building and batch search (default: all)");
   index->add_option("--train-rows", options.train_rows, "Rows passed to train() (capped at n)")
@@ -184,6 +189,7 @@ void add_bench(CLI::App& app) {
     }
     std::vector<std::string> rejected;
     options.specs = accepted_specs(split_specs(specs), data.dim, &rejected);
+    options.search_variants = split_specs(search_variants);
     for (const auto& why : rejected) fmt::print("skip {}\n", why);
     if (options.specs.empty()) fail("bench index: none of the specs is accepted");
     auto report = run_index_bench(data, options, description);
