@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "nn/linear.h"
+
 namespace doppel {
 
 namespace {
@@ -48,16 +50,22 @@ BertLayerImpl::BertLayerImpl(const BertConfig& config)
 
 torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& additive_mask) {
   const int64_t b = x.size(0), t = x.size(1), h = x.size(2), d = h / heads_;
-  auto split_heads = [&](const torch::Tensor& y) { return y.view({b, t, heads_, d}).transpose(1, 2); };
-  auto q = split_heads(query_(x));
-  auto k = split_heads(key_(x));
-  auto v = split_heads(value_(x));
-  auto scores = torch::matmul(q, k.transpose(-1, -2)).div_(std::sqrt(static_cast<double>(d)));
-  auto probs = attention_dropout_(torch::softmax(scores.add_(additive_mask), -1));
-  auto context = torch::matmul(probs, v).transpose(1, 2).reshape({b, t, h});
-  auto attended = attention_norm_(dropout_(attention_dense_(context)) + x);
-  auto inner = activate(intermediate_(attended), act_);
-  return output_norm_(dropout_(output_dense_(inner)) + attended);
+  // Query, key and value in one product, the 1/sqrt(d) of the scores folded into the query's
+  // weights (the parameters stay separate, under Hugging Face's names).
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  const auto qkv_weight = torch::cat({query_->weight * scale, key_->weight, value_->weight});
+  const auto qkv_bias = torch::cat({query_->bias * scale, key_->bias, value_->bias});
+  auto qkv =
+      nn::linear(x, qkv_weight, qkv_bias).view({b, t, 3, heads_, d}).permute({2, 0, 3, 1, 4});
+  auto scores = torch::matmul(qkv[0], qkv[1].transpose(-1, -2));  // [B, heads, T, T]
+  if (additive_mask.defined()) scores.add_(additive_mask);
+  auto probs = attention_dropout_(torch::softmax(scores, -1));
+  auto context = torch::matmul(probs, qkv[2]).transpose(1, 2).reshape({b, t, h});
+  auto attended = attention_norm_(
+      dropout_(nn::linear(context, attention_dense_->weight, attention_dense_->bias)) + x);
+  auto inner = activate(nn::linear(attended, intermediate_->weight, intermediate_->bias), act_);
+  return output_norm_(dropout_(nn::linear(inner, output_dense_->weight, output_dense_->bias)) +
+                      attended);
 }
 
 BertModelImpl::BertModelImpl(const BertConfig& config) : config_(config) {
@@ -89,7 +97,10 @@ std::vector<torch::Tensor> BertModelImpl::forward(const torch::Tensor& ids, cons
   auto x = word_embeddings_(ids) + position_embeddings_(positions).unsqueeze(0) +
            token_type_embeddings_->weight[0];
   x = dropout_(embedding_norm_(x));
-  auto additive_mask = (1.0 - mask.to(x.dtype())).mul_(-1e4).view({mask.size(0), 1, 1, t});
+  torch::Tensor additive_mask;  // none when nothing is padded
+  if (mask.defined()) {
+    additive_mask = (1.0 - mask.to(x.dtype())).mul_(-1e4).view({mask.size(0), 1, 1, t});
+  }
   std::vector<torch::Tensor> states{x};
   states.reserve(layers_.size() + 1);
   for (auto& layer : layers_) states.push_back(layer(states.back(), additive_mask));

@@ -25,7 +25,8 @@ namespace doppel {
 class BertLayerImpl : public torch::nn::Module {
  public:
   explicit BertLayerImpl(const BertConfig& config);
-  // x [B,T,H]; additive_mask [B,1,1,T] (0 for tokens, a large negative for padding).
+  // x [B,T,H]; additive_mask [B,1,1,T] (0 for tokens, a large negative for padding), or
+  // undefined when no token is padding.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& additive_mask);
 
  private:
@@ -43,7 +44,8 @@ class BertModelImpl : public torch::nn::Module {
  public:
   explicit BertModelImpl(const BertConfig& config);
 
-  // ids and mask [B,T] int64 (mask 1 for tokens, 0 for padding; T <= max_position_embeddings).
+  // ids and mask [B,T] int64 (mask 1 for tokens, 0 for padding; T <= max_position_embeddings);
+  // an undefined mask says that no token is padding (a batch of equal lengths).
   // Returns num_hidden_layers + 1 hidden states [B,T,H]: the embedding output, then each layer's.
   std::vector<torch::Tensor> forward(const torch::Tensor& ids, const torch::Tensor& mask);
 

@@ -1,6 +1,7 @@
 #include "text/neural_text_encoder.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -24,6 +25,9 @@ void TokenCnnHeadConfig::validate(int num_hidden_layers) const {
     }
     if (!seen.insert(index).second) fail("encoder head: layer {} listed twice", layer);
   }
+  if (bottleneck < 0) {
+    fail("encoder head: bottleneck must be 0 (none) or positive, got {}", bottleneck);
+  }
   if (channels <= 0) fail("encoder head: channels must be positive, got {}", channels);
   if (kernel_size <= 0 || kernel_size % 2 == 0) {
     fail("encoder head: kernel_size must be a positive odd number, got {}", kernel_size);
@@ -34,7 +38,8 @@ void TokenCnnHeadConfig::validate(int num_hidden_layers) const {
 
 void TokenCnnHeadConfig::save(const std::filesystem::path& encoder_json) const {
   nlohmann::json j = {{"format_version", kFormatVersion}, {"layers", layers},
-                      {"channels", channels},             {"kernel_size", kernel_size},
+                      {"bottleneck", bottleneck},         {"channels", channels},
+                      {"kernel_size", kernel_size},
                       {"out_dim", out_dim},               {"max_length", max_length}};
   write_file_atomic(encoder_json, j.dump(2) + "\n");
 }
@@ -42,9 +47,11 @@ void TokenCnnHeadConfig::save(const std::filesystem::path& encoder_json) const {
 TokenCnnHeadConfig TokenCnnHeadConfig::load(const std::filesystem::path& encoder_json) {
   const auto json = read_json_object(encoder_json);
   const JsonFields fields(json, encoder_json);
-  fields.expect_format_version(kFormatVersion);
+  const int version = fields.expect_format_version(kOldestFormatVersion, kFormatVersion);
   TokenCnnHeadConfig c;
   fields.read("layers", true, c.layers);
+  c.bottleneck = 0;  // version 1 heads had none
+  fields.read("bottleneck", version >= 2, c.bottleneck);
   fields.read("channels", true, c.channels);
   fields.read("kernel_size", true, c.kernel_size);
   fields.read("out_dim", true, c.out_dim);
@@ -112,23 +119,38 @@ std::string NeuralTextEncoder::name() const {
 
 int NeuralTextEncoder::dim() const { return impl_->model.head_config().out_dim; }
 
+const TokenCnnHeadConfig& NeuralTextEncoder::head_config() const {
+  return impl_->model.head_config();
+}
+
+namespace {
+
+// Tokenizes text(0..n-1) on torch's intra-op threads (the texts are independent; at 2,000+
+// titles/s tokenizing on one thread would idle the others), then embeds all of them into out.
+void embed_texts(TextModel& model, int batch_size, size_t n,
+                 const std::function<std::string(size_t)>& text, float* out) {
+  // Texts with no word pieces ("!!!") have nothing to encode: a zero row, as Encoder promises.
+  std::vector<std::vector<int32_t>> tokens(n);
+  at::parallel_for(0, static_cast<int64_t>(n), 64, [&](int64_t begin, int64_t end) {
+    for (auto i = static_cast<size_t>(begin); i < static_cast<size_t>(end); ++i) {
+      tokens[i] = model.tokenize(text(i));
+      if (tokens[i].size() <= 2) tokens[i].clear();
+    }
+  });
+  auto vectors = model.embed_all(tokens, batch_size).contiguous();
+  std::copy_n(vectors.data_ptr<float>(), vectors.numel(), out);
+}
+
+}  // namespace
+
 void NeuralTextEncoder::encode(std::span<const Listing> listings, float* out) const {
-  std::vector<std::string> texts;
-  texts.reserve(listings.size());
-  for (const Listing& l : listings) texts.push_back(model_text(l));
-  encode_texts(texts, out);
+  embed_texts(impl_->model, impl_->options.batch_size, listings.size(),
+              [&](size_t i) { return model_text(listings[i]); }, out);
 }
 
 void NeuralTextEncoder::encode_texts(std::span<const std::string> texts, float* out) const {
-  TextModel& model = impl_->model;
-  // Texts with no word pieces ("!!!") have nothing to encode: a zero row, as Encoder promises.
-  std::vector<std::vector<int32_t>> tokens(texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) {
-    tokens[i] = model.tokenize(texts[i]);
-    if (tokens[i].size() <= 2) tokens[i].clear();
-  }
-  auto vectors = model.embed_all(tokens, impl_->options.batch_size).contiguous();
-  std::copy_n(vectors.data_ptr<float>(), vectors.numel(), out);
+  embed_texts(impl_->model, impl_->options.batch_size, texts.size(),
+              [&](size_t i) { return texts[i]; }, out);
 }
 
 }  // namespace doppel

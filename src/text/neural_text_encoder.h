@@ -8,7 +8,7 @@
 //   vocab.txt              WordPiece vocabulary, one token per line
 //   tokenizer_config.json  tokenizer options under Hugging Face names (do_lower_case, ...)
 //   encoder.json           doppel's part: head shape, max_length, format_version
-//   head.safetensors       the CNN head's weights (conv.*, projection.*)
+//   head.safetensors       the CNN head's weights (bottleneck.*, conv.*, projection.*)
 // A folder with the first three files is any BERT checkpoint; encoder.json and head.safetensors
 // appear once a head is attached (`doppel train text --stage match`).
 #pragma once
@@ -24,12 +24,19 @@
 
 namespace doppel {
 
-// The aggregation head's shape, saved in encoder.json.
+// The aggregation head's shape, saved in encoder.json. Version 1 files (before the bottleneck
+// existed) still load, as bottleneck 0.
 struct TokenCnnHeadConfig {
-  static constexpr int kFormatVersion = 1;
+  static constexpr int kFormatVersion = 2;
+  static constexpr int kOldestFormatVersion = 1;
   // Hidden states fed to the CNN, concatenated along the channel axis; negative counts from the
   // last layer (-1 = last), 0 is the embedding output. Duplicates are not allowed.
   std::vector<int> layers = {-4, -3, -2, -1};
+  // Channels of a per-token linear map (a 1x1 convolution) from the concatenated states down to
+  // the convolution's input, so that the kernel-3 convolution costs bottleneck x channels x 3 per
+  // token instead of layers x hidden x channels x 3 (docs/results.md, BERT speed). 0, or a width
+  // not below the concatenation's, feeds the concatenation to the convolution directly.
+  int bottleneck = 128;
   int channels = 256;    // CNN output channels
   int kernel_size = 3;   // tokens per convolution window (odd)
   int out_dim = 128;     // the vector's dimension
@@ -70,6 +77,7 @@ class NeuralTextEncoder : public Encoder {
 
   std::string name() const override;  // e.g. "bert-L4-H128-cnn128"
   int dim() const override;
+  const TokenCnnHeadConfig& head_config() const;
   // Texts are sorted by token count and batched so that padding stays small; runs under
   // torch::InferenceMode with the process-wide thread count (set once by the caller).
   void encode(std::span<const Listing> listings, float* out) const override;

@@ -72,6 +72,23 @@ class NeuralTextTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
+  // A random tiny model with a head over its 2 layers (16 channels, 8-d), saved in dir_.
+  TextModel saved_random_model(int bottleneck) const {
+    TokenCnnHeadConfig head;
+    head.layers = {-2, -1};
+    head.bottleneck = bottleneck;
+    head.channels = 16;
+    head.out_dim = 8;
+    head.max_length = 32;
+    TextModel model(
+        tiny_config(vocab_size_), head,
+        WordPieceTokenizer(Vocabulary::load(dir_ / "vocab.txt"), load_tokenizer_config(dir_)));
+    model.train(false);
+    model.save_bert(dir_);
+    model.save_head(dir_);
+    return model;
+  }
+
   MlmOptions quick_mlm(int64_t steps) const {
     MlmOptions o;
     o.batch_size = 8;
@@ -259,6 +276,61 @@ TEST_F(NeuralTextTest, MatchTrainingPullsMatchesTogetherAndYieldsAnEncoder) {
   std::vector<float> w(2 * 16);
   encoder.encode_texts(one, w.data());
   for (size_t d = 0; d < 16; ++d) EXPECT_NEAR(w[d], v[5 * 16 + d], 1e-5);
+}
+
+TEST_F(NeuralTextTest, HeadsSavedBeforeTheBottleneckStillLoad) {
+  TextModel model = saved_random_model(/*bottleneck=*/0);
+  // What doppel wrote before format_version 2: no bottleneck field and no bottleneck tensors.
+  auto json = nlohmann::json::parse(read_file(dir_ / "encoder.json"));
+  json.erase("bottleneck");
+  json["format_version"] = 1;
+  write_file_atomic(dir_ / "encoder.json", json.dump());
+  for (const auto& [name, tensor] : nn::load_state_dict(dir_ / "head.safetensors")) {
+    EXPECT_EQ(name.rfind("bottleneck", 0), std::string::npos) << name;
+  }
+
+  auto encoder = NeuralTextEncoder::load(dir_, {});
+  EXPECT_EQ(encoder.head_config().bottleneck, 0);
+  std::vector<float> got(texts_.size() * 8);
+  encoder.encode_texts(texts_, got.data());
+  std::vector<std::vector<int32_t>> tokens;
+  for (const auto& text : texts_) tokens.push_back(model.tokenize(text));
+  const auto expected = model.embed_all(tokens, 3).contiguous();
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected.data_ptr<float>()[i], 1e-5);
+
+  // A file from a newer doppel, or a version 2 file without its bottleneck, names encoder.json.
+  auto load = [](const fs::path& p) { NeuralTextEncoder::load(p.parent_path(), {}); };
+  json["format_version"] = 3;
+  expect_load_error(dir_ / "encoder.json", json.dump(), load, "format_version 3 is not supported");
+  json["format_version"] = 2;
+  expect_load_error(dir_ / "encoder.json", json.dump(), load, "\"bottleneck\"");
+}
+
+TEST_F(NeuralTextTest, TheBottleneckIsSavedAndLoadedBack) {
+  TextModel model = saved_random_model(/*bottleneck=*/12);
+  std::map<std::string, torch::Tensor> saved;
+  for (auto& [name, tensor] : nn::load_state_dict(dir_ / "head.safetensors")) saved[name] = tensor;
+  ASSERT_TRUE(saved.count("bottleneck.weight"));
+  EXPECT_EQ(saved.at("bottleneck.weight").sizes(), (std::vector<int64_t>{12, 2 * 32}));
+  EXPECT_EQ(saved.at("conv.weight").sizes(), (std::vector<int64_t>{16, 12, 3}));
+
+  auto loaded = TextModel::load(dir_, /*require_head=*/true);
+  loaded.train(false);
+  EXPECT_EQ(loaded.head_config().bottleneck, 12);
+  std::vector<std::vector<int32_t>> tokens;
+  for (const auto& text : texts_) tokens.push_back(model.tokenize(text));
+  EXPECT_TRUE(torch::allclose(loaded.embed_all(tokens, 5), model.embed_all(tokens, 5)));
+}
+
+TEST_F(NeuralTextTest, APaddedBatchGivesEachTextItsVectorAlone) {
+  TextModel model = saved_random_model(/*bottleneck=*/12);
+  const std::vector<std::vector<int32_t>> tokens = {model.tokenize("kindle 8gb"),
+                                                    model.tokenize(texts_[2]), model.tokenize(texts_[7])};
+  ASSERT_LT(tokens[0].size(), tokens[1].size());
+  torch::NoGradGuard no_grad;
+  const auto padded = model.embed(pad_batch(tokens, model.tokenizer().vocab().pad_id()));
+  const auto alone = model.embed_all(tokens, 1);
+  EXPECT_TRUE(torch::allclose(padded, alone, 1e-4, 1e-5)) << (padded - alone).abs().max();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <set>
 
+#include "nn/linear.h"
 #include "nn/state_dict.h"
 #include "util/error.h"
 
@@ -25,7 +26,11 @@ TokenCnnHeadImpl::TokenCnnHeadImpl(const TokenCnnHeadConfig& config, const BertC
   config.validate(bert.num_hidden_layers);
   const int states = bert.num_hidden_layers + 1;
   for (int layer : config.layers) state_indices_.push_back(layer < 0 ? states + layer : layer);
-  const int in_channels = static_cast<int>(config.layers.size()) * bert.hidden_size;
+  int in_channels = static_cast<int>(config.layers.size()) * bert.hidden_size;
+  if (config.bottleneck > 0 && config.bottleneck < in_channels) {
+    bottleneck_ = register_module("bottleneck", torch::nn::Linear(in_channels, config.bottleneck));
+    in_channels = config.bottleneck;
+  }
   conv_ = register_module(
       "conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(in_channels, config.channels, config.kernel_size)
                                     .padding(config.kernel_size / 2)));
@@ -36,12 +41,18 @@ torch::Tensor TokenCnnHeadImpl::forward(const std::vector<torch::Tensor>& states
                                         const torch::Tensor& mask) {
   std::vector<torch::Tensor> picked;
   for (size_t i : state_indices_) picked.push_back(states.at(i));
-  auto x = torch::cat(picked, -1).transpose(1, 2);  // [B, L*H, T]
-  auto features = torch::gelu(conv_(x));               // [B, C, T]
-  auto padding = (mask == 0).unsqueeze(1);              // [B, 1, T]
-  auto pooled = std::get<0>(features.masked_fill(padding, -1e4).max(2));
+  auto x = torch::cat(picked, -1);  // [B, T, L*H]
+  if (bottleneck_) x = nn::linear(x, bottleneck_->weight, bottleneck_->bias);  // [B, T, bottleneck]
+  // Padding is zeroed before the convolution, as the convolution's own padding is: a text gets the
+  // same vector in a padded batch (training) as alone or among equal lengths (embed_all).
+  const auto padding = mask.defined() ? (mask == 0).unsqueeze(-1) : torch::Tensor();  // [B, T, 1]
+  if (padding.defined()) x = x.masked_fill(padding, 0);
+  auto features = torch::gelu(conv_(x.transpose(1, 2)));  // [B, C, T]
+  if (padding.defined()) features = features.masked_fill(padding.transpose(1, 2), -1e4);
+  auto pooled = std::get<0>(features.max(2));
   return torch::nn::functional::normalize(
-      projection_(pooled), torch::nn::functional::NormalizeFuncOptions().dim(1).eps(1e-12));
+      nn::linear(pooled, projection_->weight, projection_->bias),
+      torch::nn::functional::NormalizeFuncOptions().dim(1).eps(1e-12));
 }
 
 TokenBatch pad_batch(std::span<const std::vector<int32_t>> sequences, int32_t pad_id) {
@@ -151,23 +162,26 @@ torch::Tensor TextModel::embed_all(std::span<const std::vector<int32_t>> sequenc
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return sequences[a].size() < sequences[b].size(); });
-  const auto rows = static_cast<int64_t>(sequences.size());
   torch::InferenceMode inference;
-  auto out = torch::zeros({rows, head_config_.out_dim});
-  const int32_t pad = tokenizer_.vocab().pad_id();
-  std::vector<std::vector<int32_t>> batch;
-  std::vector<int64_t> targets;
+  auto out = torch::zeros({static_cast<int64_t>(sequences.size()), head_config_.out_dim});
+  // Batches hold sequences of one length only: nothing is padded, so no compute goes to padding,
+  // no attention mask is needed, and a text's vector does not depend on its batch neighbours.
+  std::vector<int64_t> ids, targets;
   auto flush = [&] {
-    if (batch.empty()) return;
-    out.index_copy_(0, torch::tensor(targets, torch::kInt64), embed(pad_batch(batch, pad)));
-    batch.clear();
+    if (targets.empty()) return;
+    const auto rows = static_cast<int64_t>(targets.size());
+    auto batch = torch::tensor(ids, torch::kInt64).view({rows, -1});
+    out.index_copy_(0, torch::tensor(targets, torch::kInt64), embed({batch, {}}));
+    ids.clear();
     targets.clear();
   };
+  size_t length = 0;
   for (size_t i : order) {
     if (sequences[i].empty()) continue;
-    batch.push_back(sequences[i]);
+    if (sequences[i].size() != length || targets.size() == static_cast<size_t>(batch_size)) flush();
+    length = sequences[i].size();
+    ids.insert(ids.end(), sequences[i].begin(), sequences[i].end());
     targets.push_back(static_cast<int64_t>(i));
-    if (batch.size() == static_cast<size_t>(batch_size)) flush();
   }
   flush();
   return out;

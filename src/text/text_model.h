@@ -28,12 +28,14 @@ class TokenCnnHeadImpl : public torch::nn::Module {
 
  private:
   std::vector<size_t> state_indices_;
+  torch::nn::Linear bottleneck_{nullptr};  // absent when TokenCnnHeadConfig::bottleneck is 0
   torch::nn::Conv1d conv_{nullptr};
   torch::nn::Linear projection_{nullptr};
 };
 TORCH_MODULE(TokenCnnHead);
 
-// Token ids and attention mask [B,T] of a batch, padded to its longest sequence.
+// Token ids and attention mask [B,T] of a batch, padded to its longest sequence; an undefined
+// mask when all sequences have the same length.
 struct TokenBatch {
   torch::Tensor ids;
   torch::Tensor mask;
@@ -61,8 +63,8 @@ class TextModel {
   std::vector<int32_t> tokenize(std::string_view text) const;
   // Head over BERT: [B,out_dim] L2-normalised.
   torch::Tensor embed(const TokenBatch& batch);
-  // Embeds many token sequences [N,out_dim] under InferenceMode, in batches of similar length so
-  // that little compute goes to padding. Empty sequences give zero rows.
+  // Embeds many token sequences [N,out_dim] under InferenceMode, in batches of at most batch_size
+  // sequences of equal length. Empty sequences give zero rows.
   torch::Tensor embed_all(std::span<const std::vector<int32_t>> sequences, int batch_size);
 
   const BertConfig& bert_config() const { return bert_config_; }

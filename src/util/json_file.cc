@@ -15,13 +15,14 @@ nlohmann::json read_json_object(const std::filesystem::path& path) {
   return object;
 }
 
-void JsonFields::expect_format_version(int supported) const {
+int JsonFields::expect_format_version(int oldest, int newest) const {
   int version = 0;
   read("format_version", true, version);
-  if (version != supported) {
+  if (version < oldest || version > newest) {
     fail("{}: format_version {} is not supported (this doppel reads {})", file_.string(), version,
-         supported);
+         oldest == newest ? std::to_string(newest) : fmt::format("{} to {}", oldest, newest));
   }
+  return version;
 }
 
 }  // namespace doppel

@@ -37,7 +37,9 @@ class JsonFields {
   }
 
   // Error naming the file unless its "format_version" is `supported`.
-  void expect_format_version(int supported) const;
+  void expect_format_version(int supported) const { expect_format_version(supported, supported); }
+  // Error naming the file unless its "format_version" lies in [oldest, newest]; returns it.
+  int expect_format_version(int oldest, int newest) const;
 
   const nlohmann::json& object() const { return object_; }
   const std::filesystem::path& file() const { return file_; }

@@ -32,8 +32,11 @@ for f in config.json model.safetensors vocab.txt tokenizer_config.json mlm_log.j
 done
 check "config.json has Hugging Face fields" grep -q '"num_hidden_layers": 2' "$ws/models/text/config.json"
 
-out=$("$doppel" -q --threads 2 train text "$ws" --stage match --epochs 2 --dim 32 --channels 32)
+out=$("$doppel" -q --threads 2 train text "$ws" --stage match --epochs 2 --dim 32 --channels 32 \
+        --bottleneck 16)
 check "match fine-tuning reports validation ($out)" contains "$out" "kept epoch"
+check "encoder.json records the head's bottleneck" \
+  grep -q '"bottleneck": 16' "$ws/models/text/encoder.json"
 out=$("$doppel" -q embed "$ws")
 check "embed picks the fine-tuned encoder ($out)" contains "$out" "embedded"
 check "catalog records the bert encoder" \
@@ -43,8 +46,13 @@ check "catalog records the bert encoder" \
 "$doppel" -q train decider "$ws" > /dev/null
 "$doppel" -q eval "$ws" --split test --out "$scratch/reports" > "$scratch/eval.txt"
 check "eval report written" test -s "$scratch/reports/metrics.json"
-out=$("$doppel" -q bench text "$ws" --reps 1 --shapes L2-H64)
+out=$("$doppel" -q bench text "$ws" --reps 1 --shapes L2-H64 L2-H64-F1-B0-C64)
 check "bench text compares encoders ($out)" contains "$out" "random weights"
+check "bench text names the trained head ($out)" contains "$out" "F2 B16 C32 (trained)"
+check "bench text builds the head a shape asks for ($out)" \
+  contains "$out" "F1 B0 C64 (random weights)"
+expect_fail bench text "$ws" --shapes L2-H64-X3
+check "a bad head setting is named ($err)" contains "$err" "-X3 is not a head setting"
 
 # A damaged weights file is an error naming it, not a crash.
 head -c 100 "$ws/models/text/model.safetensors" > "$scratch/broken" && mv "$scratch/broken" "$ws/models/text/model.safetensors"

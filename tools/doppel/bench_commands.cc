@@ -21,19 +21,55 @@
 namespace doppel {
 namespace {
 
-// "L4-H256" -> a BERT of 4 layers, hidden 256, hidden/64 heads (at least 2), FFN 4 x hidden.
-BertConfig parse_bert_shape(const std::string& shape) {
-  int layers = 0, hidden = 0;
-  if (std::sscanf(shape.c_str(), "L%d-H%d", &layers, &hidden) != 2 || layers <= 0 || hidden <= 0) {
+// An untrained encoder shape for bench text.
+struct EncoderShape {
+  BertConfig bert;
+  TokenCnnHeadConfig head;
+};
+
+// "L4-H256" -> a BERT of 4 layers, hidden 256, hidden/64 heads (at least 2), FFN 4 x hidden, with
+// default_head_for() it; optional suffixes change the head: -F2 feeds it the last 2 layers, -B64
+// its bottleneck (-B0: none), -C128 its convolution channels ("L4-H128-F2-B0-C128").
+EncoderShape parse_encoder_shape(const std::string& shape) {
+  int layers = 0, hidden = 0, consumed = 0;
+  if (std::sscanf(shape.c_str(), "L%d-H%d%n", &layers, &hidden, &consumed) != 2 || layers <= 0 ||
+      hidden <= 0) {
     fail("--shapes: \"{}\" is not a shape like L4-H256", shape);
   }
-  BertConfig bert;
-  bert.num_hidden_layers = layers;
-  bert.hidden_size = hidden;
-  bert.num_attention_heads = std::max(2, hidden / 64);
-  bert.intermediate_size = 4 * hidden;
-  bert.validate();
-  return bert;
+  EncoderShape s;
+  s.bert.num_hidden_layers = layers;
+  s.bert.hidden_size = hidden;
+  s.bert.num_attention_heads = std::max(2, hidden / 64);
+  s.bert.intermediate_size = 4 * hidden;
+  s.bert.validate();
+  s.head = default_head_for(s.bert);
+  for (size_t at = static_cast<size_t>(consumed); at < shape.size();) {
+    char field = 0;
+    int value = 0, used = 0;
+    if (std::sscanf(shape.c_str() + at, "-%c%d%n", &field, &value, &used) != 2 || value < 0) {
+      fail("--shapes: \"{}\": expected -F<layers>, -B<bottleneck> or -C<channels> at \"{}\"",
+           shape, shape.substr(at));
+    }
+    at += static_cast<size_t>(used);
+    if (field == 'F' && value > 0 && value <= layers + 1) {
+      s.head.layers.clear();
+      for (int l = -value; l <= -1; ++l) s.head.layers.push_back(l);
+    } else if (field == 'B') {
+      s.head.bottleneck = value;
+    } else if (field == 'C') {
+      s.head.channels = value;
+    } else {
+      fail("--shapes: \"{}\": -{}{} is not a head setting (-F1..-F{}, -B, -C)", shape, field,
+           value, layers + 1);
+    }
+  }
+  s.head.validate(layers);
+  return s;
+}
+
+// "F4 B128 C256": the head's layers fed, bottleneck and channels, for bench rows.
+std::string head_summary(const TokenCnnHeadConfig& head) {
+  return fmt::format("F{} B{} C{}", head.layers.size(), head.bottleneck, head.channels);
 }
 
 void add_bench_text(CLI::App& bench) {
@@ -44,9 +80,14 @@ void add_bench_text(CLI::App& bench) {
   static int reps = 3;
   static size_t max_listings = 20000;
   cmd->add_option("workspace", ws, "Workspace folder (its listings are encoded)")->required();
-  cmd->add_option("--shapes", shapes, "Also untrained BERTs of these shapes, e.g. L2-H128 L4-H256");
+  cmd->add_option("--shapes", shapes,
+                  "Also untrained BERTs of these shapes, e.g. L2-H128 L4-H256; head suffixes "
+                  "-F<layers fed> -B<bottleneck> -C<channels>, e.g. L4-H128-F2-B0-C128");
   cmd->add_option("--reps", reps, "Timed passes per encoder")->capture_default_str();
   cmd->add_option("--max-listings", max_listings, "Encode at most this many listings")
+      ->capture_default_str();
+  static NeuralTextEncoder::Options bert_options;
+  cmd->add_option("--batch", bert_options.batch_size, "BERT: texts per forward pass")
       ->capture_default_str();
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
@@ -57,14 +98,19 @@ void add_bench_text(CLI::App& bench) {
     owned.push_back(load_vector_encoder(workspace, TextEncoderChoice::kClassical));
     encoders.push_back({owned.back()->name(), owned.back().get()});
     if (NeuralTextEncoder::exists(workspace.text_model_dir())) {
-      owned.push_back(load_vector_encoder(workspace, TextEncoderChoice::kNeural));
-      encoders.push_back({owned.back()->name() + " (trained)", owned.back().get()});
+      auto trained = NeuralTextEncoder::load(workspace.text_model_dir(), bert_options);
+      const std::string label =
+          fmt::format("{} {} (trained)", trained.name(), head_summary(trained.head_config()));
+      owned.push_back(std::make_unique<NeuralTextEncoder>(std::move(trained)));
+      encoders.push_back({label, owned.back().get()});
     }
     for (const std::string& shape : shapes) {
-      const BertConfig bert = parse_bert_shape(shape);
+      const EncoderShape parsed = parse_encoder_shape(shape);
       owned.push_back(std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::with_random_weights(
-          workspace.text_model_dir(), bert, default_head_for(bert), {})));
-      encoders.push_back({owned.back()->name() + " (random weights)", owned.back().get()});
+          workspace.text_model_dir(), parsed.bert, parsed.head, bert_options)));
+      encoders.push_back({fmt::format("{} {} (random weights)", owned.back()->name(),
+                                      head_summary(parsed.head)),
+                          owned.back().get()});
     }
     auto rows = run_text_bench(listings, encoders, reps);
     fmt::print("{}", text_bench_markdown(rows, nn::threads()));

@@ -94,6 +94,9 @@ void add_train_text(CLI::App& train) {
   cmd->add_option("--head-layers", head_layers,
                   "match: hidden states the CNN head reads, e.g. -4,-3,-2,-1 (default: the last 4)");
   cmd->add_option("--channels", match.head.channels, "match: CNN channels")->capture_default_str();
+  cmd->add_option("--bottleneck", match.head.bottleneck,
+                  "match: per-token width the head's layers are mapped to before the CNN (0: none)")
+      ->capture_default_str();
   cmd->add_option("--temperature", match.temperature, "match: InfoNCE temperature")->capture_default_str();
   cmd->add_option("--hard-negatives", hard_negatives, "match: none, labelled, mined, both")
       ->capture_default_str();
