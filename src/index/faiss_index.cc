@@ -1,8 +1,11 @@
 // VectorIndex over FAISS:
 // - Flat: IndexIDMap2(IndexFlatIP), FAISS ids = catalog keys.
-// - IVF family ("[OPQ<m>,|PCA<d>,]IVF<nlist>,Flat|SQ8|PQ<m>"): IndexIVFFlat /
+// - IVF family ("[OPQ<m>,|PCA<d>,]IVF<nlist>[_HNSW<M>],Flat|SQ8|PQ<m>"): IndexIVFFlat /
 //         IndexIVFScalarQuantizer / IndexIVFPQ (8-bit codes), optionally under an
-//         IndexPreTransform (OPQMatrix / PCAMatrix), with FAISS ids = catalog keys (IVF stores
+//         IndexPreTransform (OPQMatrix / PCAMatrix). The coarse quantizer is an IndexFlatIP over
+//         the centroids, or with _HNSW<M> an IndexHNSWFlat graph over them (k-means still
+//         assigns on a flat index while training; adding and searching then find a vector's
+//         lists in ~log(nlist) steps instead of nlist). FAISS ids = catalog keys (IVF stores
 //         ids natively; wrapping it in an IndexIDMap breaks after remove_ids, because IDMap
 //         compacts its id table while the IVF lists keep the old positions).
 // - ",RFlat" / ",Refine(SQ8)": IndexRefineFlat / IndexRefine(IndexScalarQuantizer) over the IVF
@@ -57,10 +60,10 @@ constexpr uint32_t kFormatVersion = 2;  // 2 added the vectors generation; 1 is 
 
 constexpr const char* kAcceptedSpecs =
     "accepted forms: \"Flat\", \"HNSW<M>[,efConstruction=<n>][,efSearch=<n>]\" (e.g. "
-    "\"HNSW32,efSearch=64\"), \"[OPQ<m>,|PCA<d>,]IVF<nlist>,Flat|SQ8|PQ<m>"
+    "\"HNSW32,efSearch=64\"), \"[OPQ<m>,|PCA<d>,]IVF<nlist>[_HNSW<M>],Flat|SQ8|PQ<m>"
     "[,RFlat|,Refine(SQ8)|,RDisk][,nprobe=<n>][,k_factor=<n>]\" (e.g. \"IVF1024,Flat,nprobe=16\", "
-    "\"IVF4096,SQ8\", \"OPQ16,IVF4096,PQ16,nprobe=32\", \"IVF4096,PQ32,RDisk,k_factor=8\"; PQ's m "
-    "must divide the dimension it codes; k_factor only with a refine stage)";
+    "\"IVF4096,SQ8\", \"OPQ16,IVF4096,PQ16,nprobe=32\", \"IVF16384_HNSW32,PQ32,RDisk,k_factor=8\"; "
+    "PQ's m must divide the dimension it codes; k_factor only with a refine stage)";
 
 enum class Kind { kFlat, kHnsw, kIvf };
 enum class Transform { kNone, kOpq, kPca };
@@ -75,6 +78,7 @@ struct Spec {
   Transform transform = Transform::kNone;
   int transform_param = 0;  // OPQ's m or PCA's output dim
   int nlist = 0;
+  int coarse_hnsw_m = 0;  // IVF<nlist>_HNSW<M>: M of the coarse quantizer's graph; 0 = flat
   Codec codec = Codec::kFlat;
   int pq_m = 0;
   Refine refine = Refine::kNone;
@@ -100,7 +104,8 @@ struct Spec {
         std::string s;
         if (transform == Transform::kOpq) s += fmt::format("OPQ{},", transform_param);
         if (transform == Transform::kPca) s += fmt::format("PCA{},", transform_param);
-        s += fmt::format("IVF{},", nlist);
+        s += fmt::format("IVF{}", nlist);
+        s += coarse_hnsw_m > 0 ? fmt::format("_HNSW{},", coarse_hnsw_m) : ",";
         s += codec == Codec::kFlat  ? "Flat"
              : codec == Codec::kSq8 ? "SQ8"
                                     : fmt::format("PQ{}", pq_m);
@@ -161,7 +166,12 @@ Spec parse_spec(std::string_view spec) {
     s.hnsw_m = parse_positive(spec, head.substr(4), "HNSW's M");
   } else if (head.starts_with("IVF")) {
     s.kind = Kind::kIvf;
-    s.nlist = parse_positive(spec, head.substr(3), "IVF's nlist");
+    const size_t hnsw = head.find("_HNSW");
+    s.nlist = parse_positive(spec, head.substr(3, hnsw == std::string_view::npos ? hnsw : hnsw - 3),
+                             "IVF's nlist");
+    if (hnsw != std::string_view::npos) {
+      s.coarse_hnsw_m = parse_positive(spec, head.substr(hnsw + 5), "the coarse HNSW's M");
+    }
     const std::string_view codec = next < parts.size() ? parts[next] : std::string_view();
     if (codec == "Flat") {
       s.codec = Codec::kFlat;
@@ -239,7 +249,14 @@ std::unique_ptr<faiss::Index> build_faiss(const Spec& s, int dim) {
   const int d = s.coarse_dim(dim);
   const auto ip = faiss::METRIC_INNER_PRODUCT;
   const size_t nlist = static_cast<size_t>(s.nlist);
-  auto* quantizer = new faiss::IndexFlatIP(d);
+  faiss::Index* quantizer = nullptr;
+  if (s.coarse_hnsw_m > 0) {
+    auto* graph = new faiss::IndexHNSWFlat(d, s.coarse_hnsw_m, ip);
+    graph->hnsw.efConstruction = 200;  // only nlist nodes: a careful graph is cheap
+    quantizer = graph;
+  } else {
+    quantizer = new faiss::IndexFlatIP(d);
+  }
   faiss::IndexIVF* ivf = nullptr;
   switch (s.codec) {
     case Codec::kFlat:
@@ -254,6 +271,8 @@ std::unique_ptr<faiss::Index> build_faiss(const Spec& s, int dim) {
       break;
   }
   ivf->own_fields = true;
+  // A graph cannot assign during k-means: cluster on a flat index, then add the centroids to it.
+  if (s.coarse_hnsw_m > 0) ivf->quantizer_trains_alone = 2;
   std::unique_ptr<faiss::Index> top(ivf);
   if (s.transform != Transform::kNone) {
     faiss::VectorTransform* vt = nullptr;
@@ -356,6 +375,12 @@ bool matches_spec(const Spec& s, faiss::Index* index, int dim) {
   auto* ivf = dynamic_cast<faiss::IndexIVF*>(index);
   if (ivf == nullptr || ivf->nlist != static_cast<size_t>(s.nlist) || ivf->metric_type != ip ||
       ivf->d != s.coarse_dim(dim)) {
+    return false;
+  }
+  if (s.coarse_hnsw_m > 0) {
+    auto* graph = dynamic_cast<faiss::IndexHNSWFlat*>(ivf->quantizer);
+    if (graph == nullptr || graph->hnsw.nb_neighbors(1) != s.coarse_hnsw_m) return false;
+  } else if (dynamic_cast<faiss::IndexFlatIP*>(ivf->quantizer) == nullptr) {
     return false;
   }
   switch (s.codec) {
@@ -615,12 +640,16 @@ class FaissIndex final : public VectorIndex {
       hnsw->hnsw.efSearch = parsed_.ef_search;
       hnsw->hnsw.efConstruction = parsed_.ef_construction;
     } else if (parsed_.kind == Kind::kIvf) {
-      find_ivf(index_.get())->nprobe = static_cast<size_t>(parsed_.nprobe);
+      faiss::IndexIVF* ivf = find_ivf(index_.get());
+      ivf->nprobe = static_cast<size_t>(parsed_.nprobe);
+      if (auto* graph = dynamic_cast<faiss::IndexHNSWFlat*>(ivf->quantizer)) {
+        // The graph returns nprobe lists; a wider beam finds the true nearest ones.
+        graph->hnsw.efSearch = std::max(64, 2 * parsed_.nprobe);
+      }
       if (auto* r = dynamic_cast<faiss::IndexRefine*>(index_.get())) {
         r->k_factor = static_cast<float>(parsed_.k_factor);
       }
-      if (auto* mapped =
-              dynamic_cast<faiss::OnDiskInvertedLists*>(find_ivf(index_.get())->invlists)) {
+      if (auto* mapped = dynamic_cast<faiss::OnDiskInvertedLists*>(ivf->invlists)) {
         mapped->prefetch_nthread = 0;  // else every search starts up to 32 prefetch threads
       }
     }

@@ -253,7 +253,9 @@ TEST(MilvusIndex, SearchParamsAreSentWithLaterSearches) {
   search(*index, queries, 5);
   ASSERT_EQ(count_requests(fake, "entities/search"), 1u);
   for (const auto& r : fake.requests()) {
-    if (r.path.ends_with("/search")) EXPECT_EQ(r.body["searchParams"]["params"]["nprobe"], 64);
+    if (r.path.ends_with("/search")) {
+      EXPECT_EQ(r.body["searchParams"]["params"]["nprobe"], 64);
+    }
   }
   for (const char* bad : {"ef=10", "nlist=4", "nprobe=0", ""}) {
     EXPECT_THROW(index->set_search_params(bad), Error) << bad;

@@ -9,14 +9,17 @@
 //                                            own efConstruction=40 missed 5.5% of duplicates on
 //                                            this machine's anchor data (see
 //                                            shared/anchors/faiss-on-this-machine.md)
-//   "[OPQ<m>,|PCA<d>,]IVF<nlist>,Flat|SQ8|PQ<m>[,RFlat|,Refine(SQ8)|,RDisk][,nprobe=<n>][,k_factor=<n>]"
+//   "[OPQ<m>,|PCA<d>,]IVF<nlist>[_HNSW<M>],Flat|SQ8|PQ<m>[,RFlat|,Refine(SQ8)|,RDisk][,nprobe=<n>][,k_factor=<n>]"
 //                                            inverted lists, inner product (faiss IndexIVFFlat /
 //                                            IndexIVFScalarQuantizer 8-bit / IndexIVFPQ with 8-bit
 //                                            codes; PQ's m must divide the dim it codes), default
 //                                            nprobe=16; needs train() with >= nlist rows (>= 256
 //                                            for PQ/OPQ). OPQ<m>/PCA<d>: an IndexPreTransform
 //                                            (PCA without mean subtraction, so inner products are
-//                                            kept; dim() stays the input dim). Refine stages
+//                                            kept; dim() stays the input dim). _HNSW<M>: the
+//                                            lists are found through an HNSW graph over the
+//                                            centroids instead of a scan of all nlist (for
+//                                            nlist in the tens of thousands). Refine stages
 //                                            re-rank k×k_factor candidates (default k_factor=4):
 //                                            RFlat = IndexRefineFlat (float copy in RAM),
 //                                            Refine(SQ8) = IndexRefine over 8-bit SQ,

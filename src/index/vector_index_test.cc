@@ -294,6 +294,8 @@ TEST(VectorIndex, IvfFamilySpecsRoundTrip) {
       {"IVF16,PQ8,Refine(SQ8),k_factor=2", "IVF16,PQ8,Refine(SQ8),nprobe=16,k_factor=2"},
       {"IVF16,PQ8,RDisk", "IVF16,PQ8,RDisk,nprobe=16,k_factor=4"},
       {"PCA16,IVF16,PQ4,RDisk,k_factor=8,nprobe=2", "PCA16,IVF16,PQ4,RDisk,nprobe=2,k_factor=8"},
+      {"IVF16_HNSW8,SQ8", "IVF16_HNSW8,SQ8,nprobe=16"},
+      {"OPQ8,IVF16_HNSW4,PQ8,RDisk", "OPQ8,IVF16_HNSW4,PQ8,RDisk,nprobe=16,k_factor=4"},
   };
   for (const auto& [spec, canonical] : cases) {
     auto index = make_index(spec, 32);
@@ -315,6 +317,9 @@ TEST(VectorIndex, BadIvfFamilySpecsSayWhy) {
       {"IVF16,Flat,k_factor=4", "parameter \"k_factor\" does not apply"},
       {"IVF16,PQ8,RDisk,efSearch=4", "parameter \"efSearch\" does not apply"},
       {"IVF16,PQ0", "PQ's m must be a positive integer"},
+      {"IVF16_HNSW,Flat", "the coarse HNSW's M must be a positive integer"},
+      {"IVF16_HNSWx,Flat", "the coarse HNSW's M must be a positive integer"},
+      {"IVF_HNSW8,Flat", "IVF's nlist must be a positive integer"},
   };
   for (const auto& [spec, why] : cases) {
     try {
@@ -340,6 +345,7 @@ const char* const kIvfFamily[] = {
     "IVF32,PQ8,Refine(SQ8),k_factor=8",
     "IVF32,PQ8,RDisk,k_factor=8",
     "PCA16,IVF32,PQ8,RDisk,k_factor=8",
+    "IVF32_HNSW8,PQ8,RDisk,k_factor=8",
 };
 
 // Recall against exact_search on small clustered data, after removing a tenth of the keys; then
@@ -374,6 +380,7 @@ TEST(VectorIndex, IvfFamilyRecallRemoveAndRoundTrip) {
       {"IVF32,PQ8,Refine(SQ8),k_factor=8", 0.85},
       {"IVF32,PQ8,RDisk,k_factor=8", 0.9},
       {"PCA16,IVF32,PQ8,RDisk,k_factor=8", 0.8},
+      {"IVF32_HNSW8,PQ8,RDisk,k_factor=8", 0.9},
   };
   for (const char* spec : kIvfFamily) {
     const auto start = std::chrono::steady_clock::now();
