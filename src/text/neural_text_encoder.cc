@@ -39,8 +39,8 @@ void TokenCnnHeadConfig::validate(int num_hidden_layers) const {
 void TokenCnnHeadConfig::save(const std::filesystem::path& encoder_json) const {
   nlohmann::json j = {{"format_version", kFormatVersion}, {"layers", layers},
                       {"bottleneck", bottleneck},         {"channels", channels},
-                      {"kernel_size", kernel_size},
-                      {"out_dim", out_dim},               {"max_length", max_length}};
+                      {"kernel_size", kernel_size},       {"out_dim", out_dim},
+                      {"max_length", max_length}};
   write_file_atomic(encoder_json, j.dump(2) + "\n");
 }
 
