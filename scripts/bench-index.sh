@@ -8,8 +8,9 @@
 #   default DIR = results/bench-index (n = 1,000,000, 1000 queries, seed 2024).
 #
 # Specs that this build's make_index does not accept are not run: doppel prints
-# "skip SPEC: reason" for each and benchmarks the rest. Each spec is built from scratch (search
-# parameters are part of the spec), so IVF rows pay their own k-means.
+# "skip SPEC: reason" for each and benchmarks the rest. Each spec is built from scratch, so IVF
+# rows pay their own k-means; to measure one build at several nprobe / k_factor / efSearch
+# values, pass --search-params "nprobe=64;nprobe=128,k_factor=32" (one extra row per set).
 #
 # Expected run time on this 2-core VM (from the anchor's 500k timings, scalar FAISS 1.7.3):
 #   n = 1M:  about 60-75 min for the whole list: the two HNSW32 efConstruction=40 rows
