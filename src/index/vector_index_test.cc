@@ -439,19 +439,32 @@ size_t rss_anon_bytes() {
   return 0;
 }
 
+// n clustered base rows under keys 1..n, nq held-out queries from the same clusters, and the
+// exact top-k keys of each query.
+struct RecallProblem {
+  std::vector<float> base, queries;
+  std::vector<int64_t> keys, exact_keys;
+};
+
+RecallProblem recall_problem(size_t n, size_t nq, int d, size_t n_clusters, uint64_t seed, int k) {
+  RecallProblem p;
+  p.base = clustered_unit_vectors(n, d, n_clusters, seed);
+  p.queries = clustered_unit_vectors(n + nq, d, n_clusters, seed);
+  p.queries.erase(p.queries.begin(), p.queries.begin() + n * d);
+  p.keys = keys_from(1, n);
+  std::vector<float> exact_scores(nq * k);
+  p.exact_keys.resize(nq * k);
+  exact_search(n, p.base.data(), p.keys.data(), d, nq, p.queries.data(), k, exact_scores.data(),
+               p.exact_keys.data());
+  return p;
+}
+
 // The goal of RDisk: PQ codes in RAM, full vectors on disk, recall of exact re-ranking.
 TEST(VectorIndex, RDiskRerankingRecallAndMemory) {
   const int d = 64;
   const size_t n = 20000, nq = 200;
   const int k = 10;
-  auto base = clustered_unit_vectors(n, d, 200, 21);
-  auto queries = clustered_unit_vectors(n + nq, d, 200, 21);
-  queries.erase(queries.begin(), queries.begin() + n * d);
-  auto keys = keys_from(1, n);
-  std::vector<float> exact_scores(nq * k);
-  std::vector<int64_t> exact_keys(nq * k);
-  exact_search(n, base.data(), keys.data(), d, nq, queries.data(), k, exact_scores.data(),
-               exact_keys.data());
+  const auto [base, queries, keys, exact_keys] = recall_problem(n, nq, d, 200, 21, k);
 
   auto plain = make_index("IVF64,PQ16", d);
   const size_t n_train = 4096;  // PQ training on all 20k rows would dominate the test's time
@@ -496,14 +509,7 @@ TEST(VectorIndex, SearchParamsChangeWithoutRebuilding) {
   const int d = 32;
   const size_t n = 8000, nq = 100;
   const int k = 10;
-  auto base = clustered_unit_vectors(n, d, 100, 5);
-  auto queries = clustered_unit_vectors(n + nq, d, 100, 5);
-  queries.erase(queries.begin(), queries.begin() + n * d);
-  auto keys = keys_from(1, n);
-  std::vector<float> exact_scores(nq * k);
-  std::vector<int64_t> exact_keys(nq * k);
-  exact_search(n, base.data(), keys.data(), d, nq, queries.data(), k, exact_scores.data(),
-               exact_keys.data());
+  const auto [base, queries, keys, exact_keys] = recall_problem(n, nq, d, 100, 5, k);
 
   auto index = make_index("IVF64,PQ8,RDisk,nprobe=1,k_factor=1", d);
   index->train(n, base.data());
