@@ -5,11 +5,13 @@
 # DECIDER_ARGS passes options to `doppel train decider` (e.g. "--folds 5" for the cross-fitted
 # alternative; then the valid columns are in-sample and say nothing).
 # TEXT_MODEL=DIR switches the text vectors to the BERT encoder: DIR is a pretrained text model
-# folder (from `doppel train text --stage mlm`, see scripts/bench-text-encoder.sh), copied into
+# folder (from `doppel train text --stage mlm`; docs/results.md, "BERT text encoder", has the
+# pretraining commands), copied into
 # each workspace and fine-tuned there on the train pairs (`--stage match`, MATCH_ARGS passes
 # options) before embedding.
 # PREPARE_ONLY=1 stops each dataset after its index: the workspaces for
 # scripts/bench-decider-valid.sh, which compares decider variants on valid only.
+# DATASETS='Abt-Buy|WDC computers (small)' runs only the named datasets (default: all five).
 # Writes OUT/accuracy.md (a table) and OUT/<dataset>/{metrics.json,report.md,...}.
 set -euo pipefail
 doppel=${1:-build/tools/doppel/doppel}
@@ -36,6 +38,7 @@ table="$out/accuracy.md"
 
 for entry in "${datasets[@]}"; do
   IFS='|' read -r name folder train valid test <<< "$entry"
+  if [ -n "${DATASETS:-}" ] && [[ "|$DATASETS|" != *"|$name|"* ]]; then continue; fi
   slug=$(echo "$name" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' | sed 's/-*$//')
   ws="$out/$slug/ws"
   echo "== $name" >&2

@@ -137,9 +137,18 @@ CaughtUpIndex load_caught_up_index(const Workspace& ws, const std::string& space
   return out;
 }
 
-IndexUpdate update_index(Workspace& ws, const std::string& space) {
+IndexUpdate update_index(Workspace& ws, const std::string& space,
+                         const std::string& search_params) {
   auto caught_up = load_caught_up_index(ws, space);
+  if (!search_params.empty()) {
+    try {
+      caught_up.index->set_search_params(search_params);
+    } catch (const Error& e) {
+      fail("{}: {}", ws.index_path(space).string(), e.what());
+    }
+  }
   save_workspace_index(ws, space, *caught_up.index, caught_up.seq);
+  caught_up.update.spec = caught_up.index->spec();
   return caught_up.update;
 }
 

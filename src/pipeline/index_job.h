@@ -27,11 +27,15 @@ struct IndexUpdate {
   size_t written = 0;  // keys (re-)added with their current vector
   size_t removed = 0;  // keys whose vector or listing is gone
   size_t size = 0;     // keys in the index afterwards
+  std::string spec;    // update_index: the saved index's spec, search parameters included
 };
 
 // Brings the saved index of `space` up to date with the catalog without rebuilding it: applies
-// the vector log since the index's seq (remove, then add, per key), saves index and state.
-IndexUpdate update_index(Workspace& ws, const std::string& space = "text");
+// the vector log since the index's seq (remove, then add, per key), then, when search_params is
+// not empty, sets those (VectorIndex::set_search_params, e.g. "nprobe=128"), and saves index and
+// state. Nothing is saved when a parameter is refused.
+IndexUpdate update_index(Workspace& ws, const std::string& space = "text",
+                         const std::string& search_params = "");
 
 // What changed in `space` after vector-log sequence `since`: the keys touched and the current
 // vectors of those still written. `head` is read first, so a write racing with the read is

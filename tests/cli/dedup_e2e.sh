@@ -44,6 +44,13 @@ out=$("$doppel" -q index "$ws" --update)
 written=$(sed -E 's/.*: ([0-9]+) written.*/\1/' <<< "$out")
 check "update applies the new vector without rebuilding ($out)" test "$written" -ge 1 -a "$written" -le 5
 check "update removed nothing" contains "$out" " 0 removed"
+out=$("$doppel" -q index "$ws" --search-params efSearch=64)
+check "search parameters change without a rebuild ($out)" contains "$out" "efSearch=64"
+check "and are kept in the saved index" contains "$("$doppel" -q index "$ws" --check)" "efSearch=64"
+expect_fail index "$ws" --search-params nprobe=8
+check "a parameter HNSW lacks is refused, naming the index ($err)" contains "$err" "text.index"
+check "the refused change left the index as it was" \
+  contains "$("$doppel" -q index "$ws" --check)" "efSearch=64"
 "$doppel" -q index "$ws" --check > /dev/null
 "$doppel" -q dedup "$ws" --out "$scratch/results2" > /dev/null
 check "dedup runs on the updated index" test -s "$scratch/results2/clusters.csv"

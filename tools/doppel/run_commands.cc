@@ -71,20 +71,27 @@ void add_embed(CLI::App& app) {
 
 void add_index(CLI::App& app) {
   auto* cmd = app.add_subcommand("index", "Build, update or check the vector index");
-  static std::string ws, spec = "HNSW32", space = "text";
+  static std::string ws, spec = "HNSW32", space = "text", search_params;
   static bool update = false, check = false;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
   cmd->add_option("--space", space, "Vector space to index: text or image")
       ->check(CLI::IsMember({"text", "image"}))
       ->capture_default_str();
   cmd->add_option("--spec", spec, "Flat, HNSW32[,efSearch=128], IVF1024,Flat[,nprobe=16], "
-                 "[OPQ<m>,|PCA<d>,]IVF<nlist>,SQ8|PQ<m>[,RFlat|,Refine(SQ8)|,RDisk][,k_factor=4] "
-                 "(RDisk: PQ codes in RAM, exact re-ranking from a memory-mapped <index>.vectors)")
+                 "[OPQ<m>,|PCA<d>,]IVF<nlist>[_HNSW<M>],SQ8|PQ<m>[,RFlat|,Refine(SQ8)|,RDisk]"
+                 "[,k_factor=4] (RDisk: PQ codes in RAM, exact re-ranking from a memory-mapped "
+                 "<index>.vectors; _HNSW<M>: a graph finds the lists, for large nlist)")
       ->capture_default_str();
   auto* update_flag = cmd->add_flag(
       "--update", update, "Apply the vector changes since the index was built, without rebuilding");
+  auto* params_option = cmd->add_option(
+      "--search-params", search_params,
+      "Change the saved index's search-time parameters without rebuilding, e.g. "
+      "nprobe=128,k_factor=32 (IVF) or efSearch=256 (HNSW); also applies the vector changes "
+      "like --update");
   cmd->add_flag("--check", check, "Load the index and check it matches catalog.db")
-      ->excludes(update_flag);
+      ->excludes(update_flag)
+      ->excludes(params_option);
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
     const auto path = workspace.index_path(space).string();
@@ -92,10 +99,11 @@ void add_index(CLI::App& app) {
       auto index = load_workspace_index(workspace, workspace.catalog().vectors(space), space);
       fmt::print("{}: ok, {} vectors ({}), current with catalog.db\n", path, index->size(),
                  index->spec());
-    } else if (update) {
-      auto u = update_index(workspace, space);
+    } else if (update || !search_params.empty()) {
+      auto u = update_index(workspace, space, search_params);
       fmt::print("{}: {} written, {} removed, {} vectors now\n", path, u.written, u.removed,
                  u.size);
+      if (!search_params.empty()) fmt::print("{}: spec now {}\n", path, u.spec);
     } else {
       auto index = build_index(workspace, spec, space);
       fmt::print("indexed {} vectors ({}) into {}\n", index->size(), index->spec(), path);
