@@ -13,7 +13,6 @@
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 
 #include "bench/ground_truth.h"
@@ -56,10 +55,8 @@ double percentile(std::vector<double> values, double p) {
 
 // Search-time parameters go to the "search params" column; everything else names the index.
 bool is_search_param(std::string_view part) {
-  static const std::set<std::string, std::less<>> names = {"nprobe", "efSearch", "k_factor",
-                                                           "k_factor_rf"};
   const size_t eq = part.find('=');
-  return eq != std::string_view::npos && names.contains(part.substr(0, eq));
+  return eq != std::string_view::npos && is_faiss_search_param(part.substr(0, eq));
 }
 
 void split_canonical(IndexBenchRow& row) {

@@ -598,7 +598,7 @@ class FaissIndex final : public VectorIndex {
     if (params.empty()) fail("index {}: no search parameters given", spec_);
     for (const std::string_view part : split_commas(params)) {
       const std::string_view name = part.substr(0, part.find('='));
-      if (name != "nprobe" && name != "k_factor" && name != "efSearch") {
+      if (!is_faiss_search_param(name)) {
         fail(
             "index {}: \"{}\" is not a search-time parameter (those are nprobe and k_factor for "
             "IVF, efSearch for HNSW); rebuild the index to change it",
@@ -729,6 +729,10 @@ struct FileCloser {
 };
 
 }  // namespace
+
+bool is_faiss_search_param(std::string_view name) {
+  return name == "nprobe" || name == "k_factor" || name == "efSearch";
+}
 
 std::unique_ptr<VectorIndex> make_faiss_index(std::string_view spec, int dim) {
   if (dim <= 0) fail("index {}: dimension must be positive, got {}", spec, dim);

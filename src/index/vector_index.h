@@ -90,6 +90,10 @@ class VectorIndex {
 // Builds an empty index. Error on a bad spec (listing the accepted forms) or dim <= 0.
 std::unique_ptr<VectorIndex> make_index(std::string_view spec, int dim);
 
+// Whether `name` is a search-time parameter of a FAISS spec (nprobe, k_factor, efSearch): those
+// set_search_params changes, written last in a canonical spec.
+bool is_faiss_search_param(std::string_view name);
+
 // Reads an index written by VectorIndex::save. Error naming the path on a wrong magic, an unknown
 // format version, a truncated or corrupt payload, or a header that disagrees with the payload.
 std::unique_ptr<VectorIndex> load_index(const std::filesystem::path& path);
