@@ -178,9 +178,11 @@ GroceryScores evaluate_grocery(const GroceryDataset& data, const ImageMethod& me
   const std::vector<float> test = embed_paths(paths_of(data.test), method, options, timing);
   const std::vector<float> val = embed_paths(paths_of(data.val), method, options, timing);
   const std::vector<float> iconic = embed_paths(data.iconic, method, options, timing);
+  const std::vector<float> train = embed_paths(paths_of(data.train), method, options, timing);
   std::vector<int> iconic_labels(data.iconic.size());
   for (size_t i = 0; i < iconic_labels.size(); ++i) iconic_labels[i] = int(i);
-  const std::vector<int> test_labels = labels_of(data.test), val_labels = labels_of(data.val);
+  const std::vector<int> test_labels = labels_of(data.test), val_labels = labels_of(data.val),
+                         train_labels = labels_of(data.train);
 
   const size_t dim = size_t(method.dim);
   auto row = [dim](const std::vector<float>& rows, size_t i) {
@@ -194,7 +196,9 @@ GroceryScores evaluate_grocery(const GroceryDataset& data, const ImageMethod& me
   s.a = retrieval_scores(between(test, test), test_labels, test_labels, /*exclude_self=*/true);
   s.b = retrieval_scores(between(test, iconic), test_labels, iconic_labels);
   s.c = retrieval_scores(between(val, test), val_labels, test_labels);
-  s.images = data.test.size() + data.val.size() + data.iconic.size();
+  s.b_val = retrieval_scores(between(val, iconic), val_labels, iconic_labels);
+  if (!data.train.empty()) s.c_val = retrieval_scores(between(val, train), val_labels, train_labels);
+  s.images = data.test.size() + data.val.size() + data.iconic.size() + data.train.size();
   auto rate = [&](double seconds) { return seconds > 0 ? double(s.images) / seconds : 0.0; };
   s.embed_images_per_second = rate(timing.embed_seconds);
   s.decode_images_per_second = rate(timing.decode_seconds);
@@ -212,12 +216,14 @@ std::vector<GroceryRow> run_grocery_baselines(const fs::path& root) {
 
 std::string grocery_table_markdown(std::span<const GroceryRow> rows) {
   std::string out =
-      "| method | A (R@1 / R@5 / mAP) | B | C | embed images/s | decode images/s |\n"
-      "|---|---|---|---|---|---|\n";
+      "| method | A (R@1 / R@5 / mAP) | B | C | Bv (val) | Cv (val) | embed images/s | decode "
+      "images/s |\n"
+      "|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
-    out += fmt::format("| {} | {} | {} | {} | {:.0f} | {:.0f} |\n", r.method, cell(r.scores.a),
-                       cell(r.scores.b), cell(r.scores.c), r.scores.embed_images_per_second,
-                       r.scores.decode_images_per_second);
+    const GroceryScores& s = r.scores;
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {:.0f} | {:.0f} |\n", r.method, cell(s.a),
+                       cell(s.b), cell(s.c), cell(s.b_val), cell(s.c_val),
+                       s.embed_images_per_second, s.decode_images_per_second);
   }
   return out;
 }

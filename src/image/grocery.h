@@ -7,6 +7,14 @@
 //   B  seller photo → catalogue image: each test photo against the 31 iconic images.
 //   C  cross-session: the 100 val photos (other stores, later) against the 781 test photos.
 //
+// Two more protocols see no test image, so that models and settings can be chosen on them
+// ("train on train, choose on val, report test"):
+//
+//   Bv  each val photo against the 31 iconic images (B with val queries).
+//   Cv  each val photo against the 864 train photos (C with the train split as gallery). A model
+//      trained with the train split's labels has pulled exactly that gallery together, so Cv
+//      flatters it; compare such models with each other, not with unlabelled ones, on Cv.
+//
 // Dataset layout (GroceryStoreDataset): {train,val,test}.txt list "<split>/<path>.jpg, <class id>,
 // <coarse id>" for all 81 classes; only the Packages photos are present. classes.csv maps class
 // ids to the iconic image path. A product is the folder Packages/<Coarse>/<Product>, written
@@ -47,7 +55,8 @@ GroceryDataset load_grocery(const std::filesystem::path& root);
 
 struct GroceryScores {
   RetrievalScores a, b, c;
-  size_t images = 0;                    // images embedded (test + val + iconic)
+  RetrievalScores b_val, c_val;         // the selection protocols Bv and Cv
+  size_t images = 0;                    // images embedded (test + val + iconic + train)
   double embed_images_per_second = 0;   // embedding alone, on whatever threads embed uses
   double decode_images_per_second = 0;  // reading + decoding the files alone
 };
@@ -57,7 +66,8 @@ struct GroceryEvalOptions {
   DecodeOptions decode;
 };
 
-// Embeds the test, val and iconic images once each and scores protocols A, B and C.
+// Embeds the test, val, iconic and train images once each and scores protocols A, B, C, Bv and
+// Cv (Cv is left empty when data.train is).
 GroceryScores evaluate_grocery(const GroceryDataset& data, const ImageMethod& method,
                                const GroceryEvalOptions& options = {});
 
@@ -69,8 +79,8 @@ struct GroceryRow {
 // Loads the dataset under `root` and evaluates every classical_image_methods() baseline.
 std::vector<GroceryRow> run_grocery_baselines(const std::filesystem::path& root);
 
-// The rows as a Markdown table: method | A | B | C (each R@1 / R@5 / mAP) | embed images/s |
-// decode images/s.
+// The rows as a Markdown table: method | A | B | C | Bv | Cv (each R@1 / R@5 / mAP) | embed
+// images/s | decode images/s.
 std::string grocery_table_markdown(std::span<const GroceryRow> rows);
 
 }  // namespace doppel

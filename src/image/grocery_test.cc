@@ -169,17 +169,20 @@ TEST(EvaluateGrocery, ScoresAllThreeProtocols) {
     data.test.push_back(photo(fmt::format("test{}a.png", p), p, 1));
     data.test.push_back(photo(fmt::format("test{}b.png", p), p, 2));
     data.val.push_back(photo(fmt::format("val{}.png", p), p, 1));
+    data.train.push_back(photo(fmt::format("train{}.png", p), p, 3));
   }
   const GroceryScores s =
       evaluate_grocery(data, rgb_thumbnail_method(), {.batch_size = 4, .decode = {}});
-  EXPECT_EQ(s.images, 12u);
-  for (const RetrievalScores* r : {&s.a, &s.b, &s.c}) {
+  EXPECT_EQ(s.images, 15u);
+  for (const RetrievalScores* r : {&s.a, &s.b, &s.c, &s.b_val, &s.c_val}) {
     EXPECT_EQ(r->recall_at_1, 1.0);
     EXPECT_EQ(r->mean_average_precision, 1.0);
   }
   EXPECT_EQ(s.a.queries, 6u);
   EXPECT_EQ(s.b.queries, 6u);
   EXPECT_EQ(s.c.queries, 3u);
+  EXPECT_EQ(s.b_val.queries, 3u);
+  EXPECT_EQ(s.c_val.queries, 3u);
   EXPECT_GT(s.embed_images_per_second, 0);
   EXPECT_GT(s.decode_images_per_second, 0);
 
