@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "pipeline/labeled_pairs.h"
 #include "pipeline/match_models.h"
+#include "pipeline/text_model_jobs.h"
 #include "util/error.h"
 
 namespace doppel {
@@ -14,6 +17,39 @@ LabeledKeyPairs concatenate(LabeledKeyPairs a, const LabeledKeyPairs& b) {
   a.pairs.insert(a.pairs.end(), b.pairs.begin(), b.pairs.end());
   a.labels.insert(a.labels.end(), b.labels.begin(), b.labels.end());
   return a;
+}
+
+// Puts the out-of-fold text cosines (text_model_jobs.h) into the vector_cosine column of the
+// first `train_rows` rows of x, which are the train pairs, so the decider learns what the
+// fine-tuned cosine is worth on pairs the encoder did not train on. Only when they belong to the
+// encoder that made the stored text vectors. Returns the number of rows changed.
+size_t use_out_of_fold_cosines(const Workspace& ws, const std::vector<std::string>& names,
+                               std::span<const KeyPair> train_pairs, std::vector<float>& x) {
+  const auto column = std::find(names.begin(), names.end(), "vector_cosine");
+  if (column == names.end()) return 0;
+  const auto oof = load_out_of_fold_cosines(ws);
+  if (!oof) return 0;
+  const std::string vectors_from = ws.catalog().meta("text_encoder").value_or("none");
+  if (vectors_from != oof->encoder) {
+    spdlog::warn("out-of-fold text cosines are for {} but the text vectors are from {}: not used",
+                 oof->encoder, vectors_from);
+    return 0;
+  }
+  const size_t width = names.size(), col = size_t(column - names.begin());
+  size_t used = 0;
+  for (size_t i = 0; i < train_pairs.size(); ++i) {
+    const auto [a, b] = train_pairs[i];
+    const auto found = oof->cosine.find(a < b ? KeyPair{a, b} : KeyPair{b, a});
+    if (found == oof->cosine.end()) continue;
+    x[i * width + col] = found->second;
+    ++used;
+  }
+  if (used < train_pairs.size()) {
+    spdlog::warn("{} of {} train pairs have no out-of-fold text cosine (labelled after the "
+                 "fine-tuning?): they keep the fine-tuned one",
+                 train_pairs.size() - used, train_pairs.size());
+  }
+  return used;
 }
 
 }  // namespace
@@ -46,8 +82,11 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
   summary.num_features = width;
 
   if (cross_fit) {
+    const size_t train_rows = train.pairs.size();
     const auto all = concatenate(std::move(train), valid);
-    const auto x = models.featurizer->features(all.pairs);
+    auto x = models.featurizer->features(all.pairs);
+    summary.out_of_fold_text_cosines = use_out_of_fold_cosines(
+        ws, names, std::span<const KeyPair>(all.pairs).first(train_rows), x);
     spdlog::info("cross-fitting the decider: {} folds over {} train+valid pairs ({} positive)",
                  options.folds, all.pairs.size(), all.positives());
     std::vector<float> oof_scores;
@@ -60,7 +99,8 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
     return summary;
   }
 
-  const auto x_train = models.featurizer->features(train.pairs);
+  auto x_train = models.featurizer->features(train.pairs);
+  summary.out_of_fold_text_cosines = use_out_of_fold_cosines(ws, names, train.pairs, x_train);
   const auto x_valid = models.featurizer->features(valid.pairs);
   spdlog::info("training decider on {} pairs ({} positive), validating on {} ({} positive)",
                train.pairs.size(), train.positives(), valid.pairs.size(), valid.positives());

@@ -24,6 +24,10 @@ struct DeciderTrainingSummary {
   std::string validation;
   std::string features;         // the feature groups, e.g. "pair,text,image"
   int num_features = 0;
+  // Train pairs whose text cosine is the out-of-fold one of a cross-fitted fine-tuning
+  // (`train text --stage match --folds K`, pipeline/text_model_jobs.h) instead of the final
+  // encoder's, which was fitted to those very pairs.
+  size_t out_of_fold_text_cosines = 0;
   BinaryMetrics valid_metrics;  // at the chosen threshold, on the pairs `validation` describes
 };
 

@@ -4,9 +4,12 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "pipeline/pair_featurizer.h"
 #include "pipeline/workspace.h"
 #include "text/bert_config.h"
 #include "text/match_trainer.h"
@@ -36,6 +39,29 @@ MlmReport pretrain_text_model(Workspace& ws, const MlmOptions& options,
 // Contrastive fine-tuning (text/match_trainer.h) on the catalog's labelled "train" pairs (matches
 // expanded to their clusters), choosing the epoch by the average precision of the cosine on the
 // "valid" pairs.
-MatchReport finetune_text_model(Workspace& ws, const MatchOptions& options);
+//
+// With folds > 1 it first cross-fits: the train pairs are dealt into `folds` folds (stratified by
+// label), and for each fold a copy of the starting model is fine-tuned on the other folds and
+// scores the held-out fold's pairs. Those out-of-fold cosines are saved beside the model (below)
+// for the decider, which trains on the same pairs: without them it sees the cosine of an encoder
+// fitted to exactly its training pairs, trusts it, and is let down on pairs neither has seen
+// (docs/results.md). Then the model itself is fine-tuned on all train pairs, as with folds == 1.
+// Costs about 1 + (folds - 1) fine-tunings. Any out-of-fold file of an earlier run is removed
+// first. Error when folds is outside [1, 20] or a fold's training pairs have no match.
+MatchReport finetune_text_model(Workspace& ws, const MatchOptions& options, int folds = 1);
+
+// The out-of-fold text cosines of the train pairs, saved by finetune_text_model with folds > 1 in
+// ws/models/text/out_of_fold_cosines.csv: a line "# encoder <name>", a header, then
+// key_a,key_b,cosine with key_a < key_b. Valid only for the vectors of that fine-tuned model, so
+// every stage that changes the model without making them (tokenizer, MLM, match with folds == 1)
+// removes the file.
+struct OutOfFoldCosines {
+  std::string encoder;  // NeuralTextEncoder::name() of the fold models
+  std::map<KeyPair, float> cosine;
+};
+
+// nullopt when the workspace has no such file; Error naming the file and line when it is
+// malformed.
+std::optional<OutOfFoldCosines> load_out_of_fold_cosines(const Workspace& ws);
 
 }  // namespace doppel

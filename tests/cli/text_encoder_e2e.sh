@@ -46,6 +46,30 @@ check "catalog records the bert encoder" \
 "$doppel" -q train decider "$ws" > /dev/null
 "$doppel" -q eval "$ws" --split test --out "$scratch/reports" > "$scratch/eval.txt"
 check "eval report written" test -s "$scratch/reports/metrics.json"
+
+# Cross-fitted fine-tuning: every train pair gets the cosine of a fold model that did not train on
+# it, and the decider trains on those instead of the final encoder's in-sample cosines.
+oof=$ws/models/text/out_of_fold_cosines.csv
+"$doppel" -q --threads 2 train text "$ws" --stage match --epochs 1 --folds 2 > /dev/null
+train_pairs=$(python3 -c "import sqlite3; print(sqlite3.connect('$ws/catalog.db').execute(
+    \"select count(*) from labels where split='train'\").fetchone()[0])")
+check "one out-of-fold cosine per train pair" test "$(($(wc -l < "$oof") - 2))" = "$train_pairs"
+check "no fold model left behind" test ! -e "$ws/models/text.fold0"
+"$doppel" -q embed "$ws" > /dev/null
+out=$("$doppel" -q train decider "$ws")
+check "decider trains on out-of-fold cosines ($out)" \
+  contains "$out" "out-of-fold text cosines: $train_pairs train pairs"
+cp "$oof" "$scratch/oof.csv"
+sed -i '1s/.*/# encoder bert-L9-H9-cnn9/' "$oof"  # as if the vectors came from another model
+"$doppel" -q train decider "$ws" > "$scratch/out.txt" 2> "$scratch/err.txt"
+check "not used with another encoder's vectors" grep -q "not used" "$scratch/err.txt"
+check "no out-of-fold line then" bash -c "! grep -q out-of-fold '$scratch/out.txt'"
+cp "$scratch/oof.csv" "$oof"
+sed -i '5s/.*/12,oops/' "$oof"
+expect_fail train decider "$ws"
+check "a malformed out-of-fold line is named ($err)" contains "$err" "out_of_fold_cosines.csv:5"
+"$doppel" -q --threads 2 train text "$ws" --stage match --epochs 1 > /dev/null
+check "fine-tuning without folds removes the stale file" test ! -e "$oof"
 out=$("$doppel" -q bench text "$ws" --reps 1 --shapes L2-H64 L2-H64-F1-B0-C64)
 check "bench text compares encoders ($out)" contains "$out" "random weights"
 check "bench text names the trained head ($out)" contains "$out" "F2 B16 C32 (trained)"

@@ -68,7 +68,7 @@ void add_train_text(CLI::App& train) {
   static bool resume = false;
   static int dim = 128;
   static std::string head_layers, hard_negatives = "both";
-  static int epochs = 0, batch = 0;
+  static int epochs = 0, batch = 0, match_folds = 1;
   static double lr = 0;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
   cmd->add_option("--stage", stage, "tfidf: TF-IDF + PCA; mlm: BERT domain pretraining; match: "
@@ -100,6 +100,10 @@ void add_train_text(CLI::App& train) {
   cmd->add_option("--temperature", match.temperature, "match: InfoNCE temperature")->capture_default_str();
   cmd->add_option("--hard-negatives", hard_negatives, "match: none, labelled, mined, both")
       ->capture_default_str();
+  cmd->add_option("--folds", match_folds,
+                  "match: also fine-tune K fold models to give the decider out-of-fold cosines "
+                  "of the train pairs (1 = none)")
+      ->capture_default_str();
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
     if (stage == "tfidf") {
@@ -123,7 +127,7 @@ void add_train_text(CLI::App& train) {
       match.head.out_dim = dim;
       if (!head_layers.empty()) match.head.layers = parse_int_list(head_layers, "--head-layers");
       match.hard_negatives = parse_hard_negatives(hard_negatives);
-      auto report = finetune_text_model(workspace, match);
+      auto report = finetune_text_model(workspace, match, match_folds);
       fmt::print("match: valid AP {:.4f} before, per epoch", report.valid_metric_before);
       for (double m : report.valid_metric) fmt::print(" {:.4f}", m);
       fmt::print("; kept epoch {}\n", report.best_epoch);
@@ -192,6 +196,9 @@ void add_train(CLI::App& app) {
     fmt::print("decider trained on {} pairs ({} positive); valid {} pairs ({} positive){}\n",
                s.train_pairs, s.train_positives, s.valid_pairs, s.valid_positives,
                s.valid_held_out ? " held out from train" : "");
+    if (s.out_of_fold_text_cosines > 0) {
+      fmt::print("out-of-fold text cosines: {} train pairs\n", s.out_of_fold_text_cosines);
+    }
     fmt::print("validation: {}\n", s.validation);
     print_metrics("valid", s.valid_metrics);
   });
