@@ -7,8 +7,8 @@
 # TEXT_MODEL=DIR switches the text vectors to the BERT encoder: DIR is a pretrained text model
 # folder (from `doppel train text --stage mlm`; docs/results.md, "BERT text encoder", has the
 # pretraining commands), copied into
-# each workspace and fine-tuned there on the train pairs (`--stage match`, MATCH_ARGS passes
-# options) before embedding.
+# each workspace and fine-tuned there on the train pairs (`--stage match`, cross-fitted with 3
+# folds unless MATCH_ARGS, which passes options, says otherwise) before embedding.
 # PREPARE_ONLY=1 stops each dataset after its index: the workspaces for
 # scripts/bench-decider-valid.sh, which compares decider variants on valid only.
 # DATASETS='Abt-Buy|WDC computers (small)' runs only the named datasets (default: all five).

@@ -48,7 +48,8 @@ MlmReport pretrain_text_model(Workspace& ws, const MlmOptions& options,
 // (docs/results.md). Then the model itself is fine-tuned on all train pairs, as with folds == 1.
 // Costs about 1 + (folds - 1) fine-tunings. Any out-of-fold file of an earlier run is removed
 // first. Error when folds is outside [1, 20] or a fold's training pairs have no match.
-MatchReport finetune_text_model(Workspace& ws, const MatchOptions& options, int folds = 1);
+// `doppel train text --stage match` uses 3 folds unless told otherwise (docs/decisions.md).
+MatchReport finetune_text_model(Workspace& ws, const MatchOptions& options, int folds);
 
 // The out-of-fold text cosines of the train pairs, saved by finetune_text_model with folds > 1 in
 // ws/models/text/out_of_fold_cosines.csv: a line "# encoder <name>", a header, then

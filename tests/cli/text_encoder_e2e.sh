@@ -68,7 +68,7 @@ cp "$scratch/oof.csv" "$oof"
 sed -i '5s/.*/12,oops/' "$oof"
 expect_fail train decider "$ws"
 check "a malformed out-of-fold line is named ($err)" contains "$err" "out_of_fold_cosines.csv:5"
-"$doppel" -q --threads 2 train text "$ws" --stage match --epochs 1 > /dev/null
+"$doppel" -q --threads 2 train text "$ws" --stage match --epochs 1 --folds 1 > /dev/null
 check "fine-tuning without folds removes the stale file" test ! -e "$oof"
 out=$("$doppel" -q bench text "$ws" --reps 1 --shapes L2-H64 L2-H64-F1-B0-C64)
 check "bench text compares encoders ($out)" contains "$out" "random weights"

@@ -68,7 +68,7 @@ void add_train_text(CLI::App& train) {
   static bool resume = false;
   static int dim = 128;
   static std::string head_layers, hard_negatives = "both";
-  static int epochs = 0, batch = 0, match_folds = 1;
+  static int epochs = 0, batch = 0, match_folds = 3;
   static double lr = 0;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
   cmd->add_option("--stage", stage, "tfidf: TF-IDF + PCA; mlm: BERT domain pretraining; match: "
@@ -102,7 +102,7 @@ void add_train_text(CLI::App& train) {
       ->capture_default_str();
   cmd->add_option("--folds", match_folds,
                   "match: also fine-tune K fold models to give the decider out-of-fold cosines "
-                  "of the train pairs (1 = none)")
+                  "of the train pairs (1 = none: the decider then sees in-sample cosines)")
       ->capture_default_str();
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
