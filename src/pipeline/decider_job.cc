@@ -38,10 +38,9 @@ size_t use_out_of_fold_cosines(const Workspace& ws, const std::vector<std::strin
   const size_t width = names.size(), col = size_t(column - names.begin());
   size_t used = 0;
   for (size_t i = 0; i < train_pairs.size(); ++i) {
-    const auto [a, b] = train_pairs[i];
-    const auto found = oof->cosine.find(a < b ? KeyPair{a, b} : KeyPair{b, a});
-    if (found == oof->cosine.end()) continue;
-    x[i * width + col] = found->second;
+    const float* cosine = oof->find(train_pairs[i].first, train_pairs[i].second);
+    if (!cosine) continue;
+    x[i * width + col] = *cosine;
     ++used;
   }
   if (used < train_pairs.size()) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <numeric>
@@ -27,8 +28,6 @@ namespace {
 fs::path out_of_fold_path(const Workspace& ws) {
   return ws.text_model_dir() / "out_of_fold_cosines.csv";
 }
-
-KeyPair ordered(int64_t a, int64_t b) { return a < b ? KeyPair{a, b} : KeyPair{b, a}; }
 
 void append_listing_texts(const std::vector<Listing>& listings, std::vector<std::string>& texts) {
   for (const Listing& l : listings) {
@@ -196,7 +195,7 @@ MatchReport finetune_text_model(Workspace& ws, const MatchOptions& options, int 
   };
   std::vector<TrainPair> train;
   for (const auto& p : ws.catalog().labels("train")) {
-    train.push_back({ordered(p.key_a, p.key_b), rows(p), p.match});
+    train.push_back({std::minmax(p.key_a, p.key_b), rows(p), p.match});
   }
   for (const auto& p : ws.catalog().labels("valid")) {
     data.valid_pairs.push_back(rows(p));
@@ -217,6 +216,11 @@ MatchReport finetune_text_model(Workspace& ws, const MatchOptions& options, int 
   MatchReport report = train_match(ws.text_model_dir(), data, options);
   if (oof) save_out_of_fold_cosines(ws, *oof);
   return report;
+}
+
+const float* OutOfFoldCosines::find(int64_t key_a, int64_t key_b) const {
+  const auto found = cosine.find(std::minmax(key_a, key_b));
+  return found == cosine.end() ? nullptr : &found->second;
 }
 
 std::optional<OutOfFoldCosines> load_out_of_fold_cosines(const Workspace& ws) {
@@ -243,7 +247,7 @@ std::optional<OutOfFoldCosines> load_out_of_fold_cosines(const Workspace& ws) {
         !(fields >> std::ws).eof() || !std::isfinite(cosine)) {
       malformed(i, "key_a,key_b,cosine");
     }
-    oof.cosine[ordered(a, b)] = cosine;
+    oof.cosine[std::minmax(a, b)] = cosine;
   }
   return oof;
 }

@@ -3,6 +3,7 @@
 // matching on the catalog's labelled train pairs with the valid pairs choosing the epoch.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -57,8 +58,11 @@ MatchReport finetune_text_model(Workspace& ws, const MatchOptions& options, int 
 // every stage that changes the model without making them (tokenizer, MLM, match with folds == 1)
 // removes the file.
 struct OutOfFoldCosines {
-  std::string encoder;  // NeuralTextEncoder::name() of the fold models
-  std::map<KeyPair, float> cosine;
+  std::string encoder;              // NeuralTextEncoder::name() of the fold models
+  std::map<KeyPair, float> cosine;  // keyed by (smaller key, larger key)
+
+  // The cosine of the pair in either order; nullptr when it has none.
+  const float* find(int64_t key_a, int64_t key_b) const;
 };
 
 // nullopt when the workspace has no such file; Error naming the file and line when it is
