@@ -20,7 +20,7 @@ LabeledKeyPairs concatenate(LabeledKeyPairs a, const LabeledKeyPairs& b) {
 }
 
 // Puts the out-of-fold text cosines (text_model_jobs.h) into the vector_cosine column of the
-// first `train_rows` rows of x, which are the train pairs, so the decider learns what the
+// rows of x that hold `train_pairs` (the first rows, one per pair), so the decider learns what the
 // fine-tuned cosine is worth on pairs the encoder did not train on. Only when they belong to the
 // encoder that made the stored text vectors. Returns the number of rows changed.
 size_t use_out_of_fold_cosines(const Workspace& ws, const std::vector<std::string>& names,
