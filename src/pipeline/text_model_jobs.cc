@@ -61,7 +61,8 @@ MatchTrainingData training_subset(const MatchTrainingData& base, std::span<const
 class FoldModelDir {
  public:
   FoldModelDir(const fs::path& model_dir, int fold)
-      : dir_(model_dir.parent_path() / fmt::format("{}.fold{}", model_dir.filename().string(), fold)) {
+      : dir_(model_dir.parent_path() /
+             fmt::format("{}.fold{}", model_dir.filename().string(), fold)) {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     for (const auto& entry : fs::directory_iterator(model_dir)) {
