@@ -14,7 +14,7 @@ TrainingLoopResult run_training_loop(const TrainingImages& images, const nn::Opt
                                      const std::function<void()>& checkpoint) {
   TrainingLoopResult result;
   Progress progress(options.label, static_cast<uint64_t>(options.total_steps));
-  progress.advance(static_cast<uint64_t>(optimizer.steps_done()));
+  progress.resume_from(static_cast<uint64_t>(optimizer.steps_done()));
   const auto start = std::chrono::steady_clock::now();
   int64_t seen = 0;
   double loss_sum = 0;

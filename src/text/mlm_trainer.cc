@@ -210,7 +210,7 @@ MlmReport pretrain_mlm(const fs::path& dir, std::span<const std::string> texts,
 
   model.train(true);
   Progress progress("mlm", static_cast<uint64_t>(total_steps));
-  progress.advance(static_cast<uint64_t>(optimizer.steps_done()));
+  progress.resume_from(static_cast<uint64_t>(optimizer.steps_done()));
   const auto start = std::chrono::steady_clock::now();
   int64_t tokens = 0;
   double loss_sum = 0;

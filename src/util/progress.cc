@@ -43,6 +43,11 @@ void Progress::advance(uint64_t n) {
   }
 }
 
+void Progress::resume_from(uint64_t done) {
+  done_ = done;
+  resumed_ = done;
+}
+
 void Progress::set_note(std::string note) { note_ = std::move(note); }
 
 void Progress::finish() {
@@ -55,7 +60,7 @@ void Progress::draw(bool final_line) {
   if (mode_ == Mode::kSilent) return;
   double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  double rate = elapsed > 0 ? done_ / elapsed : 0.0;
+  double rate = elapsed > 0 ? (done_ - resumed_) / elapsed : 0.0;
   std::string counts = total_ ? fmt::format("{}/{}", done_, total_) : fmt::format("{}", done_);
   std::string timing =
       final_line ? fmt::format("in {}", format_duration(elapsed))

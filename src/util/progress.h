@@ -17,6 +17,9 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   void advance(uint64_t n = 1);
+  // Counts `done` units as finished by an earlier run (a resumed training): they show in the
+  // count and the bar but not in the rate, so the ETA is this run's. Call before advance().
+  void resume_from(uint64_t done);
   // Extra text shown after the counts, e.g. "loss 0.42".
   void set_note(std::string note);
   // Prints the final line; called by the destructor if not called before.
@@ -34,6 +37,7 @@ class Progress {
   std::string note_;
   uint64_t total_;
   uint64_t done_ = 0;
+  uint64_t resumed_ = 0;  // of done_, finished before this run
   Mode mode_;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_;
