@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# How far the decider's seed alone moves a finished scripts/bench-accuracy.sh run: retrains the
+# decider in every workspace under FOLDER (FOLDER/<dataset>/ws) once per seed and evaluates it on
+# valid and on test. Text model, vectors and index are reused. This reports a spread; it chooses
+# nothing (a choice made from test figures would be tuning on test). Each workspace ends with the
+# decider of the default seed (42), as bench-accuracy.sh left it.
+# Usage: scripts/bench-decider-seeds.sh [path/to/doppel] [folder]
+# SEEDS (default "42 1 2 3 4"); DECIDER_ARGS passes options to `doppel train decider`.
+# Writes FOLDER/seeds.md (mean ± sd and min–max of F1 per dataset and split) and
+# FOLDER/<dataset>/seeds/<seed>-<split>/metrics.json.
+set -euo pipefail
+doppel=${1:-build/tools/doppel/doppel}
+out=${2:-results/accuracy}
+seeds=${SEEDS:-42 1 2 3 4}
+table="$out/seeds.md"
+results="$out/seeds.tsv"
+: > "$results"
+
+for ws in "$out"/*/ws; do
+  slug=$(basename "$(dirname "$ws")")
+  echo "== $slug" >&2
+  for seed in $seeds; do
+    # shellcheck disable=SC2086  # DECIDER_ARGS is a list of options
+    "$doppel" -q train decider "$ws" --seed "$seed" ${DECIDER_ARGS:-} > /dev/null
+    for split in valid test; do
+      dir="$out/$slug/seeds/$seed-$split"
+      "$doppel" -q eval "$ws" --split "$split" --out "$dir" > /dev/null
+      python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))["at_threshold"]
+print(sys.argv[2], sys.argv[3], sys.argv[4], t["f1"] * 100, sep="\t")' \
+        "$dir/metrics.json" "$slug" "$split" "$seed" >> "$results"
+    done
+  done
+  # shellcheck disable=SC2086
+  "$doppel" -q train decider "$ws" ${DECIDER_ARGS:-} > /dev/null
+done
+
+python3 - "$results" "$seeds" > "$table" <<'PY'
+import statistics, sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+print(f"F1 (positive) over decider seeds {sys.argv[2]}: mean ± sd (min–max)\n")
+print("| dataset | valid F1 | test F1 |")
+print("|---|---|---|")
+for slug in dict.fromkeys(r[0] for r in rows):
+    cells = []
+    for split in ("valid", "test"):
+        f1 = [float(r[3]) for r in rows if r[0] == slug and r[1] == split]
+        sd = statistics.stdev(f1) if len(f1) > 1 else 0.0
+        cells.append(f"{statistics.mean(f1):.1f} ± {sd:.1f} ({min(f1):.1f}–{max(f1):.1f})")
+    print(f"| {slug} | {cells[0]} | {cells[1]} |")
+PY
+cat "$table"
