@@ -6,8 +6,8 @@
 # decider of the default seed (42), as bench-accuracy.sh left it.
 # Usage: scripts/bench-decider-seeds.sh [path/to/doppel] [folder]
 # SEEDS (default "42 1 2 3 4"); DECIDER_ARGS passes options to `doppel train decider`.
-# Writes FOLDER/seeds.md (mean ± sd and min–max of F1 per dataset and split) and
-# FOLDER/<dataset>/seeds/<seed>-<split>/metrics.json.
+# Writes FOLDER/seeds.md (mean ± sd and min–max of F1 per dataset and split), the F1 of every
+# run in FOLDER/seeds.tsv, and FOLDER/<dataset>/seeds/<seed>-<split>/metrics.json.
 set -euo pipefail
 doppel=${1:-build/tools/doppel/doppel}
 out=${2:-results/accuracy}
@@ -30,7 +30,7 @@ print(sys.argv[2], sys.argv[3], sys.argv[4], t["f1"] * 100, sep="\t")' \
         "$dir/metrics.json" "$slug" "$split" "$seed" >> "$results"
     done
   done
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086  # as above; back to the default seed
   "$doppel" -q train decider "$ws" ${DECIDER_ARGS:-} > /dev/null
 done
 
