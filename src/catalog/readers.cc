@@ -204,6 +204,14 @@ std::string first_nonblank_line(const std::filesystem::path& path) {
 }
 
 CatalogFormat detect_format(const std::filesystem::path& path) {
+  if (auto format = sniff_catalog_format(path)) return *format;
+  fail("{}: cannot tell the catalog format from the name or first line; pass --format",
+       path.string());
+}
+
+}  // namespace
+
+std::optional<CatalogFormat> sniff_catalog_format(const std::filesystem::path& path) {
   namespace fs = std::filesystem;
   if (fs::is_directory(path)) {
     if (fs::exists(path / "tableA.csv")) return CatalogFormat::kDeepMatcher;
@@ -224,11 +232,8 @@ CatalogFormat detect_format(const std::filesystem::path& path) {
     return CatalogFormat::kCsv;
   }
   if (first.starts_with("COL ")) return CatalogFormat::kDitto;
-  fail("{}: cannot tell the catalog format from the name or first line; pass --format",
-       path.string());
+  return std::nullopt;
 }
-
-}  // namespace
 
 ReadResult read_catalog(const std::filesystem::path& path, const ReadOptions& options) {
   std::string enc = to_lower(options.encoding);

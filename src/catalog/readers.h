@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,6 +69,12 @@ struct ReadResult {
   std::vector<std::string> errors;  // one per skipped line: "FILE:LINE: what is wrong"
   size_t records_read = 0;          // lines/records successfully parsed (listing rows + pair rows)
 };
+
+// The format `format auto` reads `path` as, told from its extension and first non-blank line:
+// .jsonl/.json/.ndjson, .csv (DeepMatcher pair file, doppel pairs or a listing CSV), a DeepMatcher
+// folder, or a Ditto pair file (first line "COL ..."); nullopt when neither tells, as for a plain
+// text file. doppel::Error when the path does not exist or is a folder of another kind.
+std::optional<CatalogFormat> sniff_catalog_format(const std::filesystem::path& path);
 
 // Reads a catalog file (or a DeepMatcher folder). See the file comment for the error contract.
 //

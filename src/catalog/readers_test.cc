@@ -366,6 +366,12 @@ TEST(AutoFormat, DetectsFromNameAndContent) {
   EXPECT_THROW(read_catalog(unknown), Error);
   EXPECT_THROW(read_catalog(dir.path() / "missing.csv"), Error);
   EXPECT_THROW(read_catalog(dir.path()), Error);  // a folder without tableA.csv
+
+  EXPECT_EQ(sniff_catalog_format(dir.write("test.txt", "\nCOL title VAL a\tCOL title VAL b\t0\n")),
+            CatalogFormat::kDitto);
+  EXPECT_EQ(sniff_catalog_format(dir.write("titles.txt", "Sony A1\nSony B2\n")), std::nullopt);
+  EXPECT_EQ(sniff_catalog_format(dir.write("items.csv", "id,title\n1,a\n")), CatalogFormat::kCsv);
+  EXPECT_THROW(sniff_catalog_format(dir.path() / "missing.txt"), Error);
 }
 
 // Real benchmark data (tests run from the repository root).

@@ -26,6 +26,7 @@
 #include "pipeline/labeled_pairs.h"
 #include "pipeline/pair_featurizer.h"
 #include "pipeline/text_jobs.h"
+#include "pipeline/text_model_jobs.h"
 #include "pipeline/workspace.h"
 #include "synth/catalog_synth.h"
 #include "util/error.h"
@@ -137,6 +138,23 @@ TEST(Workspace, OpenOfANonWorkspaceTellsTheUserToRunInit) {
     }
   }
   EXPECT_FALSE(fs::exists(tmp.path() / "catalog.db"));  // open never creates a workspace
+}
+
+// ---------------------------------------------------------------------------------------------
+// pretraining_texts
+
+TEST(PretrainingTexts, DittoPairFilesNamedTxtGiveTheirListingsAndOtherTxtGivesLines) {
+  TempDir tmp;
+  auto ws = Workspace::init(tmp.path() / "ws");
+  const fs::path pairs = tmp.path() / "test.txt";
+  std::ofstream(pairs) << "COL title VAL Sony A1 COL price VAL 9\tCOL title VAL Sony A1 black\t1\n"
+                          "COL title VAL Sony A1 COL price VAL 9\tCOL title VAL Sony B2\t0\n";
+  const fs::path plain = tmp.path() / "titles.txt";
+  std::ofstream(plain) << "first title\n\nSony B2\n";
+  // Each record's title once, no "COL"/"VAL" markers and no labels; the plain file line by line,
+  // its repeat of a Ditto title dropped.
+  EXPECT_EQ(pretraining_texts(ws, {pairs, plain}),
+            (std::vector<std::string>{"Sony A1", "Sony A1 black", "Sony B2", "first title"}));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -137,7 +137,8 @@ std::vector<std::string> pretraining_texts(const Workspace& ws, const std::vecto
   append_listing_texts(ws.catalog().all_listings(), texts);
   for (const fs::path& file : corpus) {
     const size_t before = texts.size();
-    if (file.extension() == ".txt") {
+    // Ditto's pair files are .txt too: only a .txt that no catalog format claims is plain text.
+    if (file.extension() == ".txt" && !sniff_catalog_format(file)) {
       std::ifstream in(file);
       if (!in) fail("{}: cannot open the corpus file", file.string());
       for (std::string line; std::getline(in, line);) {

@@ -20,9 +20,10 @@
 namespace doppel {
 
 // Text for the tokenizer and MLM: each listing's model_text() and its description (when present),
-// then every extra corpus file: a .txt file gives one text per non-empty line, any other file is
-// read as a catalog (read_catalog, format auto) and gives its listings' texts. Unlabelled text only:
-// labels in corpus files are ignored. Each distinct text once.
+// then every extra corpus file: a catalog file (any format `ingest --format auto` recognises, Ditto
+// pair files named .txt included) gives its listings' texts; any other .txt file gives one text
+// per non-empty line. Unlabelled text only: labels in corpus files are ignored. Each distinct text
+// once.
 std::vector<std::string> pretraining_texts(const Workspace& ws,
                                            const std::vector<std::filesystem::path>& corpus);
 
