@@ -23,7 +23,7 @@ void add_train_tokenizer(CLI::App& train) {
   cmd->add_option("--vocab-size", options.vocab_size, "Pieces in the vocabulary")->capture_default_str();
   cmd->add_option("--min-frequency", options.min_frequency, "Least count of a merged pair")
       ->capture_default_str();
-  cmd->add_option("--corpus", corpus, "Extra unlabelled text: .txt (a text per line) or catalog files");
+  cmd->add_option("--corpus", corpus, "Extra unlabelled text: catalog files (Ditto .txt too), or .txt with a text per line");
   cmd->add_flag("--cased", cased, "Keep case and accents (default: lower-case, strip accents)");
   cmd->callback([] {
     options.tokenizer.lower_case = !cased;
@@ -90,7 +90,7 @@ void add_train_text(CLI::App& train) {
   cmd->add_option("--max-steps", mlm.max_steps, "mlm: stop after this many steps (0 = all epochs)");
   cmd->add_flag("--whole-word", mlm.whole_word, "mlm: mask whole words");
   cmd->add_flag("--resume", resume, "mlm: continue from the last checkpoint");
-  cmd->add_option("--corpus", corpus, "mlm: extra unlabelled text (.txt lines or catalog files)");
+  cmd->add_option("--corpus", corpus, "mlm: extra unlabelled text (catalog files, or .txt lines)");
   cmd->add_option("--head-layers", head_layers,
                   "match: hidden states the CNN head reads, e.g. -4,-3,-2,-1 (default: the last 4)");
   cmd->add_option("--channels", match.head.channels, "match: CNN channels")->capture_default_str();
