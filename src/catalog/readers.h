@@ -70,7 +70,7 @@ struct ReadResult {
   size_t records_read = 0;          // lines/records successfully parsed (listing rows + pair rows)
 };
 
-// The format `format auto` reads `path` as, told from its extension and first non-blank line:
+// The format `--format auto` reads `path` as, told from its extension and first non-blank line:
 // .jsonl/.json/.ndjson, .csv (DeepMatcher pair file, doppel pairs or a listing CSV), a DeepMatcher
 // folder, or a Ditto pair file (first line "COL ..."); nullopt when neither tells, as for a plain
 // text file. doppel::Error when the path does not exist or is a folder of another kind.
