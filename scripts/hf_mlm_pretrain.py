@@ -3,13 +3,14 @@
 run on a GPU for many more steps than the 2-core CPU allows, and so measure what far longer
 pretraining would give the text encoder. The folder it writes loads in doppel through the Hugging
 Face interop (config.json + model.safetensors + doppel's vocab.txt); fine-tuning and the decider
-then run in doppel as usual (docs/results.md, "Far longer MLM pretraining, on a GPU").
+then run in doppel as usual (docs/results.md, "Far longer MLM pretraining, measured on a lent GPU").
 
   hf_mlm_pretrain.py corpus CATALOG_DB OUT_TXT
       (Python standard library only) writes the distinct texts doppel's `train text --stage mlm`
       trains on for a workspace whose catalog.db holds every corpus listing (doppel ingest of each
       corpus file): each listing's model_text() (title, plus brand and model number when the
-      normalised title does not contain them) and its description, each distinct text once.
+      normalised title does not contain them) and its description, each distinct text once (one
+      per line, so a text holding a line break is left out).
   hf_mlm_pretrain.py train CORPUS_TXT VOCAB_DIR OUT_DIR --steps N [--layers 4 --hidden 128
       --heads 2 --batch 64 --lr 1e-3 --max-length 32 --minutes M --seed 42]
       (torch, transformers) trains a fresh BertForMaskedLM as doppel's mlm_trainer does: 15% of the
@@ -84,8 +85,8 @@ def train(args):
                         max_position_embeddings=max(64, args.max_length), hidden_act="gelu")
     model = BertForMaskedLM(config).to(device)
     model.train()
-    decay = [p for n, p in model.named_parameters() if p.dim() > 1]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() <= 1]
+    decay = [p for p in model.parameters() if p.dim() > 1]  # biases and LayerNorms: none
+    no_decay = [p for p in model.parameters() if p.dim() <= 1]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
                                    {"params": no_decay, "weight_decay": 0.0}],
                                   lr=args.lr, betas=(0.9, 0.999), eps=1e-6,
