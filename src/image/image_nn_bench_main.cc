@@ -1,6 +1,6 @@
 // image_nn_bench — the ViT-MAE runs behind docs/images.md, on the grocery photos directly (no
-// workspace; the product labels come from the dataset's folders). `doppel train image` trains the
-// same model on a workspace's catalog; `doppel bench images` runs the same evaluation.
+// workspace; the product labels come from the dataset's split lists). `doppel train image`
+// trains the same model on a workspace's catalog; `doppel bench images` runs the same evaluation.
 //   image_nn_bench pretrain DIR [--input structured|full|random] [--epochs N] [--steps N]
 //                  [--batch N] [--lr X] [--pooling mean|cls] [--no-iconic] [--root ROOT]
 //       MAE pretraining on the grocery train photos (+ iconic images unless --no-iconic), then
