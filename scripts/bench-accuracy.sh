@@ -12,6 +12,10 @@
 # PREPARE_ONLY=1 stops each dataset after its index: the workspaces for
 # scripts/bench-decider-valid.sh, which compares decider variants on valid only.
 # DATASETS='Abt-Buy|WDC computers (small)' runs only the named datasets (default: all five).
+# DEV=1 runs the development benchmarks instead: WDC cameras, watches and shoes (small), whose
+# test splits are gold standards built like WDC computers' but are not among the five reported.
+# They check that a choice made on valid also holds on a harder test that is not reported
+# (docs/decisions.md); DATASETS filters them too.
 # Writes OUT/accuracy.md (a table) and OUT/<dataset>/{metrics.json,report.md,...}.
 set -euo pipefail
 doppel=${1:-build/tools/doppel/doppel}
@@ -27,6 +31,12 @@ datasets=(
   "Walmart-Amazon (dirty)|ditto-er_magellan/Dirty/Walmart-Amazon|train.txt|valid.txt|test.txt"
   "WDC computers (small)|ditto-wdc_lspc_v2/computers|train.txt.small|valid.txt.small|test.txt"
 )
+if [ -n "${DEV:-}" ]; then
+  datasets=()
+  for category in cameras watches shoes; do
+    datasets+=("WDC $category (small)|ditto-wdc_lspc_v2/$category|train.txt.small|valid.txt.small|test.txt")
+  done
+fi
 
 rm -rf "$out"
 mkdir -p "$out"

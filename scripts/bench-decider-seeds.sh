@@ -5,13 +5,17 @@
 # nothing (a choice made from test figures would be tuning on test). Each workspace ends with the
 # decider of the default seed (42), as bench-accuracy.sh left it.
 # Usage: scripts/bench-decider-seeds.sh [path/to/doppel] [folder]
-# SEEDS (default "42 1 2 3 4"); DECIDER_ARGS passes options to `doppel train decider`.
-# Writes FOLDER/seeds.md (mean ± sd and min–max of F1 per dataset and split), the F1 of every
-# run in FOLDER/seeds.tsv, and FOLDER/<dataset>/seeds/<seed>-<split>/metrics.json.
+# SEEDS (default "42 1 2 3 4"); DECIDER_ARGS passes options to `doppel train decider`;
+# SPLITS=valid evaluates valid only: the seed-mean figures for choosing between decider variants
+# without looking at test.
+# Writes FOLDER/seeds.md (mean ± sd and min–max of F1, and mean AP, per dataset and split), the
+# F1 and AP of every run in FOLDER/seeds.tsv, and
+# FOLDER/<dataset>/seeds/<seed>-<split>/metrics.json.
 set -euo pipefail
 doppel=${1:-build/tools/doppel/doppel}
 out=${2:-results/accuracy}
 seeds=${SEEDS:-42 1 2 3 4}
+splits=${SPLITS:-valid test}
 table="$out/seeds.md"
 results="$out/seeds.tsv"
 : > "$results"
@@ -22,11 +26,12 @@ for ws in "$out"/*/ws; do
   for seed in $seeds; do
     # shellcheck disable=SC2086  # DECIDER_ARGS is a list of options
     "$doppel" -q train decider "$ws" --seed "$seed" ${DECIDER_ARGS:-} > /dev/null
-    for split in valid test; do
+    for split in $splits; do
       dir="$out/$slug/seeds/$seed-$split"
       "$doppel" -q eval "$ws" --split "$split" --out "$dir" > /dev/null
-      python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))["at_threshold"]
-print(sys.argv[2], sys.argv[3], sys.argv[4], t["f1"] * 100, sep="\t")' \
+      python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))
+print(sys.argv[2], sys.argv[3], sys.argv[4], m["at_threshold"]["f1"] * 100,
+      m["average_precision"] * 100, sep="\t")' \
         "$dir/metrics.json" "$slug" "$split" "$seed" >> "$results"
     done
   done
@@ -34,18 +39,22 @@ print(sys.argv[2], sys.argv[3], sys.argv[4], t["f1"] * 100, sep="\t")' \
   "$doppel" -q train decider "$ws" ${DECIDER_ARGS:-} > /dev/null
 done
 
-python3 - "$results" "$seeds" > "$table" <<'PY'
+python3 - "$results" "$seeds" "$splits" > "$table" <<'PY'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
-print(f"F1 (positive) over decider seeds {sys.argv[2]}: mean ± sd (min–max)\n")
-print("| dataset | valid F1 | test F1 |")
-print("|---|---|---|")
+print(f"F1 (positive) over decider seeds {sys.argv[2]}: mean ± sd (min–max), and the mean "
+      "average precision\n")
+splits = sys.argv[3].split()
+print("| dataset | " + " | ".join(f"{split} F1" for split in splits) + " |")
+print("|---" * (len(splits) + 1) + "|")
 for slug in dict.fromkeys(r[0] for r in rows):
     cells = []
-    for split in ("valid", "test"):
+    for split in splits:
         f1 = [float(r[3]) for r in rows if r[0] == slug and r[1] == split]
+        ap = [float(r[4]) for r in rows if r[0] == slug and r[1] == split]
         sd = statistics.stdev(f1) if len(f1) > 1 else 0.0
-        cells.append(f"{statistics.mean(f1):.1f} ± {sd:.1f} ({min(f1):.1f}–{max(f1):.1f})")
-    print(f"| {slug} | {cells[0]} | {cells[1]} |")
+        cells.append(f"{statistics.mean(f1):.1f} ± {sd:.1f} ({min(f1):.1f}–{max(f1):.1f}), "
+                     f"AP {statistics.mean(ap):.1f}")
+    print(f"| {slug} | " + " | ".join(cells) + " |")
 PY
 cat "$table"

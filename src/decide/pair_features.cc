@@ -394,11 +394,42 @@ float quantity_conflicts(const ListingProfile& a, const ListingProfile& b) {
   return static_cast<float>(conflicts);
 }
 
+// A price written at the end of a title ("... toner cartridge tn450 42.49", "... $9.99"): the
+// last word, when it is digits, '.', exactly two digits, with an optional leading '$'. Feeds
+// that run every field into the title put the price last. Two decimals only: one is a version
+// or a size more often than a price ("acrobat 9.0", "15.6"). On success, `title` loses the word;
+// a title that is nothing but the number keeps it.
+std::optional<double> take_trailing_price(std::string_view& title) {
+  std::string_view rest = title;
+  while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.back())))
+    rest.remove_suffix(1);
+  const size_t space = rest.find_last_of(" \t");
+  if (space == std::string_view::npos) return std::nullopt;  // the price would be the whole title
+  const size_t start = space + 1;
+  std::string_view word = rest.substr(start);
+  if (!word.empty() && word.front() == '$') word.remove_prefix(1);
+  const size_t dot = word.find('.');
+  if (dot == std::string_view::npos || dot == 0 || word.size() - dot != 3) return std::nullopt;
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (i != dot && !is_digit(word[i])) return std::nullopt;
+  }
+  const double value = std::strtod(std::string(word).c_str(), nullptr);
+  if (!(value > 0)) return std::nullopt;
+  title = rest.substr(0, start);
+  return value;
+}
+
 }  // namespace
 
 ListingProfile make_profile(const Listing& listing, const TokenWeight& token_weight) {
   ListingProfile p;
-  const auto title_words = word_tokens(listing.title);
+  std::string_view title_text = listing.title;
+  if (listing.price && *listing.price > 0 && std::isfinite(*listing.price)) {
+    p.price = listing.price;
+  } else {
+    p.price = take_trailing_price(title_text);
+  }
+  const auto title_words = word_tokens(title_text);
   p.title_length = title_words.size();
   p.title_text = join(title_words);
   for (const auto& w : title_words) p.title_compact += w;
@@ -429,7 +460,7 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   }
   sort_unique(p.title_trigrams);
 
-  const std::string title = ascii_lower(listing.title);
+  const std::string title = ascii_lower(title_text);
   const std::string description = ascii_lower(listing.description);
   add_codes(title, p.codes);
   add_codes(ascii_lower(listing.model_number), p.codes);
@@ -440,7 +471,6 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   sort_unique(p.quantities);
 
   p.brand = join(word_tokens(listing.brand));
-  if (listing.price && *listing.price > 0 && std::isfinite(*listing.price)) p.price = listing.price;
   return p;
 }
 

@@ -45,8 +45,10 @@ struct ListingProfile {
   std::string brand;                 // the brand's tokens joined by ' '; empty if unknown
   std::string title_text;            // the title's tokens in order, joined by ' ' (brand lookup)
   std::string title_compact;         // lower-cased title, letters and digits only (code lookup)
-  std::optional<double> price;       // > 0 when known
-  size_t title_length = 0;           // number of title tokens (with repeats)
+  // > 0 when known: the price field, else a price ending the title ("... cartridge 42.49"), which
+  // then is not part of the title's tokens, text, trigrams, codes or length.
+  std::optional<double> price;
+  size_t title_length = 0;  // number of title tokens (with repeats)
 };
 
 // How informative a word token is (the pipeline passes the catalog's IDF); an empty function

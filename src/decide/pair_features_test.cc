@@ -95,6 +95,25 @@ TEST(PairFeatures, PriceAndBrand) {
             0.0f);
 }
 
+TEST(ListingProfile, APriceEndingTheTitleIsReadAsThePriceWhenThereIsNone) {
+  const auto p = make_profile(listing("brother tn450 toner cartridge 42.49"));
+  ASSERT_TRUE(p.price.has_value());
+  EXPECT_DOUBLE_EQ(*p.price, 42.49);
+  EXPECT_EQ(p.title_text, "brother tn450 toner cartridge");  // no longer title words
+  EXPECT_EQ(p.title_length, 4u);
+  EXPECT_DOUBLE_EQ(make_profile(listing("usb hub $9.99 ")).price.value_or(0), 9.99);
+  // The price field wins, and the title keeps its words.
+  const auto priced = make_profile(listing("toner cartridge 42.49", "", 40.0));
+  EXPECT_DOUBLE_EQ(*priced.price, 40.0);
+  EXPECT_EQ(priced.title_length, 4u);
+  // Not prices: one decimal (versions, sizes), a number inside the title, a title that is only a
+  // number.
+  for (const char* title : {"adobe acrobat 9.0", "laptop sleeve 15.6", "42.49 toner cartridge",
+                            "toner 42.499", "toner .49", "toner 42,49", "42.49"}) {
+    EXPECT_FALSE(make_profile(listing(title)).price.has_value()) << title;
+  }
+}
+
 TEST(ListingProfile, CodesFromModelNumbersWithSeparators) {
   const auto p = make_profile(listing("Sony DSC-W120/B 7.2MP Camera"));
   EXPECT_TRUE(std::binary_search(p.codes.begin(), p.codes.end(), "dscw120"))
