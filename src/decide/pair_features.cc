@@ -419,6 +419,21 @@ std::optional<double> take_trailing_price(std::string_view& title) {
   return value;
 }
 
+// Feature 34 (pair_features.h): how many whole tokens the two token strings (tokens joined by
+// single spaces) end with alike.
+float common_suffix_tokens(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return NAN;
+  size_t i = a.size(), j = b.size();
+  int tokens = 0;
+  while (i > 0 && j > 0 && a[i - 1] == b[j - 1]) {
+    --i;
+    --j;
+    if (a[i] == ' ') ++tokens;  // the token after this space matched whole
+  }
+  if ((i == 0 || a[i - 1] == ' ') && (j == 0 || b[j - 1] == ' ')) ++tokens;
+  return static_cast<float>(tokens);
+}
+
 }  // namespace
 
 ListingProfile make_profile(const Listing& listing, const TokenWeight& token_weight) {
@@ -510,6 +525,7 @@ const std::array<std::string_view, kNumPairFeatures>& pair_feature_names() {
       "monge_elkan_max",
       "codes_prefix_share",
       "shared_weight_max",
+      "title_common_suffix",
   };
   return names;
 }
@@ -597,6 +613,7 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   out[k++] = both_titles ? std::max(me_ab, me_ba) : NAN;
   out[k++] = codes_prefix_share(a, b);
   out[k++] = no_title ? NAN : title.shared_max;
+  out[k++] = common_suffix_tokens(a.title_text, b.title_text);
 }
 
 }  // namespace doppel

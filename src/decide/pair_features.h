@@ -123,7 +123,12 @@ struct PairInputs {
 // 33 shared_weight_max       the largest weight of a title token found on both sides, 22's
 //                            counterpart: one shared rare word is strong evidence of a match
 //                            (0 when no token is shared; NaN if both titles are empty)
-constexpr int kNumPairFeatures = 34;
+// 34 title_common_suffix     the number of whole word tokens both titles end with, in order:
+//                            shops append their own boilerplate to every title ("... | fujifilm
+//                            at unique photo"), and two listings of one shop are rarely one
+//                            product, so a long shared ending is evidence against a match that
+//                            the overlaps above count for it (NaN if either title is empty)
+constexpr int kNumPairFeatures = 35;
 const std::array<std::string_view, kNumPairFeatures>& pair_feature_names();
 
 // Writes kNumPairFeatures floats to `out`.

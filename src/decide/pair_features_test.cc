@@ -284,7 +284,7 @@ TEST(PairFeatures, QuantitiesUnmatchedCountsValuesTheOtherSideContradicts) {
       feature(features(listing("kettle 1.5 l"), listing("kettle")), "quantities_unmatched")));
 }
 
-// ---- features 32-33: code prefixes, the heaviest shared token ----------------------------------
+// ---- features 32-34: code prefixes, the heaviest shared token, the shared ending ----------------
 
 TEST(PairFeatures, CodesPrefixShareOfTheBestCodePair) {
   // Codes {tlsg1005d, sg1005d} vs {tlsf1005d, sf1005d}: the best pair tlsg1005d / tlsf1005d
@@ -319,6 +319,24 @@ TEST(PairFeatures, SharedWeightMaxIsTheHeaviestSharedToken) {
             0.0f);
   EXPECT_TRUE(
       std::isnan(feature(weighted_features(listing("--"), listing("!!")), "shared_weight_max")));
+}
+
+TEST(PairFeatures, TitleCommonSuffixCountsWholeTokensBothTitlesEndWith) {
+  const auto suffix = [](const char* a, const char* b) {
+    return feature(features(listing(a), listing(b)), "title_common_suffix");
+  };
+  // Shop boilerplate: "at unique photo" (3 tokens; "pink" / "yellow" part them).
+  EXPECT_EQ(
+      suffix("Instax Mini 8 - Pink | at Unique Photo", "Instax Mini 8 Yellow at Unique Photo"),
+      3.0f);
+  EXPECT_EQ(suffix("GoPro HERO4 Silver", "GoPro HERO4 Silver"), 3.0f);  // the whole title
+  EXPECT_EQ(suffix("hero4 silver", "gopro hero4 silver"), 2.0f);        // one title is the ending
+  EXPECT_EQ(suffix("gopro hero4 silver", "gopro hero4 black"), 0.0f);
+  EXPECT_EQ(suffix("kit x4", "tripod kit xx4"), 0.0f);  // "x4" is not the whole token "xx4"
+  EXPECT_EQ(suffix("mount kit", "tripod mountkit"), 0.0f);
+  EXPECT_EQ(suffix("Canon EOS 7D body", "canon eos 60d body"), 1.0f);
+  EXPECT_EQ(suffix("a b c", "x b c"), suffix("x b c", "a b c"));  // symmetric
+  EXPECT_TRUE(std::isnan(suffix("--", "gopro")));
 }
 
 }  // namespace
