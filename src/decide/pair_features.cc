@@ -438,13 +438,13 @@ float common_suffix_tokens(std::string_view a, std::string_view b) {
 
 ListingProfile make_profile(const Listing& listing, const TokenWeight& token_weight) {
   ListingProfile p;
-  std::string_view title_text = listing.title;
+  std::string_view title_body = listing.title;  // the title less a trailing price
   if (listing.price && *listing.price > 0 && std::isfinite(*listing.price)) {
     p.price = listing.price;
   } else {
-    p.price = take_trailing_price(title_text);
+    p.price = take_trailing_price(title_body);
   }
-  const auto title_words = word_tokens(title_text);
+  const auto title_words = word_tokens(title_body);
   p.title_length = title_words.size();
   p.title_text = join(title_words);
   for (const auto& w : title_words) p.title_compact += w;
@@ -475,7 +475,7 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   }
   sort_unique(p.title_trigrams);
 
-  const std::string title = ascii_lower(title_text);
+  const std::string title = ascii_lower(title_body);
   const std::string description = ascii_lower(listing.description);
   add_codes(title, p.codes);
   add_codes(ascii_lower(listing.model_number), p.codes);
