@@ -56,6 +56,64 @@ std::string join(const std::vector<std::string>& tokens) {
   return out;
 }
 
+// ---- variant words ----------------------------------------------------------------------------
+
+// Words that name one value of a variant attribute (a colour, who a product is for), in the
+// languages of the benchmarks and of large marketplaces. Each row is one value; a token maps to
+// its row's index, so spellings and translations of one value agree.
+class VariantWords {
+ public:
+  explicit VariantWords(const std::vector<std::vector<std::string_view>>& rows) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      for (auto word : rows[i]) index_.emplace(word, static_cast<uint8_t>(i));
+    }
+  }
+  std::optional<uint8_t> value_of(std::string_view token) const {
+    const auto it = index_.find(token);
+    if (it == index_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<std::string_view, uint8_t> index_;
+};
+
+const VariantWords& colours() {
+  static const VariantWords words({
+      {"black", "schwarz", "nero", "noir", "noire", "negro", "negra", "zwart", "czarny", "preto",
+       "siyah", "svart"},
+      {"white", "weiss", "wei\xc3\x9f", "bianco", "bianca", "blanc", "blanche", "blanco", "blanca",
+       "wit", "branco", "beyaz", "vit"},
+      {"red", "rot", "rosso", "rossa", "rouge", "rojo", "roja", "rood", "vermelho", "kirmizi"},
+      {"blue", "blau", "blu", "bleu", "azul", "blauw", "niebieski", "mavi"},
+      {"green", "gruen", "gr\xc3\xbcn", "verde", "vert", "groen", "zielony", "yesil"},
+      {"yellow", "gelb", "giallo", "jaune", "amarillo", "geel", "sari"},
+      {"pink", "rosa", "roze", "pembe"},
+      {"purple", "lila", "violet", "viola", "morado", "paars", "mor"},
+      {"orange", "arancione", "naranja", "oranje"},
+      {"grey", "gray", "grau", "grigio", "gris", "grijs", "szary", "gri", "charcoal", "graphite"},
+      {"silver", "silber", "argento", "argent", "plata", "zilver"},
+      {"gold", "oro", "dorado", "goud"},
+      {"brown", "braun", "marrone", "marron", "brun", "bruin"},
+      {"beige", "khaki"},
+      {"navy"},
+      {"turquoise", "teal", "aqua"},
+  });
+  return words;
+}
+
+// Who a product is for: clothing, shoes and watches come in one version per audience.
+const VariantWords& audiences() {
+  static const VariantWords words({
+      {"men", "mens", "man", "male", "herren", "homme", "hommes", "uomo", "hombre", "heren"},
+      {"women", "womens", "woman", "wmns", "ladies", "lady", "female", "damen", "femme", "femmes",
+       "donna", "mujer", "dames"},
+      {"kids", "kid", "junior", "juniors", "youth", "children", "child", "boys", "girls", "kinder",
+       "enfant", "enfants", "bambino", "nino", "jr"},
+  });
+  return words;
+}
+
 // ---- quantities -------------------------------------------------------------------------------
 
 const std::unordered_map<std::string_view, std::string_view>& unit_table() {
@@ -198,6 +256,12 @@ size_t intersection_size(const std::vector<T>& a, const std::vector<T>& b) {
   return n;
 }
 
+// The number of values that one side names and the other does not (NaN if either names none).
+float values_unmatched(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  if (a.empty() || b.empty()) return NAN;
+  return static_cast<float>(a.size() + b.size() - 2 * intersection_size(a, b));
+}
+
 template <typename T>
 float jaccard(const std::vector<T>& a, const std::vector<T>& b) {
   if (a.empty() && b.empty()) return NAN;
@@ -333,15 +397,16 @@ bool codes_near_miss(const ListingProfile& a, const ListingProfile& b) {
 // The best code pair's shared leading bytes over the longer code's length (NaN if either side has
 // no code). Sellers append variant suffixes to one code ("mz7te250bw" / "mz7te250": 0.8), while
 // sibling products part early ("tlsg1005d" / "tlsf1005d": 0.33).
+double prefix_share(const std::string& a, const std::string& b) {
+  const auto common = std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin();
+  return double(common) / double(std::max(a.size(), b.size()));
+}
+
 float codes_prefix_share(const ListingProfile& a, const ListingProfile& b) {
   if (a.codes.empty() || b.codes.empty()) return NAN;
   double best = 0;
   for (const auto& ca : a.codes) {
-    for (const auto& cb : b.codes) {
-      const auto common =
-          std::mismatch(ca.begin(), ca.end(), cb.begin(), cb.end()).first - ca.begin();
-      best = std::max(best, double(common) / double(std::max(ca.size(), cb.size())));
-    }
+    for (const auto& cb : b.codes) best = std::max(best, prefix_share(ca, cb));
   }
   return static_cast<float>(best);
 }
@@ -459,7 +524,11 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   p.title_token_weights = weigh(p.title_tokens);
   for (const auto& w : p.title_tokens) {
     if (std::all_of(w.begin(), w.end(), is_digit)) p.numbers.push_back(w);
+    if (auto colour = colours().value_of(w)) p.colours.push_back(*colour);
+    if (auto audience = audiences().value_of(w)) p.audiences.push_back(*audience);
   }
+  sort_unique(p.colours);
+  sort_unique(p.audiences);
 
   p.text_tokens = p.title_tokens;
   for (const std::string* field :
@@ -478,6 +547,7 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   const std::string title = ascii_lower(title_body);
   const std::string description = ascii_lower(listing.description);
   add_codes(title, p.codes);
+  if (!p.codes.empty()) p.lead_code = p.codes.front();
   add_codes(ascii_lower(listing.model_number), p.codes);
   add_codes(description, p.codes);
   sort_unique(p.codes);
@@ -526,6 +596,10 @@ const std::array<std::string_view, kNumPairFeatures>& pair_feature_names() {
       "codes_prefix_share",
       "shared_weight_max",
       "title_common_suffix",
+      "lead_codes_equal",
+      "lead_codes_prefix_share",
+      "colours_unmatched",
+      "audiences_unmatched",
   };
   return names;
 }
@@ -614,6 +688,11 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   out[k++] = codes_prefix_share(a, b);
   out[k++] = no_title ? NAN : title.shared_max;
   out[k++] = common_suffix_tokens(a.title_text, b.title_text);
+  const bool leads_both = !a.lead_code.empty() && !b.lead_code.empty();
+  out[k++] = leads_both ? (a.lead_code == b.lead_code ? 1.0f : 0.0f) : NAN;
+  out[k++] = leads_both ? static_cast<float>(prefix_share(a.lead_code, b.lead_code)) : NAN;
+  out[k++] = values_unmatched(a.colours, b.colours);
+  out[k++] = values_unmatched(a.audiences, b.audiences);
 }
 
 }  // namespace doppel

@@ -38,9 +38,17 @@ struct ListingProfile {
   // too ("DSC-W120/B" gives "dscw120b", "dscw120", "w120"). Chunks that parse as a quantity
   // ("128gb", "7.2mp") are not codes. Sorted unique.
   std::vector<std::string> codes;
+  // The first code of the title, whole (not its '/'- or '-'-parts): the one the seller leads
+  // with, usually the product's own model number; codes further on may name related products
+  // ("... MWW06V000003 | shop: see also MWW06V000002"). Empty if the title has none.
+  std::string lead_code;
   // Numbers with units from title + description ("128gb", "128 gb", "24\"", "24in", "1,5 l"),
   // units canonicalised (gigabyte -> gb, inch/'' -> in, litre -> l, ...). Sorted unique.
   std::vector<std::pair<double, std::string>> quantities;
+  // Colours the title names, canonicalised across languages ("schwarz", "nero", "siyah" -> black),
+  // as indices into a fixed palette. Sorted unique.
+  std::vector<uint8_t> colours;
+  std::vector<uint8_t> audiences;  // who the title says it is for (men, women, kids), likewise
   std::vector<std::string> numbers;  // tokens of the title that are all digits (sorted unique)
   std::string brand;                 // the brand's tokens joined by ' '; empty if unknown
   std::string title_text;            // the title's tokens in order, joined by ' ' (brand lookup)
@@ -128,7 +136,16 @@ struct PairInputs {
 //                            at unique photo"), and two listings of one shop are rarely one
 //                            product, so a long shared ending is evidence against a match that
 //                            the overlaps above count for it (NaN if either title is empty)
-constexpr int kNumPairFeatures = 35;
+// 35 lead_codes_equal        1 if the two titles' lead codes are equal, else 0 (NaN if either
+//                            title has no code): siblings listed with each other's numbers share
+//                            codes, but each leads with its own
+// 36 lead_codes_prefix_share 32 for the lead codes alone (NaN likewise)
+// 37 colours_unmatched       the number of colours one title names and the other does not
+//                            (canonical, so "black" and "schwarz" agree): colour variants are the
+//                            commonest siblings (NaN if either title names no colour)
+// 38 audiences_unmatched     37 for who a product is for: men / women / kids in the languages of
+//                            37 ("Men's PRC200" vs "Ladies' PRC200") (NaN if either names none)
+constexpr int kNumPairFeatures = 39;
 const std::array<std::string_view, kNumPairFeatures>& pair_feature_names();
 
 // Writes kNumPairFeatures floats to `out`.

@@ -339,5 +339,54 @@ TEST(PairFeatures, TitleCommonSuffixCountsWholeTokensBothTitlesEndWith) {
   EXPECT_TRUE(std::isnan(suffix("--", "gopro")));
 }
 
+TEST(ListingProfile, TheLeadCodeIsTheTitlesFirstCodeWhole) {
+  EXPECT_EQ(make_profile(listing("Sony Cyber-shot DSC-W120/B (silver) w120")).lead_code,
+            "dscw120b");
+  // A code from the model number or description never leads; a title without one has none.
+  EXPECT_EQ(make_profile(listing("Sony Cyber-shot", "", {}, "DSC-W120", "DSC-W120")).lead_code,
+            "");
+  EXPECT_EQ(make_profile(listing("Seagate 2TB 7200rpm ST2000DM001")).lead_code, "st2000dm001");
+}
+
+TEST(PairFeatures, LeadCodesTellApartSiblingsListedWithEachOthersCodes) {
+  // One shop lists each watch with its sibling's number too: every code is shared, but each
+  // title leads with its own.
+  const auto f = features(listing("Michele Deco Watch MWW06V000003 | see also MWW06V000002"),
+                          listing("Michele Deco Watch MWW06V000002 | see also MWW06V000003"));
+  EXPECT_EQ(feature(f, "codes_any_shared"), 1.0f);
+  EXPECT_EQ(feature(f, "lead_codes_equal"), 0.0f);
+  EXPECT_NEAR(feature(f, "lead_codes_prefix_share"), 11.0f / 12.0f, 1e-6);
+
+  const auto same = features(listing("Nike Air Force 1 07 315122-111 White"),
+                             listing("Air Force 1 (315122-111) | Shop"));
+  EXPECT_EQ(feature(same, "lead_codes_equal"), 1.0f);
+  EXPECT_EQ(feature(same, "lead_codes_prefix_share"), 1.0f);
+  EXPECT_TRUE(std::isnan(feature(features(listing("Nike Air Force"), listing("315122-111")),
+                                 "lead_codes_equal")));
+}
+
+TEST(PairFeatures, ColoursUnmatchedAcrossLanguages) {
+  auto unmatched = [](std::string a, std::string b) {
+    return feature(features(listing(std::move(a)), listing(std::move(b))), "colours_unmatched");
+  };
+  EXPECT_EQ(unmatched("Air Force 1 - Black", "Air Force 1 schwarz"), 0.0f);
+  EXPECT_EQ(unmatched("Air Force 1 - White", "Air Force 1 Nero/Nero"), 2.0f);
+  EXPECT_EQ(unmatched("Gel-Noosa Black/Black/Charcoal", "Gel-Noosa White/White/Black"), 2.0f);
+  EXPECT_EQ(unmatched("Grey case", "gray case"), 0.0f);       // spellings of one colour
+  EXPECT_TRUE(std::isnan(unmatched("Air Force 1", "Air Force 1 White")));  // one names none
+  EXPECT_EQ(unmatched("a red x", "blue b"), unmatched("blue b", "a red x"));
+}
+
+TEST(PairFeatures, AudiencesUnmatched) {
+  auto unmatched = [](std::string a, std::string b) {
+    return feature(features(listing(std::move(a)), listing(std::move(b))), "audiences_unmatched");
+  };
+  EXPECT_EQ(unmatched("Tissot Men's PRC200", "Tissot Ladies' PRC200"), 2.0f);
+  EXPECT_EQ(unmatched("Nike WMNS Roshe Two", "Nike Roshe Two Women"), 0.0f);
+  EXPECT_EQ(unmatched("Herren Laufschuh", "Running shoe men"), 0.0f);
+  EXPECT_EQ(unmatched("Puma evoPOWER FG Mens", "Puma Kids evoPOWER FG Junior"), 2.0f);
+  EXPECT_TRUE(std::isnan(unmatched("Puma evoPOWER", "Puma evoPOWER Kids")));
+}
+
 }  // namespace
 }  // namespace doppel
