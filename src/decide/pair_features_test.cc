@@ -35,6 +35,11 @@ float feature(const std::array<float, kNumPairFeatures>& f, std::string_view nam
   return f[static_cast<size_t>(it - names.begin())];
 }
 
+// Feature `name` of two listings that have only titles.
+float title_feature(std::string_view name, std::string a, std::string b) {
+  return feature(features(listing(std::move(a)), listing(std::move(b))), name);
+}
+
 TEST(PairFeatures, NamesAreUniqueAndEveryFeatureIsWritten) {
   auto names =
       std::vector<std::string_view>(pair_feature_names().begin(), pair_feature_names().end());
@@ -323,7 +328,7 @@ TEST(PairFeatures, SharedWeightMaxIsTheHeaviestSharedToken) {
 
 TEST(PairFeatures, TitleCommonSuffixCountsWholeTokensBothTitlesEndWith) {
   const auto suffix = [](const char* a, const char* b) {
-    return feature(features(listing(a), listing(b)), "title_common_suffix");
+    return title_feature("title_common_suffix", a, b);
   };
   // Shop boilerplate: "at unique photo" (3 tokens; "pink" / "yellow" part them).
   EXPECT_EQ(
@@ -367,7 +372,7 @@ TEST(PairFeatures, LeadCodesTellApartSiblingsListedWithEachOthersCodes) {
 
 TEST(PairFeatures, ColoursUnmatchedAcrossLanguages) {
   auto unmatched = [](std::string a, std::string b) {
-    return feature(features(listing(std::move(a)), listing(std::move(b))), "colours_unmatched");
+    return title_feature("colours_unmatched", std::move(a), std::move(b));
   };
   EXPECT_EQ(unmatched("Air Force 1 - Black", "Air Force 1 schwarz"), 0.0f);
   EXPECT_EQ(unmatched("Air Force 1 - White", "Air Force 1 Nero/Nero"), 2.0f);
@@ -379,7 +384,7 @@ TEST(PairFeatures, ColoursUnmatchedAcrossLanguages) {
 
 TEST(PairFeatures, AudiencesUnmatched) {
   auto unmatched = [](std::string a, std::string b) {
-    return feature(features(listing(std::move(a)), listing(std::move(b))), "audiences_unmatched");
+    return title_feature("audiences_unmatched", std::move(a), std::move(b));
   };
   EXPECT_EQ(unmatched("Tissot Men's PRC200", "Tissot Ladies' PRC200"), 2.0f);
   EXPECT_EQ(unmatched("Nike WMNS Roshe Two", "Nike Roshe Two Women"), 0.0f);
