@@ -394,14 +394,15 @@ bool codes_near_miss(const ListingProfile& a, const ListingProfile& b) {
   return false;
 }
 
-// The best code pair's shared leading bytes over the longer code's length (NaN if either side has
-// no code). Sellers append variant suffixes to one code ("mz7te250bw" / "mz7te250": 0.8), while
-// sibling products part early ("tlsg1005d" / "tlsf1005d": 0.33).
+// The leading bytes two codes share over the longer code's length. Sellers append variant
+// suffixes to one code ("mz7te250bw" / "mz7te250": 0.8), while sibling products part early
+// ("tlsg1005d" / "tlsf1005d": 0.33).
 double prefix_share(const std::string& a, const std::string& b) {
   const auto common = std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin();
   return double(common) / double(std::max(a.size(), b.size()));
 }
 
+// prefix_share of the best code pair (NaN if either side has no code).
 float codes_prefix_share(const ListingProfile& a, const ListingProfile& b) {
   if (a.codes.empty() || b.codes.empty()) return NAN;
   double best = 0;
