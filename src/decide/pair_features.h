@@ -143,8 +143,9 @@ struct PairInputs {
 // 37 colours_unmatched       the number of colours one title names and the other does not
 //                            (canonical, so "black" and "schwarz" agree): colour variants are the
 //                            commonest siblings (NaN if either title names no colour)
-// 38 audiences_unmatched     37 for who a product is for: men / women / kids in the languages of
-//                            37 ("Men's PRC200" vs "Ladies' PRC200") (NaN if either names none)
+// 38 audiences_unmatched     37 for who a product is for (men / women / kids, in the same
+//                            languages): "Men's PRC200" vs "Ladies' PRC200" (NaN if either names
+//                            none)
 constexpr int kNumPairFeatures = 39;
 const std::array<std::string_view, kNumPairFeatures>& pair_feature_names();
 

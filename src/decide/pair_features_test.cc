@@ -344,6 +344,8 @@ TEST(PairFeatures, TitleCommonSuffixCountsWholeTokensBothTitlesEndWith) {
   EXPECT_TRUE(std::isnan(suffix("--", "gopro")));
 }
 
+// ---- features 35-38: sibling variants (lead codes, colours, audiences) -----------------------
+
 TEST(ListingProfile, TheLeadCodeIsTheTitlesFirstCodeWhole) {
   EXPECT_EQ(make_profile(listing("Sony Cyber-shot DSC-W120/B (silver) w120")).lead_code,
             "dscw120b");
