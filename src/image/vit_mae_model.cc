@@ -2,21 +2,11 @@
 
 #include <cmath>
 
+#include "nn/hf_layers.h"
+
 namespace doppel {
 
 namespace {
-
-torch::Tensor activate(const torch::Tensor& x, const std::string& act) {
-  if (act == "relu") return torch::relu(x);
-  if (act == "gelu") return torch::gelu(x);
-  return torch::gelu(x, "tanh");
-}
-
-// Registers an empty module as a namespace level ("attention", "output", ...) so parameter
-// names follow Hugging Face's nesting without one C++ class per level.
-std::shared_ptr<torch::nn::Module> level(torch::nn::Module& parent, const std::string& name) {
-  return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
 
 torch::nn::LayerNorm layer_norm(int dim, const ViTMAEConfig& config) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(config.layer_norm_eps));
@@ -49,9 +39,10 @@ std::vector<ViTMAELayer> register_layers(torch::nn::Module& list, int count, int
 
 // position_embeddings and decoder_pos_embed are parameters that are never trained (transformers
 // stores them in the checkpoint with requires_grad=False).
-torch::Tensor fixed_positions(torch::nn::Module& owner, const std::string& name, int dim, int grid) {
+torch::Tensor fixed_positions(torch::nn::Module& owner, const std::string& name, int dim,
+                              int grid) {
   return owner.register_parameter(name, sincos_position_embeddings(dim, grid).unsqueeze(0),
-                                   /*requires_grad=*/false);
+                                  /*requires_grad=*/false);
 }
 
 }  // namespace
@@ -62,8 +53,8 @@ torch::Tensor sincos_position_embeddings(int dim, int grid) {
   auto omega = torch::arange(quarter, torch::kFloat64).div_(quarter);
   omega = torch::pow(10000.0, -omega);  // [dim/4]
   auto coords = torch::arange(grid, torch::kFloat64);
-  auto columns = coords.repeat({grid});             // j of index i·grid + j
-  auto rows = coords.repeat_interleave(grid);       // i
+  auto columns = coords.repeat({grid});        // j of index i·grid + j
+  auto rows = coords.repeat_interleave(grid);  // i
   auto encode = [&](const torch::Tensor& pos) {
     auto angles = torch::outer(pos, omega);
     return torch::cat({torch::sin(angles), torch::cos(angles)}, 1);
@@ -72,20 +63,21 @@ torch::Tensor sincos_position_embeddings(int dim, int grid) {
   return torch::cat({torch::zeros({1, dim}, torch::kFloat64), patches}, 0).to(torch::kFloat32);
 }
 
-ViTMAELayerImpl::ViTMAELayerImpl(int hidden, int heads, int intermediate, const ViTMAEConfig& config)
+ViTMAELayerImpl::ViTMAELayerImpl(int hidden, int heads, int intermediate,
+                                 const ViTMAEConfig& config)
     : heads_(heads), act_(config.hidden_act) {
-  auto attention = level(*this, "attention");
-  auto self = level(*attention, "attention");
+  auto attention = nn::add_name_level(*this, "attention");
+  auto self = nn::add_name_level(*attention, "attention");
   auto qkv = torch::nn::LinearOptions(hidden, hidden).bias(config.qkv_bias);
   query_ = self->register_module("query", torch::nn::Linear(qkv));
   key_ = self->register_module("key", torch::nn::Linear(qkv));
   value_ = self->register_module("value", torch::nn::Linear(qkv));
-  attention_dense_ =
-      level(*attention, "output")->register_module("dense", torch::nn::Linear(hidden, hidden));
-  intermediate_ =
-      level(*this, "intermediate")->register_module("dense", torch::nn::Linear(hidden, intermediate));
-  output_dense_ =
-      level(*this, "output")->register_module("dense", torch::nn::Linear(intermediate, hidden));
+  attention_dense_ = nn::add_name_level(*attention, "output")
+                         ->register_module("dense", torch::nn::Linear(hidden, hidden));
+  intermediate_ = nn::add_name_level(*this, "intermediate")
+                      ->register_module("dense", torch::nn::Linear(hidden, intermediate));
+  output_dense_ = nn::add_name_level(*this, "output")
+                      ->register_module("dense", torch::nn::Linear(intermediate, hidden));
   norm_before_ = register_module("layernorm_before", layer_norm(hidden, config));
   norm_after_ = register_module("layernorm_after", layer_norm(hidden, config));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
@@ -96,7 +88,9 @@ ViTMAELayerImpl::ViTMAELayerImpl(int hidden, int heads, int intermediate, const 
 torch::Tensor ViTMAELayerImpl::forward(const torch::Tensor& x) {
   const int64_t b = x.size(0), t = x.size(1), h = x.size(2), d = h / heads_;
   auto y = norm_before_(x);
-  auto split_heads = [&](const torch::Tensor& z) { return z.view({b, t, heads_, d}).transpose(1, 2); };
+  auto split_heads = [&](const torch::Tensor& z) {
+    return z.view({b, t, heads_, d}).transpose(1, 2);
+  };
   auto q = split_heads(query_(y));
   auto k = split_heads(key_(y));
   auto v = split_heads(value_(y));
@@ -104,22 +98,23 @@ torch::Tensor ViTMAELayerImpl::forward(const torch::Tensor& x) {
   auto probs = attention_dropout_(torch::softmax(scores, -1));
   auto context = torch::matmul(probs, v).transpose(1, 2).reshape({b, t, h});
   auto attended = dropout_(attention_dense_(context)) + x;
-  auto inner = activate(intermediate_(norm_after_(attended)), act_);
+  auto inner = nn::activation(intermediate_(norm_after_(attended)), act_);
   return dropout_(output_dense_(inner)) + attended;
 }
 
 ViTMAEModelImpl::ViTMAEModelImpl(const ViTMAEConfig& config) : config_(config) {
   config.validate();
   const int h = config.hidden_size;
-  auto embeddings = level(*this, "embeddings");
+  auto embeddings = nn::add_name_level(*this, "embeddings");
   cls_token_ = embeddings->register_parameter("cls_token", torch::zeros({1, 1, h}));
   position_embeddings_ = fixed_positions(*embeddings, "position_embeddings", h, config.grid());
-  projection_ = level(*embeddings, "patch_embeddings")
-                    ->register_module("projection",
-                                      torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                                                            config.num_channels, h, config.patch_size)
-                                                            .stride(config.patch_size)));
-  auto layer_list = level(*level(*this, "encoder"), "layer");
+  projection_ =
+      nn::add_name_level(*embeddings, "patch_embeddings")
+          ->register_module(
+              "projection",
+              torch::nn::Conv2d(torch::nn::Conv2dOptions(config.num_channels, h, config.patch_size)
+                                    .stride(config.patch_size)));
+  auto layer_list = nn::add_name_level(*nn::add_name_level(*this, "encoder"), "layer");
   layers_ = register_layers(*layer_list, config.num_hidden_layers, h, config.num_attention_heads,
                             config.intermediate_size, config);
   norm_ = register_module("layernorm", layer_norm(h, config));
@@ -140,7 +135,8 @@ torch::Tensor ViTMAEModelImpl::patch_tokens(const torch::Tensor& pixels) {
   torch::Tensor positions = position_embeddings_;
   if (grid != config_.grid()) {
     auto& cached = other_grid_positions_[grid];
-    if (!cached.defined()) cached = sincos_position_embeddings(config_.hidden_size, grid).unsqueeze(0);
+    if (!cached.defined())
+      cached = sincos_position_embeddings(config_.hidden_size, grid).unsqueeze(0);
     positions = cached;
   }
   auto tokens = projection_(pixels).flatten(2).transpose(1, 2);  // [B, N, H]
@@ -159,7 +155,7 @@ torch::Tensor ViTMAEModelImpl::forward(const torch::Tensor& pixels) {
 }
 
 ViTMAEModelImpl::MaskedEncoding ViTMAEModelImpl::forward_masked(const torch::Tensor& pixels,
-                                                               const torch::Tensor& noise_in) {
+                                                                const torch::Tensor& noise_in) {
   auto tokens = patch_tokens(pixels);
   const int64_t b = tokens.size(0), n = tokens.size(1), h = tokens.size(2);
   const auto keep = static_cast<int64_t>(static_cast<double>(n) * (1.0 - config_.mask_ratio));
@@ -183,9 +179,10 @@ ViTMAEDecoderImpl::ViTMAEDecoderImpl(const ViTMAEConfig& config) {
   embed_ = register_module("decoder_embed", torch::nn::Linear(config.hidden_size, d));
   mask_token_ = register_parameter("mask_token", torch::zeros({1, 1, d}));
   pos_embed_ = fixed_positions(*this, "decoder_pos_embed", d, config.grid());
-  auto layer_list = level(*this, "decoder_layers");
-  layers_ = register_layers(*layer_list, config.decoder_num_hidden_layers, d,
-                            config.decoder_num_attention_heads, config.decoder_intermediate_size, config);
+  auto layer_list = nn::add_name_level(*this, "decoder_layers");
+  layers_ =
+      register_layers(*layer_list, config.decoder_num_hidden_layers, d,
+                      config.decoder_num_attention_heads, config.decoder_intermediate_size, config);
   norm_ = register_module("decoder_norm", layer_norm(d, config));
   pred_ = register_module(
       "decoder_pred",
@@ -195,7 +192,8 @@ ViTMAEDecoderImpl::ViTMAEDecoderImpl(const ViTMAEConfig& config) {
   mask_token_.normal_(0, config.initializer_range);
 }
 
-torch::Tensor ViTMAEDecoderImpl::forward(const torch::Tensor& latent, const torch::Tensor& ids_restore) {
+torch::Tensor ViTMAEDecoderImpl::forward(const torch::Tensor& latent,
+                                         const torch::Tensor& ids_restore) {
   auto x = embed_(latent);  // [B, 1 + kept, D]
   const int64_t b = x.size(0), n = ids_restore.size(1), d = x.size(2);
   auto masked = mask_token_.expand({b, n + 1 - x.size(1), d});
@@ -214,7 +212,9 @@ ViTMAEForPreTrainingImpl::ViTMAEForPreTrainingImpl(const ViTMAEConfig& config) {
 torch::Tensor ViTMAEForPreTrainingImpl::patchify(const torch::Tensor& pixels) const {
   const int64_t b = pixels.size(0), c = pixels.size(1), p = config().patch_size;
   const int64_t g = pixels.size(2) / p;
-  return pixels.reshape({b, c, g, p, g, p}).permute({0, 2, 4, 3, 5, 1}).reshape({b, g * g, p * p * c});
+  return pixels.reshape({b, c, g, p, g, p})
+      .permute({0, 2, 4, 3, 5, 1})
+      .reshape({b, g * g, p * p * c});
 }
 
 ViTMAEForPreTrainingImpl::Output ViTMAEForPreTrainingImpl::forward(const torch::Tensor& pixels,

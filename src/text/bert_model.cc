@@ -2,23 +2,12 @@
 
 #include <cmath>
 
+#include "nn/hf_layers.h"
 #include "nn/linear.h"
 
 namespace doppel {
 
 namespace {
-
-torch::Tensor activate(const torch::Tensor& x, const std::string& act) {
-  if (act == "relu") return torch::relu(x);
-  if (act == "gelu") return torch::gelu(x);
-  return torch::gelu(x, "tanh");
-}
-
-// Registers an empty module as a namespace level ("attention", "output", ...) so parameter
-// names follow Hugging Face's nesting without one C++ class per level.
-std::shared_ptr<torch::nn::Module> level(torch::nn::Module& parent, const std::string& name) {
-  return parent.register_module(name, std::make_shared<torch::nn::Module>());
-}
 
 torch::nn::LayerNorm layer_norm(const BertConfig& config) {
   return torch::nn::LayerNorm(
@@ -30,17 +19,17 @@ torch::nn::LayerNorm layer_norm(const BertConfig& config) {
 BertLayerImpl::BertLayerImpl(const BertConfig& config)
     : heads_(config.num_attention_heads), act_(config.hidden_act) {
   const int h = config.hidden_size;
-  auto attention = level(*this, "attention");
-  auto self = level(*attention, "self");
+  auto attention = nn::add_name_level(*this, "attention");
+  auto self = nn::add_name_level(*attention, "self");
   query_ = self->register_module("query", torch::nn::Linear(h, h));
   key_ = self->register_module("key", torch::nn::Linear(h, h));
   value_ = self->register_module("value", torch::nn::Linear(h, h));
-  auto attention_output = level(*attention, "output");
+  auto attention_output = nn::add_name_level(*attention, "output");
   attention_dense_ = attention_output->register_module("dense", torch::nn::Linear(h, h));
   attention_norm_ = attention_output->register_module("LayerNorm", layer_norm(config));
-  intermediate_ = level(*this, "intermediate")
+  intermediate_ = nn::add_name_level(*this, "intermediate")
                       ->register_module("dense", torch::nn::Linear(h, config.intermediate_size));
-  auto output = level(*this, "output");
+  auto output = nn::add_name_level(*this, "output");
   output_dense_ = output->register_module("dense", torch::nn::Linear(config.intermediate_size, h));
   output_norm_ = output->register_module("LayerNorm", layer_norm(config));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
@@ -63,7 +52,8 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor
   auto context = torch::matmul(probs, qkv[2]).transpose(1, 2).reshape({b, t, h});
   auto attended = attention_norm_(
       dropout_(nn::linear(context, attention_dense_->weight, attention_dense_->bias)) + x);
-  auto inner = activate(nn::linear(attended, intermediate_->weight, intermediate_->bias), act_);
+  auto inner =
+      nn::activation(nn::linear(attended, intermediate_->weight, intermediate_->bias), act_);
   return output_norm_(dropout_(nn::linear(inner, output_dense_->weight, output_dense_->bias)) +
                       attended);
 }
@@ -71,24 +61,26 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor
 BertModelImpl::BertModelImpl(const BertConfig& config) : config_(config) {
   config.validate();
   const int h = config.hidden_size;
-  auto embeddings = level(*this, "embeddings");
+  auto embeddings = nn::add_name_level(*this, "embeddings");
   word_embeddings_ = embeddings->register_module(
-      "word_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(config.vocab_size, h)
-                                                  .padding_idx(config.pad_token_id)));
+      "word_embeddings",
+      torch::nn::Embedding(
+          torch::nn::EmbeddingOptions(config.vocab_size, h).padding_idx(config.pad_token_id)));
   position_embeddings_ = embeddings->register_module(
       "position_embeddings", torch::nn::Embedding(config.max_position_embeddings, h));
   token_type_embeddings_ = embeddings->register_module(
       "token_type_embeddings", torch::nn::Embedding(config.type_vocab_size, h));
   embedding_norm_ = embeddings->register_module("LayerNorm", layer_norm(config));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.hidden_dropout_prob));
-  auto layer_list = level(*level(*this, "encoder"), "layer");
+  auto layer_list = nn::add_name_level(*nn::add_name_level(*this, "encoder"), "layer");
   for (int i = 0; i < config.num_hidden_layers; ++i) {
     layers_.push_back(layer_list->register_module(std::to_string(i), BertLayer(config)));
   }
   init_bert_weights(*this, config);
 }
 
-std::vector<torch::Tensor> BertModelImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
+std::vector<torch::Tensor> BertModelImpl::forward(const torch::Tensor& ids,
+                                                  const torch::Tensor& mask) {
   const int64_t t = ids.size(1);
   TORCH_CHECK(t <= config_.max_position_embeddings, "sequence of ", t,
               " tokens exceeds max_position_embeddings ", config_.max_position_embeddings);
@@ -109,18 +101,18 @@ std::vector<torch::Tensor> BertModelImpl::forward(const torch::Tensor& ids, cons
 
 BertForMaskedLMImpl::BertForMaskedLMImpl(const BertConfig& config) : act_(config.hidden_act) {
   bert = register_module("bert", BertModel(config));
-  auto cls = level(*this, "cls");
-  auto predictions = level(*cls, "predictions");
-  auto transform = level(*predictions, "transform");
-  transform_dense_ =
-      transform->register_module("dense", torch::nn::Linear(config.hidden_size, config.hidden_size));
+  auto cls = nn::add_name_level(*this, "cls");
+  auto predictions = nn::add_name_level(*cls, "predictions");
+  auto transform = nn::add_name_level(*predictions, "transform");
+  transform_dense_ = transform->register_module(
+      "dense", torch::nn::Linear(config.hidden_size, config.hidden_size));
   transform_norm_ = transform->register_module("LayerNorm", layer_norm(config));
   decoder_bias_ = predictions->register_parameter("bias", torch::zeros({config.vocab_size}));
   init_bert_weights(*cls, config);  // bert initialised itself
 }
 
 torch::Tensor BertForMaskedLMImpl::mlm_logits(const torch::Tensor& masked_hidden) {
-  auto h = transform_norm_(activate(transform_dense_(masked_hidden), act_));
+  auto h = transform_norm_(nn::activation(transform_dense_(masked_hidden), act_));
   return torch::nn::functional::linear(h, bert->word_embedding_weight(), decoder_bias_);
 }
 
