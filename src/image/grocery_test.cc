@@ -11,6 +11,7 @@
 
 #include "image/image_test_util.h"
 #include "util/error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {
@@ -104,12 +105,7 @@ class FakeGrocery : public ::testing::Test {
   };
 
   static void expect_load_error(const std::vector<std::string>& parts) {
-    try {
-      load_grocery(root_);
-      ADD_FAILURE() << "no doppel::Error thrown";
-    } catch (const Error& e) {
-      for (const auto& part : parts) EXPECT_THAT(e.what(), HasSubstr(part));
-    }
+    expect_error([] { load_grocery(root_); }, parts);
   }
 
   // Per process: ctest runs each test case as its own process, side by side.

@@ -7,6 +7,7 @@
 
 #include "image/image_test_util.h"
 #include "util/error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {
@@ -65,16 +66,6 @@ std::string with_exif_orientation(const std::string& jpeg, int orientation) {
   const std::string app1 =
       std::string{'\xFF', '\xE1', char(length >> 8), char(length & 0xFF)} + body;
   return jpeg.substr(0, 2) + app1 + jpeg.substr(2);
-}
-
-template <typename F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no doppel::Error thrown";
-  } catch (const Error& e) {
-    for (const auto& part : parts) EXPECT_THAT(e.what(), HasSubstr(part));
-  }
 }
 
 cv::Mat decode(const std::string& bytes, const DecodeOptions& options = {}) {

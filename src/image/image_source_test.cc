@@ -11,6 +11,7 @@
 
 #include "image/image_test_util.h"
 #include "util/error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {
@@ -90,16 +91,6 @@ ImageFetcherOptions options_for(const std::string& name) {
   o.timeout_seconds = 2;
   o.max_bytes = 2000;
   return o;
-}
-
-template <typename F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no doppel::Error thrown";
-  } catch (const Error& e) {
-    for (const auto& part : parts) EXPECT_THAT(e.what(), HasSubstr(part));
-  }
 }
 
 TEST(ImageFetcher, DownloadsOnceThenReadsTheCache) {

@@ -17,7 +17,7 @@
 #include "image/image_test_util.h"
 #include "image/mae_trainer.h"
 #include "image/neural_image_encoder.h"
-#include "util/expect_load_error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {

@@ -12,7 +12,7 @@
 #include "image/vit_mae_config.h"
 #include "image/vit_mae_model.h"
 #include "nn/state_dict.h"
-#include "util/expect_load_error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {

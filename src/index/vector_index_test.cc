@@ -17,7 +17,7 @@
 
 #include "index/exact_search.h"
 #include "util/error.h"
-#include "util/expect_load_error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {

@@ -6,6 +6,7 @@
 
 #include "nn/safetensors.h"
 #include "util/error.h"
+#include "util/expect_error.h"
 
 namespace doppel::nn {
 namespace {
@@ -50,18 +51,6 @@ struct NetImpl : torch::nn::Module {
   torch::Tensor offset;
 };
 TORCH_MODULE(Net);
-
-// Runs f and returns the doppel::Error message, or "" (and a test failure) when none is thrown.
-template <typename F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a doppel::Error";
-  return "";
-}
 
 const torch::Tensor& find(const StateDict& state, const std::string& name) {
   for (const auto& [n, t] : state) {

@@ -6,7 +6,7 @@
 
 #include "pipeline/space_vectors.h"
 #include "util/error.h"
-#include "util/expect_load_error.h"
+#include "util/expect_error.h"
 
 namespace doppel {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "util/error.h"
-#include "util/expect_load_error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {

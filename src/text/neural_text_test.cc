@@ -16,7 +16,7 @@
 #include "text/neural_text_encoder.h"
 #include "text/text_model.h"
 #include "text/wordpiece_trainer.h"
-#include "util/expect_load_error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "util/error.h"
-#include "util/expect_load_error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {

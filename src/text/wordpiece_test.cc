@@ -7,7 +7,7 @@
 #include <string>
 
 #include "util/error.h"
-#include "util/expect_load_error.h"
+#include "util/expect_error.h"
 #include "util/files.h"
 
 namespace doppel {
