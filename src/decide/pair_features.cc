@@ -6,6 +6,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "text/normalize.h"
 #include "util/hash.h"
 
 namespace doppel {
@@ -17,21 +18,15 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_word_byte(char c) {
   return is_digit(c) || is_alpha(c) || static_cast<unsigned char>(c) >= 0x80;
 }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
-// The one tokenizer of this module: ASCII-lower-cased runs of word bytes, in order.
-std::vector<std::string> word_tokens(std::string_view text) {
+// The one tokenizer of this module: runs of word bytes of normalised text, in order. Unlike
+// text/normalize.h's word_tokens it does not add the joined form of "dsc-w120/b"; codes do that.
+std::vector<std::string> split_words(std::string_view normalized) {
   std::vector<std::string> tokens;
   std::string current;
-  for (char c : text) {
+  for (char c : normalized) {
     if (is_word_byte(c)) {
-      current += lower(c);
+      current += c;
     } else if (!current.empty()) {
       tokens.push_back(std::move(current));
       current.clear();
@@ -60,22 +55,24 @@ std::string join(const std::vector<std::string>& tokens) {
 
 // Words that name one value of a variant attribute (a colour, who a product is for), in the
 // languages of the benchmarks and of large marketplaces. Each row is one value; a token maps to
-// its row's index, so spellings and translations of one value agree.
+// its row's index, so spellings and translations of one value agree. Words are written as the
+// language writes them and normalised here as the tokens are ("weiß" -> "weiss").
 class VariantWords {
  public:
   explicit VariantWords(const std::vector<std::vector<std::string_view>>& rows) {
     for (size_t i = 0; i < rows.size(); ++i) {
-      for (auto word : rows[i]) index_.emplace(word, static_cast<uint8_t>(i));
+      for (auto word : rows[i]) index_.emplace(normalize_text(word), static_cast<uint8_t>(i));
     }
   }
-  std::optional<uint8_t> value_of(std::string_view token) const {
+  // `token`: one token of normalised text.
+  std::optional<uint8_t> value_of(const std::string& token) const {
     const auto it = index_.find(token);
     if (it == index_.end()) return std::nullopt;
     return it->second;
   }
 
  private:
-  std::unordered_map<std::string_view, uint8_t> index_;
+  std::unordered_map<std::string, uint8_t> index_;
 };
 
 const VariantWords& colours() {
@@ -84,17 +81,18 @@ const VariantWords& colours() {
        "siyah", "svart"},
       {"white", "weiss", "wei\xc3\x9f", "bianco", "bianca", "blanc", "blanche", "blanco", "blanca",
        "wit", "branco", "beyaz", "vit"},
-      {"red", "rot", "rosso", "rossa", "rouge", "rojo", "roja", "rood", "vermelho", "kirmizi"},
+      {"red", "rot", "rosso", "rossa", "rouge", "rojo", "roja", "rood", "vermelho",
+       "k\xc4\xb1rm\xc4\xb1z\xc4\xb1", "kirmizi"},
       {"blue", "blau", "blu", "bleu", "azul", "blauw", "niebieski", "mavi"},
-      {"green", "gruen", "gr\xc3\xbcn", "verde", "vert", "groen", "zielony", "yesil"},
-      {"yellow", "gelb", "giallo", "jaune", "amarillo", "geel", "sari"},
+      {"green", "gr\xc3\xbcn", "gruen", "verde", "vert", "groen", "zielony", "ye\xc5\x9fil"},
+      {"yellow", "gelb", "giallo", "jaune", "amarillo", "geel", "sar\xc4\xb1", "sari"},
       {"pink", "rosa", "roze", "pembe"},
       {"purple", "lila", "violet", "viola", "morado", "paars", "mor"},
       {"orange", "arancione", "naranja", "oranje"},
       {"grey", "gray", "grau", "grigio", "gris", "grijs", "szary", "gri", "charcoal", "graphite"},
       {"silver", "silber", "argento", "argent", "plata", "zilver"},
       {"gold", "oro", "dorado", "goud"},
-      {"brown", "braun", "marrone", "marron", "brun", "bruin"},
+      {"brown", "braun", "marrone", "marr\xc3\xb3n", "brun", "bruin"},
       {"beige", "khaki"},
       {"navy"},
       {"turquoise", "teal", "aqua"},
@@ -109,7 +107,7 @@ const VariantWords& audiences() {
       {"women", "womens", "woman", "wmns", "ladies", "lady", "female", "damen", "femme", "femmes",
        "donna", "mujer", "dames"},
       {"kids", "kid", "junior", "juniors", "youth", "children", "child", "boys", "girls", "kinder",
-       "enfant", "enfants", "bambino", "nino", "jr"},
+       "enfant", "enfants", "bambino", "ni\xc3\xb1o", "jr"},
   });
   return words;
 }
@@ -510,7 +508,10 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   } else {
     p.price = take_trailing_price(title_body);
   }
-  const auto title_words = word_tokens(title_body);
+  // Every field is normalised first (text/normalize.h: NFKC, case-folded, accents stripped), as
+  // the TF-IDF that weighs the tokens normalises it: "CAFÉ", "Café" and "cafe" are one token.
+  const std::string title = normalize_text(title_body);
+  const auto title_words = split_words(title);
   p.title_length = title_words.size();
   p.title_text = join(title_words);
   for (const auto& w : title_words) p.title_compact += w;
@@ -531,10 +532,13 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   sort_unique(p.colours);
   sort_unique(p.audiences);
 
+  const std::string brand = normalize_text(listing.brand);
+  const std::string model_number = normalize_text(listing.model_number);
+  const std::string category = normalize_text(listing.category);
+  const std::string description = normalize_text(listing.description);
   p.text_tokens = p.title_tokens;
-  for (const std::string* field :
-       {&listing.brand, &listing.model_number, &listing.category, &listing.description}) {
-    for (auto& w : word_tokens(*field)) p.text_tokens.push_back(std::move(w));
+  for (const std::string* field : {&brand, &model_number, &category, &description}) {
+    for (auto& w : split_words(*field)) p.text_tokens.push_back(std::move(w));
   }
   sort_unique(p.text_tokens);
   p.text_token_weights = weigh(p.text_tokens);
@@ -545,18 +549,16 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   }
   sort_unique(p.title_trigrams);
 
-  const std::string title = ascii_lower(title_body);
-  const std::string description = ascii_lower(listing.description);
   add_codes(title, p.codes);
   if (!p.codes.empty()) p.lead_code = p.codes.front();
-  add_codes(ascii_lower(listing.model_number), p.codes);
+  add_codes(model_number, p.codes);
   add_codes(description, p.codes);
   sort_unique(p.codes);
   add_quantities(title, p.quantities);
   add_quantities(description, p.quantities);
   sort_unique(p.quantities);
 
-  p.brand = join(word_tokens(listing.brand));
+  p.brand = join(split_words(brand));
   return p;
 }
 

@@ -23,8 +23,10 @@
 namespace doppel {
 
 // Everything about one listing that pair features need, computed once per listing (not per pair).
-// Tokens are ASCII-lower-cased runs of letters/digits (bytes >= 0x80 count as letters, so UTF-8
-// words stay whole); everything else separates tokens.
+// Every field is normalised first as the TF-IDF normalises it (text/normalize.h: NFKC, case-folded,
+// accents stripped), so "CAFÉ" and "cafe" agree. Tokens are runs of letters/digits of that text
+// (bytes >= 0x80 count as letters, so other UTF-8 letters stay whole); everything else separates
+// tokens.
 struct ListingProfile {
   std::vector<std::string> title_tokens;   // word tokens of the title (sorted unique)
   std::vector<float> title_token_weights;  // weight of each title token (same order), e.g. idf
@@ -52,7 +54,7 @@ struct ListingProfile {
   std::vector<std::string> numbers;  // tokens of the title that are all digits (sorted unique)
   std::string brand;                 // the brand's tokens joined by ' '; empty if unknown
   std::string title_text;            // the title's tokens in order, joined by ' ' (brand lookup)
-  std::string title_compact;         // lower-cased title, letters and digits only (code lookup)
+  std::string title_compact;         // the title's tokens run together (code lookup)
   // > 0 when known: the price field, else a price ending the title ("... cartridge 42.49"), which
   // then is not part of the title's tokens, text, trigrams, codes or length.
   std::optional<double> price;

@@ -169,6 +169,17 @@ TEST(PairFeatures, TokenOverlaps) {
   EXPECT_EQ(feature(g, "title_trigram_jaccard"), 1.0f);
 }
 
+TEST(ListingProfile, TokensAreNormalisedAsTheTfidfNormalisesThem) {
+  // Upper-case accented letters fold like ASCII ones, accents are stripped, NFKC maps full-width
+  // forms: the tokens are those the TF-IDF weighs them by.
+  const auto p = make_profile(listing("CAFÉ Crème ＭＩＬＫ 500ML", "NESTLÉ"));
+  EXPECT_EQ(p.title_tokens, (std::vector<std::string>{"500ml", "cafe", "creme", "milk"}));
+  EXPECT_EQ(p.brand, "nestle");
+  EXPECT_EQ(title_feature("title_jaccard", "Çanta SİYAH", "çanta siyah"), 1.0f);
+  EXPECT_EQ(make_profile(listing("ｉＰｈｏｎｅ 13 128ＧＢ")).quantities,
+            (std::vector<std::pair<double, std::string>>{{128.0, "gb"}}));
+}
+
 // ---- features 20-29: weighted overlaps, compact containment, near-miss codes, quantities -----
 
 // Weighs the token "pro" 5 and every other token 1, like an IDF that finds "pro" rare.
@@ -380,6 +391,11 @@ TEST(PairFeatures, ColoursUnmatchedAcrossLanguages) {
   EXPECT_EQ(unmatched("Air Force 1 - White", "Air Force 1 Nero/Nero"), 2.0f);
   EXPECT_EQ(unmatched("Gel-Noosa Black/Black/Charcoal", "Gel-Noosa White/White/Black"), 2.0f);
   EXPECT_EQ(unmatched("Grey case", "gray case"), 0.0f);       // spellings of one colour
+  // written with and without the language's letters, in any case
+  EXPECT_EQ(unmatched("Schuh WEISS", "Schuh weiß"), 0.0f);
+  EXPECT_EQ(unmatched("Kılıf Yeşil", "kilif YESIL"), 0.0f);
+  EXPECT_EQ(unmatched("Kılıf kırmızı", "kilif KIRMIZI"), 0.0f);
+  EXPECT_EQ(unmatched("Zapato marrón", "zapato rojo"), 2.0f);
   EXPECT_TRUE(std::isnan(unmatched("Air Force 1", "Air Force 1 White")));  // one names none
   EXPECT_EQ(unmatched("a red x", "blue b"), unmatched("blue b", "a red x"));
 }
@@ -391,6 +407,7 @@ TEST(PairFeatures, AudiencesUnmatched) {
   EXPECT_EQ(unmatched("Tissot Men's PRC200", "Tissot Ladies' PRC200"), 2.0f);
   EXPECT_EQ(unmatched("Nike WMNS Roshe Two", "Nike Roshe Two Women"), 0.0f);
   EXPECT_EQ(unmatched("Herren Laufschuh", "Running shoe men"), 0.0f);
+  EXPECT_EQ(unmatched("Zapatilla NIÑO", "Kids sneaker"), 0.0f);
   EXPECT_EQ(unmatched("Puma evoPOWER FG Mens", "Puma Kids evoPOWER FG Junior"), 2.0f);
   EXPECT_TRUE(std::isnan(unmatched("Puma evoPOWER", "Puma evoPOWER Kids")));
 }
