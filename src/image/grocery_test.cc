@@ -104,7 +104,8 @@ class FakeGrocery : public ::testing::Test {
     std::string original_;
   };
 
-  static void expect_load_error(const std::vector<std::string>& parts) {
+  // Expects load_grocery to fail with a message that contains every one of `parts`.
+  static void expect_grocery_error(const std::vector<std::string>& parts) {
     expect_error([] { load_grocery(root_); }, parts);
   }
 
@@ -124,26 +125,26 @@ TEST_F(FakeGrocery, MismatchedClassIdIsAnError) {
   std::string text = read_file(root_ / "val.txt");
   text.replace(text.find("P0_000.jpg, 10"), 14, "P0_000.jpg, 11");
   const ScopedContent spoiled(root_ / "val.txt", text);
-  expect_load_error({"val.txt:2", "class id 11 does not name the folder Milk/P0"});
+  expect_grocery_error({"val.txt:2", "class id 11 does not name the folder Milk/P0"});
 }
 
 TEST_F(FakeGrocery, MissingImageIsAnError) {
   {
     const ScopedContent removed(root_ / "test/Packages/Milk/P1/P1_001.jpg", std::nullopt);
-    expect_load_error({"test.txt:3", "P1_001.jpg does not exist"});
+    expect_grocery_error({"test.txt:3", "P1_001.jpg does not exist"});
   }
   const ScopedContent removed(
       root_ / "iconic-images-and-descriptions/Packages/Milk/P5/P5_Iconic.jpg", std::nullopt);
-  expect_load_error({"classes.csv:8", "P5_Iconic.jpg does not exist"});
+  expect_grocery_error({"classes.csv:8", "P5_Iconic.jpg does not exist"});
 }
 
 TEST_F(FakeGrocery, OtherCountsAreAnError) {
   {
     const ScopedContent fewer(root_ / "train.txt", split_list("train", 10));
-    expect_load_error({"train.txt", "expected 864 train photos", "found 10"});
+    expect_grocery_error({"train.txt", "expected 864 train photos", "found 10"});
   }
   const ScopedContent none(root_ / "classes.csv", "header\n");
-  expect_load_error({"classes.csv", "expected 31 packaged products", "found 0"});
+  expect_grocery_error({"classes.csv", "expected 31 packaged products", "found 0"});
 }
 
 // evaluate_grocery on a tiny dataset of real image files where the product is the colour.
