@@ -84,7 +84,7 @@ done
 cat "$table"
 
 # Speed of the configuration valid chose, with every classifier, beside the cosine threshold.
-read -r _ best_features best_classifier < <(sort -g -r "$choices" | head -1)
+read -r _ best_features best_classifier < <(sort -g -r "$choices" | sed -n 1p)
 echo "== speed: --features $best_features (chosen on valid, with $best_classifier)" >&2
 classifiers=(${CLASSIFIERS:-xgboost mlp})
 also=()

@@ -14,7 +14,7 @@ mkdir -p "$scratch/data"
   echo "id,title,image"
   n=0
   for product in Arla-Standard-Milk Oatly-Oat-Milk Valio-Vanilla-Yoghurt; do
-    for photo in $(grep "/$product/" "$grocery/train.txt" | cut -d, -f1 | head -4); do
+    for photo in $(grep -m 4 "/$product/" "$grocery/train.txt" | cut -d, -f1); do
       n=$((n + 1)); echo "g$n,${product//-/ } $n,$grocery/$photo"
     done
   done

@@ -4,6 +4,8 @@ scratch=$2
 rm -rf "$scratch"
 mkdir -p "$scratch"
 failures=0
+# A command that stops the script under `set -e` names itself, so no test ends in silence.
+trap 'echo "FAIL: line $LINENO exited $?: $BASH_COMMAND" >&2' ERR
 
 check() {  # check "description" command...
   local what=$1; shift
