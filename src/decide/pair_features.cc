@@ -131,8 +131,22 @@ const std::unordered_map<std::string_view, std::string_view>& unit_table() {
       {"ghz", "ghz"},      {"mp", "mp"},       {"megapixel", "mp"}, {"megapixels", "mp"},
       {"x", "x"},          {"k", "k"},         {"p", "p"},          {"rpm", "rpm"},
       {"pcs", "pcs"},      {"pc", "pcs"},      {"pack", "pcs"},     {"pk", "pcs"},
+      {"kb", "kb"},        {"kbit", "kbit"},   {"mbit", "mbit"},    {"gbit", "gbit"},
+      {"kbps", "kbit/s"},  {"mbps", "mbit/s"}, {"gbps", "gbit/s"},
   };
   return table;
+}
+
+// The length of a "per second" that follows a unit at s[i] ("/s", "/sec"), or 0: "160mb/s" is a
+// transfer rate, not a size, and not the model code "160mbs".
+size_t per_second_length(std::string_view s, size_t i) {
+  for (std::string_view per : {"/sec", "/s"}) {
+    const size_t end = i + per.size();
+    if (s.substr(i, per.size()) == per && (end == s.size() || !is_word_byte(s[end]))) {
+      return per.size();
+    }
+  }
+  return 0;
 }
 
 struct Quantity {
@@ -142,10 +156,13 @@ struct Quantity {
 };
 
 // A number followed by a unit starting at s[i] (s lower-cased). The number must not continue a
-// word ("w120" is no quantity); at most one ' ' or '-' may separate it from the unit.
+// word ("w120" is no quantity) or follow a letter and a hyphen, as code parts do ("sdcfxps-032g"
+// is no 32 grams; "18-55mm" is a range and stays 55 mm); at most one ' ' or '-' may separate it
+// from the unit.
 std::optional<Quantity> quantity_at(std::string_view s, size_t i) {
   if (i >= s.size() || !is_digit(s[i])) return std::nullopt;
   if (i > 0 && (is_word_byte(s[i - 1]) || s[i - 1] == '.' || s[i - 1] == ',')) return std::nullopt;
+  if (i > 1 && s[i - 1] == '-' && is_alpha(s[i - 2])) return std::nullopt;
   std::string number;
   size_t j = i;
   while (j < s.size() && is_digit(s[j])) number += s[j++];
@@ -159,7 +176,7 @@ std::optional<Quantity> quantity_at(std::string_view s, size_t i) {
   }
   if (j < s.size() && (s[j] == ' ' || s[j] == '-')) ++j;
   if (j >= s.size()) return std::nullopt;
-  std::string_view unit;
+  std::string unit;
   size_t end = j;
   if (s[j] == '"') {
     unit = "in";
@@ -173,8 +190,12 @@ std::optional<Quantity> quantity_at(std::string_view s, size_t i) {
     const auto it = unit_table().find(s.substr(j, end - j));
     if (it == unit_table().end()) return std::nullopt;
     unit = it->second;
+    if (const size_t per = per_second_length(s, end); per != 0 && unit.find('/') == unit.npos) {
+      unit += "/s";
+      end += per;
+    }
   }
-  return Quantity{std::strtod(number.c_str(), nullptr), std::string(unit), end};
+  return Quantity{std::strtod(number.c_str(), nullptr), std::move(unit), end};
 }
 
 void add_quantities(std::string_view lowered, std::vector<std::pair<double, std::string>>& out) {
@@ -223,8 +244,11 @@ void add_codes(std::string_view lowered, std::vector<std::string>& out) {
   split(
       lowered, [](char c) { return !is_code_byte(c); },
       [&](std::string_view chunk) {
-        // Trailing dots end sentences; they are not part of a code.
-        while (!chunk.empty() && chunk.back() == '.') chunk.remove_suffix(1);
+        // Trailing dots end sentences, and a trailing '-' or '/' joins the next word; neither is
+        // part of a code.
+        while (!chunk.empty() && (chunk.back() == '.' || chunk.back() == '-' || chunk.back() == '/')) {
+          chunk.remove_suffix(1);
+        }
         add_code_candidate(chunk, out);
         split(
             chunk, [](char c) { return c == '/'; },

@@ -45,7 +45,9 @@ struct ListingProfile {
   // ("... MWW06V000003 | shop: see also MWW06V000002"). Empty if the title has none.
   std::string lead_code;
   // Numbers with units from title + description ("128gb", "128 gb", "24\"", "24in", "1,5 l"),
-  // units canonicalised (gigabyte -> gb, inch/'' -> in, litre -> l, ...). Sorted unique.
+  // units canonicalised (gigabyte -> gb, inch/'' -> in, litre -> l, ...); a rate is a unit of its
+  // own ("160mb/s" -> mb/s, "54mbps" -> mbit/s), so a speed is neither a size nor a code.
+  // Sorted unique.
   std::vector<std::pair<double, std::string>> quantities;
   // Colours the title names, canonicalised across languages ("schwarz", "nero", "siyah" -> black),
   // as indices into a fixed palette. Sorted unique.

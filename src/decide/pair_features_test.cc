@@ -137,10 +137,33 @@ TEST(ListingProfile, QuantitiesCanonicalised) {
   ASSERT_EQ(a.quantities.size(), 1u);
   EXPECT_EQ(a.quantities, b.quantities);
   EXPECT_EQ(a.quantities[0], (std::pair<double, std::string>{128, "gb"}));
-  const auto tv = make_profile(listing("TV 24\" LED, 1,5 l, 500ml, 24in"));
+  const auto tv = make_profile(listing("TV 24\" LED, 1,5 l, 500ml, 24in, ZX-40G"));
   const std::vector<std::pair<double, std::string>> expected = {
       {1.5, "l"}, {24, "in"}, {500, "ml"}};
-  EXPECT_EQ(tv.quantities, expected);
+  EXPECT_EQ(tv.quantities, expected);  // "zx-40g", a code's part, is no 40 grams
+  // The long end of a range is a quantity.
+  const std::vector<std::pair<double, std::string>> lens = {{55, "mm"}};
+  EXPECT_EQ(make_profile(listing("lens EF-S 18-55mm")).quantities, lens);
+}
+
+TEST(ListingProfile, TransferRatesAreQuantitiesNotCodes) {
+  // Nearly every SSD, card and drive title names a speed; read as a code, "SATA 6Gb/s" would be
+  // an identifier shared by every drive, and the first code of the title.
+  const auto card = make_profile(listing("SanDisk Extreme 32GB 160MB/s- SDCFXPS-032G"));
+  EXPECT_FALSE(std::binary_search(card.codes.begin(), card.codes.end(), "160mbs"))
+      << ::testing::PrintToString(card.codes);
+  EXPECT_EQ(card.lead_code, "sdcfxps032g");
+  const std::vector<std::pair<double, std::string>> card_quantities = {{32, "gb"}, {160, "mb/s"}};
+  EXPECT_EQ(card.quantities, card_quantities);
+  const auto drive = make_profile(listing("hard drive SATA 6Gb/s 95 MB/sec, 54Mbps, 1000 Mbit/s"));
+  EXPECT_TRUE(drive.codes.empty()) << ::testing::PrintToString(drive.codes);
+  const std::vector<std::pair<double, std::string>> drive_quantities = {
+      {6, "gb/s"}, {54, "mbit/s"}, {95, "mb/s"}, {1000, "mbit/s"}};
+  EXPECT_EQ(drive.quantities, drive_quantities);
+  // A size and a rate of one unit do not conflict: "64MB cache" is not "64MB/s".
+  EXPECT_EQ(feature(features(listing("ssd 64mb cache"), listing("ssd 550mb/s")),
+                    "quantities_conflicts"),
+            0.0f);
 }
 
 TEST(PairFeatures, CodesAndQuantitiesComparisons) {
