@@ -13,7 +13,7 @@ namespace doppel::nn {
 
 // The activation `name` applied to x: relu, gelu (exact, erf), and otherwise the tanh
 // approximation (gelu_new, gelu_pytorch_tanh). The configs refuse other names (bert_config.h,
-// vit_mae_config.h).
+// vit_mae_config.h, through nn/hf_config_fields.h).
 torch::Tensor activation(const torch::Tensor& x, std::string_view name);
 
 // Registers an empty module called `name` under `parent` and returns it: a namespace level

@@ -115,6 +115,8 @@ TEST(BertConfig, SavesHuggingFaceFieldsAndLoadsThemBack) {
   EXPECT_EQ(json["model_type"], "bert");
   EXPECT_EQ(json["hidden_size"], 32);
   EXPECT_EQ(json["num_hidden_layers"], 2);
+  EXPECT_EQ(json["initializer_range"].dump(), "0.02");  // the decimal, not 0.019999999552965164
+  EXPECT_EQ(json["hidden_act"], "gelu_new");
   auto back = BertConfig::load(file);
   EXPECT_EQ(back.hidden_size, 32);
   EXPECT_EQ(back.intermediate_size, 64);
