@@ -125,6 +125,7 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
       (!data.valid_pairs.empty() && !data.valid_metric)) {
     fail("match training: validation pairs need labels and a metric");
   }
+  torch::manual_seed(options.seed);  // a new head's weights and dropout: the same run, the same model
   std::optional<TokenCnnHeadConfig> new_head;
   if (!TextModel::has_head(dir) && TextModel::has_bert(dir)) {
     const auto bert = BertConfig::load(dir / "config.json");

@@ -89,6 +89,42 @@ class NeuralTextTest : public ::testing::Test {
     return model;
   }
 
+  // Nine products to train on, three to validate on (a match and a non-match each).
+  MatchTrainingData toy_match_data() const {
+    MatchTrainingData data;
+    data.texts = texts_;
+    const size_t n = toy_products().size();
+    for (size_t p = 0; p < n; ++p) {
+      if (p < 9) {
+        data.positives.emplace_back(2 * p, 2 * p + 1);
+        data.negatives.emplace_back(2 * p, 2 * ((p + 1) % 9));
+      } else {
+        data.valid_pairs.emplace_back(2 * p, 2 * p + 1);
+        data.valid_labels.push_back(1);
+        data.valid_pairs.emplace_back(2 * p, 2 * ((p + 1) % n) + 1);
+        data.valid_labels.push_back(0);
+      }
+    }
+    data.valid_metric = [](std::span<const float> s, std::span<const uint8_t> labels) {
+      double margin = 0;  // mean score of matches minus mean score of non-matches
+      for (size_t i = 0; i < s.size(); ++i) margin += labels[i] ? s[i] : -s[i];
+      return margin;
+    };
+    return data;
+  }
+
+  MatchOptions quick_match(int epochs) const {
+    MatchOptions options;
+    options.epochs = epochs;
+    options.batch_size = 9;
+    options.optimizer.lr = 3e-3;
+    options.head.out_dim = 16;
+    options.head.channels = 32;
+    options.head.layers = {-2, -1};
+    options.head.max_length = 32;
+    return options;
+  }
+
   MlmOptions quick_mlm(int64_t steps) const {
     MlmOptions o;
     o.batch_size = 8;
@@ -226,33 +262,8 @@ TEST_F(NeuralTextTest, TruncatedWeightsAreAnErrorNamingTheFile) {
 
 TEST_F(NeuralTextTest, MatchTrainingPullsMatchesTogetherAndYieldsAnEncoder) {
   pretrain_mlm(dir_, texts_, quick_mlm(30), tiny_config(vocab_size_), false);
-  MatchTrainingData data;
-  data.texts = texts_;
-  const size_t n = toy_products().size();
-  for (size_t p = 0; p < n; ++p) {
-    if (p < 9) {
-      data.positives.emplace_back(2 * p, 2 * p + 1);
-      data.negatives.emplace_back(2 * p, 2 * ((p + 1) % 9));
-    } else {
-      data.valid_pairs.emplace_back(2 * p, 2 * p + 1);
-      data.valid_labels.push_back(1);
-      data.valid_pairs.emplace_back(2 * p, 2 * ((p + 1) % n) + 1);
-      data.valid_labels.push_back(0);
-    }
-  }
-  data.valid_metric = [](std::span<const float> s, std::span<const uint8_t> labels) {
-    double margin = 0;  // mean score of matches minus mean score of non-matches
-    for (size_t i = 0; i < s.size(); ++i) margin += labels[i] ? s[i] : -s[i];
-    return margin;
-  };
-  MatchOptions options;
-  options.epochs = 25;
-  options.batch_size = 9;
-  options.optimizer.lr = 3e-3;
-  options.head.out_dim = 16;
-  options.head.channels = 32;
-  options.head.layers = {-2, -1};
-  options.head.max_length = 32;
+  const MatchTrainingData data = toy_match_data();
+  const MatchOptions options = quick_match(25);
   auto report = train_match(dir_, data, options);
   ASSERT_EQ(report.valid_metric.size(), 25u);
   EXPECT_LT(report.train_loss.back(), report.train_loss.front());
@@ -278,6 +289,29 @@ TEST_F(NeuralTextTest, MatchTrainingPullsMatchesTogetherAndYieldsAnEncoder) {
   std::vector<float> w(2 * 16);
   encoder.encode_texts(one, w.data());
   for (size_t d = 0; d < 16; ++d) EXPECT_NEAR(w[d], v[5 * 16 + d], 1e-5);
+}
+
+// The trainers seed torch themselves, so the same command gives the same model whatever the
+// process did before: a fresh model's weights, a new head and dropout all draw from torch's
+// generator, which libtorch seeds at random in every process.
+TEST_F(NeuralTextTest, PretrainingAndFineTuningAreReproducible) {
+  const fs::path copy = dir_.string() + "_copy";
+  fs::remove_all(copy);
+  fs::copy(dir_, copy);
+  auto train = [&](const fs::path& dir, uint64_t process_state) {
+    torch::manual_seed(process_state);
+    const auto mlm = pretrain_mlm(dir, texts_, quick_mlm(10), tiny_config(vocab_size_), false);
+    torch::manual_seed(process_state + 1);
+    const auto match = train_match(dir, toy_match_data(), quick_match(2));
+    return std::make_pair(mlm.loss_curve, match);
+  };
+  const auto [mlm_a, match_a] = train(dir_, 1);
+  const auto [mlm_b, match_b] = train(copy, 2);
+  fs::remove_all(copy);
+  EXPECT_EQ(mlm_a, mlm_b);
+  EXPECT_EQ(match_a.valid_metric_before, match_b.valid_metric_before);
+  EXPECT_EQ(match_a.valid_metric, match_b.valid_metric);
+  EXPECT_EQ(match_a.train_loss, match_b.train_loss);
 }
 
 TEST_F(NeuralTextTest, HeadsSavedBeforeTheBottleneckStillLoad) {

@@ -69,6 +69,7 @@ void add_train_text(CLI::App& train) {
   static int dim = 128;
   static std::string head_layers, hard_negatives = "both";
   static int epochs = 0, batch = 0, match_folds = 3;
+  static uint64_t seed = 42;
   static double lr = 0;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
   cmd->add_option("--stage", stage, "tfidf: TF-IDF + PCA; mlm: BERT domain pretraining; match: "
@@ -78,7 +79,8 @@ void add_train_text(CLI::App& train) {
   cmd->add_option("--dim", dim, "Output dimension (tfidf, match)")->capture_default_str();
   cmd->add_option("--fold-dim", tfidf.fold_dim, "tfidf: hashed features folded to this many dims")
       ->capture_default_str();
-  cmd->add_option("--seed", tfidf.seed, "Seed")->capture_default_str();
+  cmd->add_option("--seed", seed, "Seed of every stage: samples, shuffles, masks, a new model's weights")
+      ->capture_default_str();
   cmd->add_option("--epochs", epochs, "mlm/match: passes over the data (default 3 / 8)");
   cmd->add_option("--batch", batch, "mlm: texts, match: pairs per step (default 64)");
   cmd->add_option("--lr", lr, "mlm/match: peak learning rate (default 5e-4 / 1e-3)");
@@ -106,6 +108,7 @@ void add_train_text(CLI::App& train) {
       ->capture_default_str();
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
+    tfidf.seed = mlm.seed = match.seed = seed;
     if (stage == "tfidf") {
       tfidf.out_dim = dim;
       train_tfidf(workspace, tfidf);
