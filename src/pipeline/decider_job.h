@@ -31,8 +31,9 @@ struct DeciderTrainingSummary {
   BinaryMetrics valid_metrics;  // at the chosen threshold, on the pairs `validation` describes
 };
 
-// `features` chooses the decider's inputs (default_layout(ws) when not given); the trained
-// decider stores their names, from which dedup, eval and the server compute the same columns.
+// `features` chooses the decider's inputs (match_models.h's default_layout() when not given); the
+// trained decider stores their names, from which dedup, eval and the server compute the same
+// columns.
 DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options,
                                      std::optional<FeatureLayout> features = {});
 

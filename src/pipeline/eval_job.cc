@@ -67,6 +67,9 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
   bool have_index = std::filesystem::exists(ws.index_path("text"));
   auto models = MatchModels::load(ws, /*need_decider=*/true, have_index);
   auto scores = score_pairs(*models.featurizer, *models.decider, labelled.pairs);
+  // The encoder that made the stored text vectors (classical or neural), not the TF-IDF model
+  // that every workspace loads for the pair features.
+  const std::string text_encoder = ws.catalog().meta("text_encoder").value_or("none");
 
   EvalSummary summary;
   summary.split = options.split;
@@ -133,7 +136,7 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
   nlohmann::json metrics = {{"split", options.split},
                             {"pairs", summary.pairs},
                             {"positives", summary.positives},
-                            {"text_encoder", models.text_encoder->name()},
+                            {"text_encoder", text_encoder},
                             {"at_threshold", to_json(summary.at_threshold)},
                             {"average_precision", summary.average_precision},
                             {"threshold_sweep", sweep},
@@ -158,7 +161,7 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
       "Confusion at the threshold: TP {}, FP {}, FN {}, TN {}.\n\n"
       "![PR curve](pr_curve.svg)\n\n![scores](scores.svg)\n\n## Threshold sweep\n\n"
       "| threshold | precision | recall | F1 | macro F1 |\n|---:|---:|---:|---:|---:|\n",
-      options.split, summary.pairs, summary.positives, models.text_encoder->name(), threshold,
+      options.split, summary.pairs, summary.positives, text_encoder, threshold,
       m.precision, m.recall, m.f1, m.macro_f1, m.accuracy, summary.average_precision,
       m.counts.tp, m.counts.fp, m.counts.fn, m.counts.tn);
   for (const auto& row : sweep)

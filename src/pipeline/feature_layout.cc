@@ -27,6 +27,7 @@ std::vector<std::string> FeatureLayout::names() const {
   } else if (text) {
     names.emplace_back("vector_cosine");
   }
+  if (classical) names.emplace_back("classical_cosine");
   if (image) {
     names.emplace_back("image_cosine");
     names.emplace_back("images_present");
@@ -37,7 +38,8 @@ std::vector<std::string> FeatureLayout::names() const {
 }
 
 void FeatureLayout::validate() const {
-  if (!pair && !text && !image) fail("decider features: choose at least one of pair, text, image");
+  if (!pair && !text && !classical && !image)
+    fail("decider features: choose at least one of pair, text, classical, image");
   if (pair && !text) fail("decider features: pair features include the text cosine (text)");
   if (blocks && !text && !image) fail("decider features: blocks need text or image");
   if (blocks && text && text_dim <= 0)
@@ -60,6 +62,7 @@ FeatureLayout FeatureLayout::from_names(const std::vector<std::string>& names,
   layout.pair = has(pair_feature_names()[1]);
   layout.image = has("image_cosine");
   layout.text = has("vector_cosine");
+  layout.classical = has("classical_cosine");
   layout.text_dim = count_prefix("text_absdiff_");
   layout.image_dim = count_prefix("image_absdiff_");
   layout.blocks = layout.text_dim > 0 || layout.image_dim > 0;
@@ -83,12 +86,14 @@ FeatureLayout FeatureLayout::parse(std::string_view groups) {
       layout.pair = true;
     } else if (group == "text") {
       layout.text = true;
+    } else if (group == "classical") {
+      layout.classical = true;
     } else if (group == "image") {
       layout.image = true;
     } else if (group == "blocks") {
       layout.blocks = true;
     } else {
-      fail("--features: unknown group '{}' (pair, text, image, blocks)", group);
+      fail("--features: unknown group '{}' (pair, text, classical, image, blocks)", group);
     }
     start = end + 1;
   }
@@ -100,6 +105,7 @@ std::string FeatureLayout::groups() const {
   std::vector<std::string_view> parts;
   if (pair) parts.push_back("pair");
   if (text) parts.push_back("text");
+  if (classical) parts.push_back("classical");
   if (image) parts.push_back("image");
   if (blocks) parts.push_back("blocks");
   return fmt::format("{}", fmt::join(parts, ","));

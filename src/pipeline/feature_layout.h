@@ -5,6 +5,10 @@
 //   pair      the classical pair features (decide/pair_features.h), whose first column,
 //             vector_cosine, is the cosine of the two text vectors
 //   text      vector_cosine alone, when `pair` is off
+//   classical classical_cosine: the cosine of the two listings' classical TF-IDF-PCA vectors
+//             (text/classical_encoder.h), for a catalog whose text vectors come from the neural
+//             encoder, so the decider weighs the neural cosine beside the classical one instead
+//             of in its place
 //   image     image_cosine (NaN unless both listings have an image vector) and images_present
 //             (0, 1 or 2 listings with an image vector: a missing photo is information, not an
 //             error)
@@ -25,6 +29,7 @@ namespace doppel {
 struct FeatureLayout {
   bool pair = true;
   bool text = true;   // always true with `pair` (its vector_cosine is the text cosine)
+  bool classical = false;
   bool image = false;
   bool blocks = false;
   int text_dim = 0;   // dims of the text vectors (blocks only)

@@ -8,8 +8,10 @@
 
 namespace doppel {
 
-FeatureLayout default_layout(const Workspace& ws) {
+FeatureLayout default_layout(const Workspace& ws, std::string_view classical_encoder) {
   FeatureLayout layout;
+  const auto text_encoder = ws.catalog().meta("text_encoder");
+  layout.classical = text_encoder && *text_encoder != classical_encoder;
   layout.image = ws.catalog().vectors("image", std::span<const int64_t>{}).dim > 0;
   return layout;
 }
@@ -45,8 +47,8 @@ MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_
          "embed {}` with a trained image encoder",
          ws.root().string(), ws.root().string());
   models.featurizer = std::make_unique<PairFeaturizer>(
-      ws.catalog().all_listings(), models.text_encoder->tfidf(), models.text_vectors,
-      models.image_vectors, layout.value_or(default_layout(ws)));
+      ws.catalog().all_listings(), *models.text_encoder, models.text_vectors,
+      models.image_vectors, layout.value_or(default_layout(ws, models.text_encoder->name())));
   return models;
 }
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "decide/decider.h"
 #include "index/vector_index.h"
@@ -25,14 +26,16 @@ struct MatchModels {
   CatalogStore::VectorSet image_vectors;
 
   // With need_decider, the featurizer computes the decider's features (its layout is read from
-  // the decider's feature names); without, `layout`, or default_layout(ws) when none is given.
+  // the decider's feature names); without, `layout`, or default_layout() when none is given.
   static MatchModels load(const Workspace& ws, bool need_decider, bool need_index,
                           std::optional<FeatureLayout> layout = {});
 };
 
 // The decider features a workspace gets unless told otherwise: the classical pair features with
-// the text cosine, plus the image features when the catalog holds image vectors.
-FeatureLayout default_layout(const Workspace& ws);
+// the text cosine; the classical vectors' cosine beside it when the stored text vectors come from
+// another encoder than `classical_encoder` (the name of the workspace's classical one); and the
+// image features when the catalog holds image vectors.
+FeatureLayout default_layout(const Workspace& ws, std::string_view classical_encoder);
 
 // Loads ws/models/decider and the layout of its features; Error telling the user to train it
 // when missing.

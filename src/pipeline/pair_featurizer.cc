@@ -7,6 +7,15 @@
 #include "util/error.h"
 
 namespace doppel {
+namespace {
+
+// The classical encoder gives a listing without tokens a row of zeros: no vector at all, here.
+std::vector<float> unless_zero(std::span<const float> vector) {
+  if (std::all_of(vector.begin(), vector.end(), [](float v) { return v == 0; })) return {};
+  return {vector.begin(), vector.end()};
+}
+
+}  // namespace
 
 void PairFeaturizer::VectorColumn::load(const CatalogStore::VectorSet& set,
                                         const std::unordered_map<int64_t, size_t>& position,
@@ -53,16 +62,24 @@ void PairFeaturizer::VectorColumn::check(std::span<const float> vector,
          vector.size(), dim);
 }
 
-PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const HashedTfidf& tfidf,
+PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const ClassicalTextEncoder& classical,
                                const CatalogStore::VectorSet& text_vectors,
                                const CatalogStore::VectorSet& image_vectors, FeatureLayout layout)
-    : tfidf_(&tfidf), listings_(std::move(listings)), layout_(layout) {
+    : classical_(&classical), tfidf_(&classical.tfidf()), listings_(std::move(listings)),
+      layout_(layout) {
   const size_t n = listings_.size();
   position_.reserve(n);
   for (size_t i = 0; i < n; ++i) position_.emplace(listings_[i].key, i);
   prepared_.resize(n);
 #pragma omp parallel for schedule(dynamic, 256)
-  for (size_t i = 0; i < n; ++i) prepared_[i] = prepare(listings_[i]);
+  for (size_t i = 0; i < n; ++i) prepared_[i] = prepare(listings_[i], /*with_classical=*/false);
+  if (layout_.classical && n > 0) {
+    const auto dim = static_cast<size_t>(classical.dim());
+    std::vector<float> vectors(n * dim);
+    classical.encode(listings_, vectors.data());
+    for (size_t i = 0; i < n; ++i)
+      prepared_[i].classical = unless_zero(std::span<const float>(vectors).subspan(i * dim, dim));
+  }
   text_.load(text_vectors, position_, n);
   image_.load(image_vectors, position_, n);
   layout_.text_dim = layout_.blocks && layout_.text ? text_.dim : 0;
@@ -71,12 +88,19 @@ PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const HashedTfidf&
   width_ = layout_.width();
 }
 
-PairFeaturizer::Prepared PairFeaturizer::prepare(const Listing& listing) const {
+PairFeaturizer::Prepared PairFeaturizer::prepare(const Listing& listing,
+                                                 bool with_classical) const {
   TokenWeight idf = [this](std::string_view token) {
     return tfidf_->idf(tfidf_->word_bucket(token));
   };
-  return {make_profile(listing, idf), tfidf_->transform(listing_text(listing)),
-          tfidf_->transform(listing.title)};
+  Prepared prepared{make_profile(listing, idf), tfidf_->transform(listing_text(listing)),
+                    tfidf_->transform(listing.title), {}};
+  if (with_classical && layout_.classical) {
+    std::vector<float> vector(static_cast<size_t>(classical_->dim()));
+    classical_->encode(std::span(&listing, 1), vector.data());
+    prepared.classical = unless_zero(vector);
+  }
+  return prepared;
 }
 
 size_t PairFeaturizer::position(int64_t key) const {
@@ -162,6 +186,11 @@ void PairFeaturizer::pair_row(const Side& a, const Side& b, float* out) const {
     out += kNumPairFeatures;
   } else if (layout_.text) {
     *out++ = text_cosine;
+  }
+  if (layout_.classical) {
+    const auto& u = a.prepared->classical;
+    const auto& v = b.prepared->classical;
+    *out++ = u.empty() || v.empty() ? NAN : dot(u.data(), v.data(), static_cast<int>(u.size()));
   }
   if (layout_.image) {
     *out++ = a.image && b.image ? dot(a.image, b.image, image_.dim) : NAN;

@@ -19,6 +19,7 @@
 #include "decide/decider.h"
 #include "decide/pair_features.h"
 #include "pipeline/feature_layout.h"
+#include "text/classical_encoder.h"
 #include "text/tfidf.h"
 
 namespace doppel {
@@ -27,11 +28,12 @@ using KeyPair = std::pair<int64_t, int64_t>;
 
 class PairFeaturizer {
  public:
-  // `tfidf` must outlive the featurizer. `text_vectors` and `image_vectors` may be empty (dim 0),
-  // and need not cover every listing: a listing without a vector gets NaN for the features that
-  // need it. Rows have the columns of `layout` (feature_layout.h), whose block dims are taken from
-  // the vectors.
-  PairFeaturizer(std::vector<Listing> listings, const HashedTfidf& tfidf,
+  // `classical` must outlive the featurizer: its TF-IDF weighs the pair features' tokens, and it
+  // encodes every listing when the layout has the classical cosine. `text_vectors` and
+  // `image_vectors` may be empty (dim 0), and need not cover every listing: a listing without a
+  // vector gets NaN for the features that need it. Rows have the columns of `layout`
+  // (feature_layout.h), whose block dims are taken from the vectors.
+  PairFeaturizer(std::vector<Listing> listings, const ClassicalTextEncoder& classical,
                  const CatalogStore::VectorSet& text_vectors,
                  const CatalogStore::VectorSet& image_vectors = {}, FeatureLayout layout = {});
 
@@ -71,6 +73,8 @@ class PairFeaturizer {
     ListingProfile profile;
     SparseVector tfidf;        // listing_text: title, brand, model, description
     SparseVector title_tfidf;  // the title alone
+    std::vector<float> classical;  // the classical dense vector (layout.classical only); empty
+                                   // when the listing has no tokens
   };
   // The vectors of one space, one row per listing position (zero rows when missing).
   struct VectorColumn {
@@ -93,7 +97,9 @@ class PairFeaturizer {
     const float* text;   // text_.dim floats, or nullptr
     const float* image;  // image_.dim floats, or nullptr
   };
-  Prepared prepare(const Listing& listing) const;
+  // Everything but the classical vector when `with_classical` is false (the constructor encodes
+  // those in one batch).
+  Prepared prepare(const Listing& listing, bool with_classical = true) const;
   size_t position(int64_t key) const;
   Side stored(size_t position) const;
   // Fills n rows of features, row p from pair_side(p) = (a, b), in parallel when n is large.
@@ -101,6 +107,7 @@ class PairFeaturizer {
   std::vector<float> rows(size_t n, const PairSides& pair_side) const;
   void pair_row(const Side& a, const Side& b, float* out) const;
 
+  const ClassicalTextEncoder* classical_;
   const HashedTfidf* tfidf_;
   std::vector<Listing> listings_;
   std::unordered_map<int64_t, size_t> position_;

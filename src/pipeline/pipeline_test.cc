@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -241,20 +242,22 @@ TEST(HoldOut, EdgeFractions) {
 // ---------------------------------------------------------------------------------------------
 // Candidates
 
-HashedTfidf::Options small_tfidf_options() {
-  HashedTfidf::Options options;
-  options.bits = 10;
+ClassicalTextEncoder::Options small_classical_options() {
+  ClassicalTextEncoder::Options options;
+  options.hash_bits = 10;
+  options.fold_dim = 16;
+  options.out_dim = 2;
   return options;
 }
 
 // Listings 1..n with distinct titles, vectors on the unit circle at angle key * 0.3 rad, except
 // the keys in `without_vector`.
 struct SmallCatalog {
-  HashedTfidf tfidf;
-  CatalogStore::VectorSet vectors;
   std::vector<Listing> listings;
+  CatalogStore::VectorSet vectors;
+  std::optional<ClassicalTextEncoder> classical;
 
-  SmallCatalog(int n, std::set<int64_t> without_vector) : tfidf(small_tfidf_options()) {
+  SmallCatalog(int n, std::set<int64_t> without_vector) {
     vectors.dim = 2;
     for (int64_t key = 1; key <= n; ++key) {
       Listing l;
@@ -267,8 +270,13 @@ struct SmallCatalog {
       vectors.data.push_back(static_cast<float>(std::cos(0.3 * key)));
       vectors.data.push_back(static_cast<float>(std::sin(0.3 * key)));
     }
+    refit();
   }
-  PairFeaturizer featurizer() const { return PairFeaturizer(listings, tfidf, vectors); }
+  // Fits the classical encoder (TF-IDF, PCA) to the listings: again after a test changed them.
+  void refit() { classical.emplace(ClassicalTextEncoder::fit(listings, small_classical_options())); }
+  PairFeaturizer featurizer(FeatureLayout layout = {}) const {
+    return PairFeaturizer(listings, *classical, vectors, {}, layout);
+  }
   std::unique_ptr<VectorIndex> flat_index() const {
     auto index = make_index("Flat", vectors.dim);
     index->add(vectors.keys.size(), vectors.data.data(), vectors.keys.data());
@@ -355,10 +363,10 @@ TEST(PairFeaturizer, FeaturesAreSymmetricBitForBit) {
   catalog.listings[2].price = 700.0;
   catalog.listings[3].title = "galaxy s21 128 gb schwarz";
   catalog.listings[3].brand = "Samsung";
-  std::vector<std::string> texts;
-  for (const auto& l : catalog.listings) texts.push_back(l.title);
-  catalog.tfidf.fit(texts);
-  const auto featurizer = catalog.featurizer();
+  catalog.refit();
+  const auto featurizer = catalog.featurizer(FeatureLayout::parse("pair,text,classical"));
+  const int width = featurizer.width();
+  ASSERT_EQ(width, kNumPairFeatures + 1);
 
   std::vector<KeyPair> pairs, reversed;
   for (int64_t a = 1; a <= 6; ++a)
@@ -369,20 +377,55 @@ TEST(PairFeaturizer, FeaturesAreSymmetricBitForBit) {
       }
   const auto f = featurizer.features(pairs);
   const auto r = featurizer.features(reversed);
-  ASSERT_EQ(f.size(), pairs.size() * kNumPairFeatures);
+  ASSERT_EQ(f.size(), pairs.size() * width);
   ASSERT_EQ(r.size(), f.size());
+  const auto names = featurizer.layout().names();
   for (size_t p = 0; p < pairs.size(); ++p)
-    for (int j = 0; j < kNumPairFeatures; ++j) {
-      const size_t at = p * kNumPairFeatures + j;
+    for (int j = 0; j < width; ++j) {
+      const size_t at = p * width + j;
       EXPECT_TRUE(same_bits(f[at], r[at]))
-          << pair_feature_names()[j] << " of (" << pairs[p].first << "," << pairs[p].second
-          << "): " << f[at] << " vs " << r[at];
+          << names[j] << " of (" << pairs[p].first << "," << pairs[p].second << "): " << f[at]
+          << " vs " << r[at];
     }
+}
+
+TEST(PairFeaturizer, ClassicalCosineIsTheClassicalVectorsCosineBesideTheStoredOne) {
+  SmallCatalog catalog(5, {});
+  catalog.listings[4].title = "";  // no tokens: no classical vector
+  catalog.refit();
+  const auto featurizer = catalog.featurizer(FeatureLayout::parse("pair,text,classical"));
+  const auto names = featurizer.layout().names();
+  ASSERT_EQ(names.back(), "classical_cosine");
+  const size_t column = names.size() - 1;
+
+  std::vector<float> encoded(catalog.listings.size() * 2);
+  catalog.classical->encode(catalog.listings, encoded.data());
+  const auto expected = [&](int64_t a, int64_t b) {
+    const float* u = encoded.data() + (a - 1) * 2;
+    const float* v = encoded.data() + (b - 1) * 2;
+    return u[0] * v[0] + u[1] * v[1];
+  };
+  const std::vector<KeyPair> pairs = {{1, 2}, {1, 3}, {2, 4}, {1, 5}};
+  const auto f = featurizer.features(pairs);
+  for (size_t p = 0; p < 3; ++p)
+    EXPECT_NEAR(f[p * names.size() + column], expected(pairs[p].first, pairs[p].second), 1e-5);
+  EXPECT_NEAR(f[column], expected(1, 2), 1e-5);
+  EXPECT_TRUE(std::isnan(f[3 * names.size() + column])) << "a listing without tokens";
+  // The stored (here: circle) vectors stay in vector_cosine: the two cosines are different columns.
+  EXPECT_NEAR(f[feature_index("vector_cosine")], std::cos(0.3), 1e-5);
+
+  // A query listing that is not in the catalog is encoded on the fly, as a stored one is.
+  const Listing query = catalog.listings[0];
+  const std::vector<int64_t> candidates = {3};
+  const std::vector<float> query_vector = {catalog.vectors.data[0], catalog.vectors.data[1]};
+  EXPECT_NEAR(featurizer.features_against(query, query_vector, candidates)[column], expected(1, 3),
+              1e-5);
 }
 
 TEST(FeatureLayout, NamesRoundTripAndGroupsParse) {
   for (const char* groups : {"pair,text", "text", "image", "text,image", "pair,text,image",
-                             "text,blocks", "image,blocks", "pair,text,image,blocks"}) {
+                             "text,blocks", "image,blocks", "pair,text,image,blocks",
+                             "pair,text,classical", "classical,image"}) {
     FeatureLayout layout = FeatureLayout::parse(groups);
     EXPECT_EQ(layout.groups(), groups);
     layout.text_dim = layout.blocks && layout.text ? 3 : 0;
@@ -407,7 +450,7 @@ TEST(PairFeaturizer, FourVectorFeaturesAreSymmetricAndAMissingImageIsExplicit) {
     images.data.push_back(key == 3 ? 0.0f : 1.0f);
     images.data.push_back(key == 3 ? 1.0f : 0.0f);
   }
-  const PairFeaturizer featurizer(catalog.listings, catalog.tfidf, catalog.vectors, images,
+  const PairFeaturizer featurizer(catalog.listings, *catalog.classical, catalog.vectors, images,
                                   FeatureLayout::parse("text,image,blocks"));
   // vector_cosine, image_cosine, images_present, text |a-b| (2), text a*b (2), image (2 + 2)
   ASSERT_EQ(featurizer.width(), 11);
@@ -455,7 +498,7 @@ TEST(PairFeaturizer, VectorCosineIsNaNWithoutAStoredVector) {
   EXPECT_NEAR(f[2 * kNumPairFeatures + cosine], std::cos(0.6), 1e-5);
 
   // No vectors at all: missing for every pair.
-  const PairFeaturizer no_vectors(catalog.listings, catalog.tfidf, CatalogStore::VectorSet{});
+  const PairFeaturizer no_vectors(catalog.listings, *catalog.classical, CatalogStore::VectorSet{});
   EXPECT_EQ(no_vectors.text_dim(), 0);
   EXPECT_TRUE(std::isnan(no_vectors.features(pairs)[2 * kNumPairFeatures + cosine]));
 }

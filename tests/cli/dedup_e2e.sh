@@ -17,6 +17,10 @@ ws=$scratch/ws
 cat "$scratch/dedup.txt" "$scratch/eval.txt"
 
 listings=$(($(wc -l < "$scratch/data/listings.csv") - 1))
+check "with classical text vectors the decider has no second, equal cosine" \
+  bash -c "! grep -q classical_cosine '$ws/models/decider/decider.json'"
+check "eval names the encoder of the text vectors" \
+  grep -q '"text_encoder": "tfidf-pca128"' "$scratch/reports/metrics.json"
 check "clusters.csv has one row per listing" \
   test "$(($(wc -l < "$scratch/results/clusters.csv") - 1))" -eq "$listings"
 check "pairs.csv has a header and pairs" test "$(wc -l < "$scratch/results/pairs.csv")" -gt 10

@@ -44,8 +44,12 @@ check "catalog records the bert encoder" \
       \"select value from meta where key='text_encoder'\").fetchone()[0])")" = "bert-L2-H32-cnn32"
 "$doppel" -q index "$ws" --spec Flat > /dev/null
 "$doppel" -q train decider "$ws" > /dev/null
+check "the decider weighs the classical cosine beside the neural one" \
+  grep -q classical_cosine "$ws/models/decider/decider.json"
 "$doppel" -q eval "$ws" --split test --out "$scratch/reports" > "$scratch/eval.txt"
 check "eval report written" test -s "$scratch/reports/metrics.json"
+check "eval names the encoder of the text vectors" \
+  grep -q '"text_encoder": "bert-L2-H32-cnn32"' "$scratch/reports/metrics.json"
 
 # Cross-fitted fine-tuning: every train pair gets the cosine of a fold model that did not train on
 # it, and the decider trains on those instead of the final encoder's in-sample cosines.

@@ -185,8 +185,10 @@ void add_train(CLI::App& app) {
                     "Raw classifier scores instead of isotonic-calibrated probabilities");
   decider->add_option("--features", features,
                       "Feature groups: pair (classical pair features + text cosine), text (text "
-                      "cosine), image (image cosine, presence), blocks (|a-b|, a*b of the vectors); "
-                      "default pair,text (+image when the catalog has image vectors)");
+                      "cosine), classical (the classical TF-IDF-PCA vectors' cosine, beside neural "
+                      "text vectors), image (image cosine, presence), blocks (|a-b|, a*b of the "
+                      "vectors); default pair,text (+classical when the text vectors are neural, +image "
+                      "when the catalog has image vectors)");
   decider->callback([] {
     auto workspace = Workspace::open(decider_ws);
     decider_options.calibrate = !uncalibrated;
