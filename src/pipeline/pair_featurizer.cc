@@ -65,8 +65,7 @@ void PairFeaturizer::VectorColumn::check(std::span<const float> vector,
 PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const ClassicalTextEncoder& classical,
                                const CatalogStore::VectorSet& text_vectors,
                                const CatalogStore::VectorSet& image_vectors, FeatureLayout layout)
-    : classical_(&classical), tfidf_(&classical.tfidf()), listings_(std::move(listings)),
-      layout_(layout) {
+    : classical_(&classical), listings_(std::move(listings)), layout_(layout) {
   const size_t n = listings_.size();
   position_.reserve(n);
   for (size_t i = 0; i < n; ++i) position_.emplace(listings_[i].key, i);
@@ -90,11 +89,12 @@ PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const ClassicalTex
 
 PairFeaturizer::Prepared PairFeaturizer::prepare(const Listing& listing,
                                                  bool with_classical) const {
-  TokenWeight idf = [this](std::string_view token) {
-    return tfidf_->idf(tfidf_->word_bucket(token));
+  const HashedTfidf& tfidf = classical_->tfidf();
+  TokenWeight idf = [&tfidf](std::string_view token) {
+    return tfidf.idf(tfidf.word_bucket(token));
   };
-  Prepared prepared{make_profile(listing, idf), tfidf_->transform(listing_text(listing)),
-                    tfidf_->transform(listing.title), {}};
+  Prepared prepared{make_profile(listing, idf), tfidf.transform(listing_text(listing)),
+                    tfidf.transform(listing.title), {}};
   if (with_classical && layout_.classical) {
     std::vector<float> vector(static_cast<size_t>(classical_->dim()));
     classical_->encode(std::span(&listing, 1), vector.data());

@@ -108,7 +108,6 @@ class PairFeaturizer {
   void pair_row(const Side& a, const Side& b, float* out) const;
 
   const ClassicalTextEncoder* classical_;
-  const HashedTfidf* tfidf_;
   std::vector<Listing> listings_;
   std::unordered_map<int64_t, size_t> position_;
   std::vector<Prepared> prepared_;
