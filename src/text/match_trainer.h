@@ -33,14 +33,14 @@ struct MatchTrainingData {
 enum class HardNegatives { kNone, kLabelled, kMined, kBoth };
 
 struct MatchOptions {
-  int epochs = 8;
+  int epochs = 10;
   int batch_size = 64;       // pairs per step
   double temperature = 0.05;
   double body_lr_scale = 0.2;  // BERT's learning rate relative to the head's
   HardNegatives hard_negatives = HardNegatives::kBoth;
   int mined_candidates = 10;   // a mined negative is drawn from this many nearest neighbours
   uint64_t seed = 42;
-  nn::OptimizerOptions optimizer{.lr = 1e-3, .warmup_fraction = 0.1};
+  nn::OptimizerOptions optimizer{.lr = 3e-3, .warmup_fraction = 0.1};
   // The head attached when the model has none yet (a model that has one keeps it and is trained
   // further). Empty layers: the model's last (up to) 4; max_length is capped by the model.
   TokenCnnHeadConfig head{.layers = {}};

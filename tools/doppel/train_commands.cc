@@ -81,9 +81,9 @@ void add_train_text(CLI::App& train) {
       ->capture_default_str();
   cmd->add_option("--seed", seed, "Seed of every stage: samples, shuffles, masks, a new model's weights")
       ->capture_default_str();
-  cmd->add_option("--epochs", epochs, "mlm/match: passes over the data (default 3 / 8)");
+  cmd->add_option("--epochs", epochs, "mlm/match: passes over the data (default 3 / 10)");
   cmd->add_option("--batch", batch, "mlm: texts, match: pairs per step (default 64)");
-  cmd->add_option("--lr", lr, "mlm/match: peak learning rate (default 5e-4 / 1e-3)");
+  cmd->add_option("--lr", lr, "mlm/match: peak learning rate (default 5e-4 / 3e-3)");
   cmd->add_option("--layers", bert.num_hidden_layers, "mlm, new model: encoder layers")->capture_default_str();
   cmd->add_option("--hidden", bert.hidden_size, "mlm, new model: hidden size")->capture_default_str();
   cmd->add_option("--heads", bert.num_attention_heads, "mlm, new model: attention heads")
