@@ -75,7 +75,9 @@ PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const ClassicalTex
   if (layout_.classical && n > 0) {
     const auto dim = static_cast<size_t>(classical.dim());
     std::vector<float> vectors(n * dim);
-    classical.encode(listings_, vectors.data());
+    std::vector<const SparseVector*> tfidf(n);
+    for (size_t i = 0; i < n; ++i) tfidf[i] = &prepared_[i].tfidf;
+    classical.encode_tfidf(tfidf, vectors.data());
     for (size_t i = 0; i < n; ++i)
       prepared_[i].classical = unless_zero(std::span<const float>(vectors).subspan(i * dim, dim));
   }
@@ -97,7 +99,8 @@ PairFeaturizer::Prepared PairFeaturizer::prepare(const Listing& listing,
                     tfidf.transform(listing.title), {}};
   if (with_classical && layout_.classical) {
     std::vector<float> vector(static_cast<size_t>(classical_->dim()));
-    classical_->encode(std::span(&listing, 1), vector.data());
+    const SparseVector* tfidf_vector = &prepared.tfidf;
+    classical_->encode_tfidf(std::span(&tfidf_vector, 1), vector.data());
     prepared.classical = unless_zero(vector);
   }
   return prepared;

@@ -26,9 +26,8 @@ HashedTfidf::Options tfidf_options(const ClassicalTextEncoder::Options& o) {
   return t;
 }
 
-// Adds the TF-IDF vector of text, folded to fold_dim, to row; false when the text has no tokens.
-bool fold_into(const HashedTfidf& tfidf, int fold_dim, const std::string& text, float* row) {
-  const SparseVector v = tfidf.transform(text);
+// Adds a TF-IDF vector, folded to fold_dim, to row; false when it is empty (a text without tokens).
+bool fold_into(const SparseVector& v, int fold_dim, float* row) {
   for (size_t i = 0; i < v.index.size(); ++i) {
     row[v.index[i] % static_cast<uint32_t>(fold_dim)] += v.value[i];
   }
@@ -80,7 +79,7 @@ ClassicalTextEncoder ClassicalTextEncoder::fit(std::span<const Listing> listings
   for (size_t pos : order) {
     if (rows == options.max_fit_samples) break;
     dense.resize((rows + 1) * fold, 0.0f);
-    if (fold_into(tfidf, options.fold_dim, texts[pos], dense.data() + rows * fold)) ++rows;
+    if (fold_into(tfidf.transform(texts[pos]), options.fold_dim, dense.data() + rows * fold)) ++rows;
   }
   dense.resize(rows * fold);
   if (rows < static_cast<size_t>(options.out_dim)) {
@@ -98,18 +97,26 @@ std::string ClassicalTextEncoder::name() const {
 }
 
 void ClassicalTextEncoder::encode(std::span<const Listing> listings, float* out) const {
+  project(listings.size(), out, [&](size_t i, float* row) {
+    return fold_into(tfidf_.transform(listing_text(listings[i])), options_.fold_dim, row);
+  });
+}
+
+void ClassicalTextEncoder::encode_tfidf(std::span<const SparseVector* const> vectors, float* out) const {
+  project(vectors.size(), out, [&](size_t i, float* row) { return fold_into(*vectors[i], options_.fold_dim, row); });
+}
+
+void ClassicalTextEncoder::project(size_t count, float* out,
+                                   const std::function<bool(size_t, float*)>& fold_row) const {
   const size_t fold = static_cast<size_t>(options_.fold_dim);
   const int d = options_.out_dim;
   std::vector<float> dense;
   std::vector<char> has_text;
-  for (size_t start = 0; start < listings.size(); start += kEncodeBlock) {
-    const size_t n = std::min(kEncodeBlock, listings.size() - start);
+  for (size_t start = 0; start < count; start += kEncodeBlock) {
+    const size_t n = std::min(kEncodeBlock, count - start);
     dense.assign(n * fold, 0.0f);
     has_text.assign(n, 0);
-    for (size_t i = 0; i < n; ++i) {
-      has_text[i] = fold_into(tfidf_, options_.fold_dim, listing_text(listings[start + i]),
-                              dense.data() + i * fold);
-    }
+    for (size_t i = 0; i < n; ++i) has_text[i] = fold_row(start + i, dense.data() + i * fold);
     float* block = out + start * d;
     pca_.apply(dense.data(), n, block);
     for (size_t i = 0; i < n; ++i) {

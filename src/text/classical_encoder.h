@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -49,6 +50,9 @@ class ClassicalTextEncoder : public Encoder {
   // Batched: folds a block of listings into one n×fold_dim matrix and applies PCA to it in one
   // call. A listing without tokens gets a row of zeros.
   void encode(std::span<const Listing> listings, float* out) const override;
+  // The rows encode() gives the listings whose TF-IDF vectors, tfidf().transform(listing_text()),
+  // these are: for a caller that has them already and need not transform the text again.
+  void encode_tfidf(std::span<const SparseVector* const> vectors, float* out) const;
 
   const HashedTfidf& tfidf() const { return tfidf_; }
   const Options& options() const { return options_; }
@@ -60,6 +64,9 @@ class ClassicalTextEncoder : public Encoder {
 
  private:
   ClassicalTextEncoder(Options options, HashedTfidf tfidf, Pca pca);
+  // Rows 0..count-1 of out, in blocks: fold_row(i, row) adds row i's folded TF-IDF vector to a
+  // zeroed fold_dim row and says whether it had any token; PCA then projects the block.
+  void project(size_t count, float* out, const std::function<bool(size_t, float*)>& fold_row) const;
 
   Options options_;
   HashedTfidf tfidf_;

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "text/normalize.h"
 #include "util/error.h"
 
 namespace doppel {
@@ -121,6 +122,24 @@ TEST(ClassicalTextEncoder, DeterministicWithSeedAndEmptyListingsGiveZeroRows) {
   empty[1].title = "-- !!";
   const auto z = encode_all(enc, empty);
   for (float x : z) EXPECT_EQ(x, 0.0f);
+}
+
+TEST(ClassicalTextEncoder, EncodingTfidfVectorsGivesTheListingsRows) {
+  auto catalog = generated_catalog();
+  catalog.resize(300);
+  catalog[7].title = "-- !!";  // no tokens: a zero row either way
+  catalog[7].brand.clear();
+  catalog[7].model_number.clear();
+  catalog[7].description.clear();
+  const auto enc = ClassicalTextEncoder::fit(catalog, small_options());
+  std::vector<SparseVector> tfidf;
+  for (const Listing& listing : catalog) tfidf.push_back(enc.tfidf().transform(listing_text(listing)));
+  std::vector<const SparseVector*> pointers;
+  for (const SparseVector& v : tfidf) pointers.push_back(&v);
+  std::vector<float> rows(catalog.size() * static_cast<size_t>(enc.dim()));
+  enc.encode_tfidf(pointers, rows.data());
+  EXPECT_EQ(rows, encode_all(enc, catalog));
+  for (int d = 0; d < enc.dim(); ++d) EXPECT_EQ(rows[7 * static_cast<size_t>(enc.dim()) + d], 0.0f);
 }
 
 TEST(ClassicalTextEncoder, SaveLoadRoundTrip) {
