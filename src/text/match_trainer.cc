@@ -1,6 +1,7 @@
 #include "text/match_trainer.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -14,6 +15,7 @@ namespace doppel {
 
 void MatchOptions::validate() const {
   if (epochs <= 0) fail("match training: epochs must be positive, got {}", epochs);
+  if (patience < 0) fail("match training: patience must be >= 0, got {}", patience);
   if (batch_size < 2) fail("match training: batch_size must be at least 2, got {}", batch_size);
   if (!(temperature > 0)) fail("match training: temperature must be positive, got {}", temperature);
   if (!(body_lr_scale >= 0)) fail("match training: body_lr_scale must be >= 0, got {}", body_lr_scale);
@@ -155,7 +157,7 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
   MatchReport report;
   report.valid_metric_before = validate(model, tokens, data);
   Snapshot best = snapshot(model);
-  double best_metric = -1;
+  double best_metric = -std::numeric_limits<double>::infinity();
   std::mt19937_64 rng(options.seed);
   model.train(true);
   Progress progress("match", static_cast<uint64_t>(steps_per_epoch * options.epochs));
@@ -219,6 +221,8 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
         best_metric = metric;
         report.best_epoch = epoch;
         best = snapshot(model);
+      } else if (options.patience > 0 && epoch - report.best_epoch >= options.patience) {
+        break;
       }
     }
   }

@@ -4,7 +4,7 @@
 // non-match of the anchor, or its nearest neighbour outside its cluster under the current model
 // (mined from the whole catalog at the start of each epoch). Pairs whose listings share a cluster
 // are never used as each other's negatives. The epoch kept is the one with the best validation
-// metric on labelled pairs.
+// metric on labelled pairs; training stops early once `patience` epochs have not improved on it.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +33,8 @@ struct MatchTrainingData {
 enum class HardNegatives { kNone, kLabelled, kMined, kBoth };
 
 struct MatchOptions {
-  int epochs = 10;
+  int epochs = 40;           // at most: see patience
+  int patience = 5;          // stop after this many epochs without a better valid metric (0: never)
   int batch_size = 64;       // pairs per step
   double temperature = 0.05;
   double body_lr_scale = 0.2;  // BERT's learning rate relative to the head's
@@ -49,7 +50,7 @@ struct MatchOptions {
 
 struct MatchReport {
   int best_epoch = 0;  // 1-based; 0 when no validation pairs (the last epoch is kept)
-  std::vector<double> train_loss;    // mean per epoch
+  std::vector<double> train_loss;    // mean per epoch run (fewer than options.epochs when stopped early)
   std::vector<double> valid_metric;  // per epoch (empty without validation pairs)
   double valid_metric_before = 0;    // of the model before fine-tuning
 };

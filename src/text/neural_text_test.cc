@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -116,6 +117,7 @@ class NeuralTextTest : public ::testing::Test {
   MatchOptions quick_match(int epochs) const {
     MatchOptions options;
     options.epochs = epochs;
+    options.patience = 0;
     options.batch_size = 9;
     options.optimizer.lr = 3e-3;
     options.head.out_dim = 16;
@@ -289,6 +291,19 @@ TEST_F(NeuralTextTest, MatchTrainingPullsMatchesTogetherAndYieldsAnEncoder) {
   std::vector<float> w(2 * 16);
   encoder.encode_texts(one, w.data());
   for (size_t d = 0; d < 16; ++d) EXPECT_NEAR(w[d], v[5 * 16 + d], 1e-5);
+}
+
+TEST_F(NeuralTextTest, MatchTrainingStopsAfterPatienceEpochsWithoutABetterValidMetric) {
+  pretrain_mlm(dir_, texts_, quick_mlm(5), tiny_config(vocab_size_), false);
+  MatchTrainingData data = toy_match_data();
+  auto calls = std::make_shared<int>(0);  // every validation scores worse than the one before
+  data.valid_metric = [calls](std::span<const float>, std::span<const uint8_t>) { return -++*calls; };
+  MatchOptions options = quick_match(10);
+  options.patience = 2;
+  const auto report = train_match(dir_, data, options);
+  EXPECT_EQ(report.best_epoch, 1);
+  EXPECT_EQ(report.valid_metric.size(), 3u);  // epoch 1, then two without improvement
+  EXPECT_EQ(report.train_loss.size(), 3u);
 }
 
 // The trainers seed torch themselves, so the same command gives the same model whatever the

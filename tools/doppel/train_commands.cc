@@ -81,7 +81,7 @@ void add_train_text(CLI::App& train) {
       ->capture_default_str();
   cmd->add_option("--seed", seed, "Seed of every stage: samples, shuffles, masks, a new model's weights")
       ->capture_default_str();
-  cmd->add_option("--epochs", epochs, "mlm/match: passes over the data (default 3 / 10)");
+  cmd->add_option("--epochs", epochs, "mlm/match: passes over the data (default 3 / at most 40)");
   cmd->add_option("--batch", batch, "mlm: texts, match: pairs per step (default 64)");
   cmd->add_option("--lr", lr, "mlm/match: peak learning rate (default 5e-4 / 3e-3)");
   cmd->add_option("--layers", bert.num_hidden_layers, "mlm, new model: encoder layers")->capture_default_str();
@@ -98,6 +98,9 @@ void add_train_text(CLI::App& train) {
   cmd->add_option("--channels", match.head.channels, "match: CNN channels")->capture_default_str();
   cmd->add_option("--bottleneck", match.head.bottleneck,
                   "match: per-token width the head's layers are mapped to before the CNN (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--patience", match.patience,
+                  "match: stop after this many epochs without a better valid AP (0: run every epoch)")
       ->capture_default_str();
   cmd->add_option("--temperature", match.temperature, "match: InfoNCE temperature")->capture_default_str();
   cmd->add_option("--hard-negatives", hard_negatives, "match: none, labelled, mined, both")
