@@ -32,26 +32,30 @@ std::optional<int> ditto_field(std::string_view attr) {
   return field_by_name(attr);
 }
 
-// Parses one side into a listing; returns "" or what is wrong.
+// Parses one side into a listing; returns "" or what is wrong. Parsed as written, not with its
+// whitespace collapsed: Ditto writes "COL a VAL v " per attribute, so an empty value is
+// "VAL  COL" (two spaces), which collapsing would turn into a value that starts with "COL ".
 std::string parse_side(std::string_view side, Listing& out) {
-  std::string text = collapse_whitespace(side);
+  const size_t first = std::min(side.find_first_not_of(" \t\r\n\f\v"), side.size());
+  const std::string_view text = side.substr(first);
   if (!text.starts_with("COL ")) return "record does not start with 'COL '";
   FieldValues values;
   std::vector<std::string> extras;
   size_t pos = 0;
   bool has_title_attr = false;
   while (pos < text.size()) {
-    // At "COL ": the attribute name runs to " VAL" and the value to the next " COL ".
+    // At "COL ": the attribute name runs to " VAL"; after the one space that follows VAL, the
+    // value runs to the next " COL ".
     pos += 4;
     size_t val = text.find(" VAL", pos);
     if (val == std::string::npos || (val + 4 < text.size() && text[val + 4] != ' ')) {
       return fmt::format("attribute at byte {} has no VAL", pos);
     }
-    std::string attr = to_lower(trim(std::string_view(text).substr(pos, val - pos)));
+    std::string attr = to_lower(trim(text.substr(pos, val - pos)));
     size_t value_start = std::min(val + 5, text.size());
     size_t next = text.find(" COL ", value_start);
     if (next == std::string::npos) next = text.size();
-    std::string value = trim(std::string_view(text).substr(value_start, next - value_start));
+    std::string value = collapse_whitespace(text.substr(value_start, next - value_start));
     pos = next == text.size() ? next : next + 1;
 
     auto field = ditto_field(attr);
@@ -68,7 +72,7 @@ std::string parse_side(std::string_view side, Listing& out) {
     if (!d.empty()) d += "; ";
     d += extra;
   }
-  values[kId] = fmt::format("h{:016x}", fnv1a64(text));
+  values[kId] = fmt::format("h{:016x}", fnv1a64(collapse_whitespace(text)));
   return build_listing(values, out);
 }
 

@@ -250,7 +250,7 @@ TEST(JsonLinesReader, InvalidUtf8LineIsReported) {
 constexpr const char* kDittoTrain =
     "COL name VAL Sony Camera X1 COL description VAL compact  COL price VAL 99.5 \t"
     "COL name VAL Sony X1 camera COL colour VAL black COL price VAL \t1\n"
-    "COL name VAL Lamp COL price VAL 5\tCOL name VAL Desk\t0\n"
+    "COL name VAL Lamp COL brand VAL  COL price VAL 5\tCOL name VAL Desk\t0\n"
     "COL name VAL only two parts\t1\n"
     "COL name VAL a\tCOL name VAL b\tyes\n"
     "COL name VAL a\tCOL price VAL 3\t0\n";
@@ -270,6 +270,10 @@ TEST(DittoReader, ParsesPairsAndReportsBadLines) {
   const Listing& b = r.listings[1];
   EXPECT_EQ(b.description, "colour: black");
   EXPECT_FALSE(b.price.has_value());
+  const Listing& lamp = r.listings[2];  // an empty value does not swallow the next attribute
+  EXPECT_EQ(lamp.brand, "");
+  EXPECT_EQ(lamp.price, 5.0);
+  EXPECT_EQ(lamp.description, "");
   EXPECT_EQ(r.labels[0].id_a, a.id);
   EXPECT_EQ(r.labels[0].id_b, b.id);
   EXPECT_TRUE(r.labels[0].match);
