@@ -79,7 +79,8 @@ ClassicalTextEncoder ClassicalTextEncoder::fit(std::span<const Listing> listings
   for (size_t pos : order) {
     if (rows == options.max_fit_samples) break;
     dense.resize((rows + 1) * fold, 0.0f);
-    if (fold_into(tfidf.transform(texts[pos]), options.fold_dim, dense.data() + rows * fold)) ++rows;
+    float* row = dense.data() + rows * fold;
+    if (fold_into(tfidf.transform(texts[pos]), options.fold_dim, row)) ++rows;
   }
   dense.resize(rows * fold);
   if (rows < static_cast<size_t>(options.out_dim)) {
@@ -102,8 +103,10 @@ void ClassicalTextEncoder::encode(std::span<const Listing> listings, float* out)
   });
 }
 
-void ClassicalTextEncoder::encode_tfidf(std::span<const SparseVector* const> vectors, float* out) const {
-  project(vectors.size(), out, [&](size_t i, float* row) { return fold_into(*vectors[i], options_.fold_dim, row); });
+void ClassicalTextEncoder::encode_tfidf(std::span<const SparseVector* const> vectors,
+                                        float* out) const {
+  project(vectors.size(), out,
+          [&](size_t i, float* row) { return fold_into(*vectors[i], options_.fold_dim, row); });
 }
 
 void ClassicalTextEncoder::project(size_t count, float* out,

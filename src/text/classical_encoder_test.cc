@@ -126,14 +126,15 @@ TEST(ClassicalTextEncoder, DeterministicWithSeedAndEmptyListingsGiveZeroRows) {
 
 TEST(ClassicalTextEncoder, EncodingTfidfVectorsGivesTheListingsRows) {
   auto catalog = generated_catalog();
-  catalog.resize(300);
   catalog[7].title = "-- !!";  // no tokens: a zero row either way
   catalog[7].brand.clear();
   catalog[7].model_number.clear();
   catalog[7].description.clear();
   const auto enc = ClassicalTextEncoder::fit(catalog, small_options());
   std::vector<SparseVector> tfidf;
-  for (const Listing& listing : catalog) tfidf.push_back(enc.tfidf().transform(listing_text(listing)));
+  for (const Listing& listing : catalog) {
+    tfidf.push_back(enc.tfidf().transform(listing_text(listing)));
+  }
   std::vector<const SparseVector*> pointers;
   for (const SparseVector& v : tfidf) pointers.push_back(&v);
   std::vector<float> rows(catalog.size() * static_cast<size_t>(enc.dim()));

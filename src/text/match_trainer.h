@@ -50,7 +50,7 @@ struct MatchOptions {
 
 struct MatchReport {
   int best_epoch = 0;  // 1-based; 0 when no validation pairs (the last epoch is kept)
-  std::vector<double> train_loss;    // mean per epoch run (fewer than options.epochs when stopped early)
+  std::vector<double> train_loss;    // mean per epoch run (fewer than epochs when stopped early)
   std::vector<double> valid_metric;  // per epoch (empty without validation pairs)
   double valid_metric_before = 0;    // of the model before fine-tuning
 };

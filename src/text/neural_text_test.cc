@@ -297,7 +297,9 @@ TEST_F(NeuralTextTest, MatchTrainingStopsAfterPatienceEpochsWithoutABetterValidM
   pretrain_mlm(dir_, texts_, quick_mlm(5), tiny_config(vocab_size_), false);
   MatchTrainingData data = toy_match_data();
   auto calls = std::make_shared<int>(0);  // every validation scores worse than the one before
-  data.valid_metric = [calls](std::span<const float>, std::span<const uint8_t>) { return -++*calls; };
+  data.valid_metric = [calls](std::span<const float>, std::span<const uint8_t>) {
+    return -++*calls;
+  };
   MatchOptions options = quick_match(10);
   options.patience = 2;
   const auto report = train_match(dir_, data, options);

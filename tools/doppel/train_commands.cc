@@ -100,7 +100,8 @@ void add_train_text(CLI::App& train) {
                   "match: per-token width the head's layers are mapped to before the CNN (0: none)")
       ->capture_default_str();
   cmd->add_option("--patience", match.patience,
-                  "match: stop after this many epochs without a better valid AP (0: run every epoch)")
+                  "match: stop after this many epochs without a better valid AP "
+                  "(0: run every epoch)")
       ->capture_default_str();
   cmd->add_option("--temperature", match.temperature, "match: InfoNCE temperature")->capture_default_str();
   cmd->add_option("--hard-negatives", hard_negatives, "match: none, labelled, mined, both")
