@@ -19,8 +19,12 @@ void MatchOptions::validate() const {
   if (batch_size < 2) fail("match training: batch_size must be at least 2, got {}", batch_size);
   if (!(temperature > 0)) fail("match training: temperature must be positive, got {}", temperature);
   if (!(body_lr_scale >= 0)) fail("match training: body_lr_scale must be >= 0, got {}", body_lr_scale);
-  if (!(ranking_weight >= 0)) fail("match training: ranking_weight must be >= 0, got {}", ranking_weight);
-  if (ranking_pairs <= 0) fail("match training: ranking_pairs must be positive, got {}", ranking_pairs);
+  if (!(ranking_weight >= 0)) {
+    fail("match training: ranking_weight must be >= 0, got {}", ranking_weight);
+  }
+  if (ranking_pairs <= 0) {
+    fail("match training: ranking_pairs must be positive, got {}", ranking_pairs);
+  }
   if (mined_candidates <= 0) {
     fail("match training: mined_candidates must be positive, got {}", mined_candidates);
   }
@@ -109,8 +113,8 @@ double validate(TextModel& model, const std::vector<std::vector<int32_t>>& token
 
 // Logistic ranking loss: the mean over every (match, non-match) combination of
 // log(1 + exp((cos_non_match - cos_match) / temperature)).
-torch::Tensor ranking_loss(const torch::Tensor& match_cosines, const torch::Tensor& non_match_cosines,
-                           double temperature) {
+torch::Tensor ranking_loss(const torch::Tensor& match_cosines,
+                           const torch::Tensor& non_match_cosines, double temperature) {
   auto gaps = non_match_cosines.unsqueeze(0) - match_cosines.unsqueeze(1);
   return torch::softplus(gaps / temperature).mean();
 }
@@ -234,10 +238,12 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
                          torch::cross_entropy_loss(backward, targets));
       if (use_ranking) {
         const auto r = static_cast<int64_t>(ranked_left.size());
-        auto cosines = (vectors.narrow(0, m + n_candidates, r) * vectors.narrow(0, m + n_candidates + r, r)).sum(1);
+        const int64_t left = m + n_candidates;
+        auto cosines = (vectors.narrow(0, left, r) * vectors.narrow(0, left + r, r)).sum(1);
         const auto half = static_cast<int64_t>(ranked);
         loss = loss + options.ranking_weight * ranking_loss(cosines.narrow(0, 0, half),
-                                                            cosines.narrow(0, half, half), options.temperature);
+                                                            cosines.narrow(0, half, half),
+                                                            options.temperature);
       }
       loss.backward();
       optimizer.step();

@@ -3,10 +3,11 @@
 // in-batch negatives, both directions (a->b and b->a), plus one hard negative per pair: a labelled
 // non-match of the anchor, or its nearest neighbour outside its cluster under the current model
 // (mined from the whole catalog at the start of each epoch). Pairs whose listings share a cluster
-// are never used as each other's negatives. Optionally, each step also ranks a sample of labelled
-// pairs: every labelled match's cosine is pushed above every labelled non-match's, which uses the
-// labelled non-matches whose listings have no match at all (InfoNCE never sees those). The epoch kept is the one with the best validation
-// metric on labelled pairs; training stops early once `patience` epochs have not improved on it.
+// are never used as each other's negatives. Each step also ranks a sample of labelled pairs (see
+// ranking_weight): every labelled match's cosine is pushed above every labelled non-match's, which
+// reaches the labelled non-matches whose listings have no match (InfoNCE never sees those). The
+// epoch kept is the one with the best validation metric on labelled pairs; training stops early
+// once `patience` epochs have not improved on it.
 #pragma once
 
 #include <cstdint>
