@@ -19,12 +19,6 @@ void MatchOptions::validate() const {
   if (batch_size < 2) fail("match training: batch_size must be at least 2, got {}", batch_size);
   if (!(temperature > 0)) fail("match training: temperature must be positive, got {}", temperature);
   if (!(body_lr_scale >= 0)) fail("match training: body_lr_scale must be >= 0, got {}", body_lr_scale);
-  if (!(ranking_weight >= 0)) {
-    fail("match training: ranking_weight must be >= 0, got {}", ranking_weight);
-  }
-  if (ranking_pairs <= 0) {
-    fail("match training: ranking_pairs must be positive, got {}", ranking_pairs);
-  }
   if (mined_candidates <= 0) {
     fail("match training: mined_candidates must be positive, got {}", mined_candidates);
   }
@@ -111,14 +105,6 @@ double validate(TextModel& model, const std::vector<std::vector<int32_t>>& token
   return data.valid_metric(s, data.valid_labels);
 }
 
-// Logistic ranking loss: the mean over every (match, non-match) combination of
-// log(1 + exp((cos_non_match - cos_match) / temperature)).
-torch::Tensor ranking_loss(const torch::Tensor& match_cosines,
-                           const torch::Tensor& non_match_cosines, double temperature) {
-  auto gaps = non_match_cosines.unsqueeze(0) - match_cosines.unsqueeze(1);
-  return torch::softplus(gaps / temperature).mean();
-}
-
 struct Snapshot {
   nn::StateDict bert, head;
 };
@@ -163,8 +149,6 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
                             options.hard_negatives == HardNegatives::kBoth;
   const bool use_mined = options.hard_negatives == HardNegatives::kMined ||
                          options.hard_negatives == HardNegatives::kBoth;
-  const bool use_ranking = options.ranking_weight > 0 && !data.negatives.empty();
-  const auto ranked = static_cast<size_t>(options.ranking_pairs);
 
   const auto batch = static_cast<size_t>(options.batch_size);
   const int64_t steps_per_epoch = static_cast<int64_t>((data.positives.size() + batch - 1) / batch);
@@ -199,26 +183,13 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
         if (use_mined) pool.insert(pool.end(), mined[a].begin(), mined[a].end());
         if (!pool.empty()) negatives.push_back(pool[rng() % pool.size()]);
       }
-      // Ranked labelled pairs: the left listings of `ranked` matches then as many non-matches,
-      // then their right listings.
-      std::vector<size_t> ranked_left, ranked_right;
-      if (use_ranking) {
-        for (const Pairs* pairs : {&data.positives, &data.negatives}) {
-          for (size_t i = 0; i < ranked; ++i) {
-            const auto [x, y] = (*pairs)[rng() % pairs->size()];
-            ranked_left.push_back(x);
-            ranked_right.push_back(y);
-          }
-        }
-      }
-      for (const auto* group : {&anchors, &partners, &negatives, &ranked_left, &ranked_right}) {
+      for (const auto* group : {&anchors, &partners, &negatives}) {
         for (size_t t : *group) sequences.push_back(tokens[t]);
       }
       auto vectors = model.embed(pad_batch(sequences, model.tokenizer().vocab().pad_id()));
       const auto m = static_cast<int64_t>(anchors.size());
       auto a = vectors.narrow(0, 0, m);
-      const auto n_candidates = static_cast<int64_t>(partners.size() + negatives.size());
-      auto candidates = vectors.narrow(0, m, n_candidates);  // partners, then negatives
+      auto candidates = vectors.narrow(0, m, vectors.size(0) - m);  // partners, then negatives
       // Another pair's listing of the same cluster is not a negative: mask it out.
       std::vector<size_t> columns(partners);
       columns.insert(columns.end(), negatives.begin(), negatives.end());
@@ -236,15 +207,6 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
       auto backward = (p.mm(a.t()) / options.temperature).masked_fill(same.narrow(1, 0, m), -1e4);
       auto loss = 0.5 * (torch::cross_entropy_loss(forward, targets) +
                          torch::cross_entropy_loss(backward, targets));
-      if (use_ranking) {
-        const auto r = static_cast<int64_t>(ranked_left.size());
-        const int64_t left = m + n_candidates;
-        auto cosines = (vectors.narrow(0, left, r) * vectors.narrow(0, left + r, r)).sum(1);
-        const auto half = static_cast<int64_t>(ranked);
-        loss = loss + options.ranking_weight * ranking_loss(cosines.narrow(0, 0, half),
-                                                            cosines.narrow(0, half, half),
-                                                            options.temperature);
-      }
       loss.backward();
       optimizer.step();
       loss_sum += loss.item<double>();

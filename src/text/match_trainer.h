@@ -3,11 +3,8 @@
 // in-batch negatives, both directions (a->b and b->a), plus one hard negative per pair: a labelled
 // non-match of the anchor, or its nearest neighbour outside its cluster under the current model
 // (mined from the whole catalog at the start of each epoch). Pairs whose listings share a cluster
-// are never used as each other's negatives. Each step also ranks a sample of labelled pairs (see
-// ranking_weight): every labelled match's cosine is pushed above every labelled non-match's, which
-// reaches the labelled non-matches whose listings have no match (InfoNCE never sees those). The
-// epoch kept is the one with the best validation metric on labelled pairs; training stops early
-// once `patience` epochs have not improved on it.
+// are never used as each other's negatives. The epoch kept is the one with the best validation
+// metric on labelled pairs; training stops early once `patience` epochs have not improved on it.
 #pragma once
 
 #include <cstdint>
@@ -43,11 +40,6 @@ struct MatchOptions {
   double body_lr_scale = 0.2;  // BERT's learning rate relative to the head's
   HardNegatives hard_negatives = HardNegatives::kBoth;
   int mined_candidates = 10;   // a mined negative is drawn from this many nearest neighbours
-  // Weight of the ranking loss over labelled pairs, relative to InfoNCE (0: InfoNCE alone): per
-  // step, `ranking_pairs` labelled matches and as many labelled non-matches are drawn, and every
-  // (match, non-match) combination pays a logistic loss on their cosine gap at `temperature`.
-  double ranking_weight = 1;
-  int ranking_pairs = 32;
   uint64_t seed = 42;
   nn::OptimizerOptions optimizer{.lr = 3e-3, .warmup_fraction = 0.1};
   // The head attached when the model has none yet (a model that has one keeps it and is trained

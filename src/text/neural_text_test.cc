@@ -308,38 +308,6 @@ TEST_F(NeuralTextTest, MatchTrainingStopsAfterPatienceEpochsWithoutABetterValidM
   EXPECT_EQ(report.train_loss.size(), 3u);
 }
 
-// Labelled non-matches between listings that have no match are never in InfoNCE's batches; the
-// ranking loss is what pushes them apart.
-TEST_F(NeuralTextTest, RankingLossPushesApartLabelledNonMatchesThatInfoNceNeverSees) {
-  pretrain_mlm(dir_, texts_, quick_mlm(30), tiny_config(vocab_size_), false);
-  MatchTrainingData data;
-  data.texts = texts_;
-  for (size_t p = 0; p < 6; ++p) data.positives.emplace_back(2 * p, 2 * p + 1);
-  for (size_t p = 6; p < 12; ++p) data.negatives.emplace_back(2 * p, 2 * (6 + (p - 5) % 6) + 1);
-  auto mean_negative_cosine = [&](double ranking_weight) {
-    const fs::path dir = dir_.string() + "_ranking";
-    fs::remove_all(dir);
-    fs::copy(dir_, dir);
-    MatchOptions options = quick_match(15);
-    options.hard_negatives = HardNegatives::kNone;
-    options.ranking_weight = ranking_weight;
-    options.ranking_pairs = 4;
-    train_match(dir, data, options);
-    const auto encoder = NeuralTextEncoder::load(dir, {});
-    fs::remove_all(dir);
-    std::vector<float> v(texts_.size() * 16);
-    encoder.encode_texts(texts_, v.data());
-    double sum = 0;
-    for (auto [a, b] : data.negatives) {
-      for (size_t d = 0; d < 16; ++d) sum += v[a * 16 + d] * v[b * 16 + d];
-    }
-    return sum / static_cast<double>(data.negatives.size());
-  };
-  const double without = mean_negative_cosine(0);
-  const double with = mean_negative_cosine(1);
-  EXPECT_LT(with, without - 0.2) << "without " << without << ", with " << with;
-}
-
 // The trainers seed torch themselves, so the same command gives the same model whatever the
 // process did before: a fresh model's weights, a new head and dropout all draw from torch's
 // generator, which libtorch seeds at random in every process.

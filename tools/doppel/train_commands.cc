@@ -106,10 +106,6 @@ void add_train_text(CLI::App& train) {
   cmd->add_option("--temperature", match.temperature, "match: InfoNCE temperature")->capture_default_str();
   cmd->add_option("--hard-negatives", hard_negatives, "match: none, labelled, mined, both")
       ->capture_default_str();
-  cmd->add_option("--ranking-weight", match.ranking_weight,
-                  "match: weight of a ranking loss that puts labelled matches above labelled "
-                  "non-matches (0: InfoNCE alone)")
-      ->capture_default_str();
   cmd->add_option("--folds", match_folds,
                   "match: also fine-tune K fold models to give the decider out-of-fold cosines "
                   "of the train pairs (1 = none: the decider then sees in-sample cosines)")
