@@ -175,23 +175,27 @@ def train(args):
 
 
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "pairs":
-        pairs(sys.argv[2], sys.argv[3])
-        return 0
-    if len(sys.argv) < 2 or sys.argv[1] != "train":
-        print(__doc__)
-        return 2
-    parser = argparse.ArgumentParser(prog="hf_cross_encoder.py train")
-    parser.add_argument("model_dir")
-    parser.add_argument("out_dir")
-    parser.add_argument("pairs_tsv", nargs="+")
-    parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--max-length", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=42)
-    train(parser.parse_args(sys.argv[2:]))
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("pairs")
+    listing.add_argument("catalog_db")
+    listing.add_argument("out_tsv")
+    training = commands.add_parser("train")
+    training.add_argument("model_dir")
+    training.add_argument("out_dir")
+    training.add_argument("pairs_tsv", nargs="+")
+    training.add_argument("--lr", type=float, default=5e-4)
+    training.add_argument("--batch", type=int, default=128)
+    training.add_argument("--epochs", type=int, default=10)
+    training.add_argument("--folds", type=int, default=3)
+    training.add_argument("--max-length", type=int, default=64)
+    training.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    if args.command == "pairs":
+        pairs(args.catalog_db, args.out_tsv)
+    else:
+        train(args)
     return 0
 
 
