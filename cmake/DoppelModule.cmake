@@ -17,8 +17,9 @@ set(DOPPEL_TEST_ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE")
 # they can find ../shared/data relative to the repository root.
 # Test files compile without optimisation: their time goes into the optimised libraries they
 # call, and at -O2 the ones without torch took a fifth of a cold build's compile time
-# (server_test.cc: 45 s at -O2, 18 s at -O0). doppel_torch_pch() puts a test that reuses the precompiled torch header
-# back at the build's level, as GCC only takes a header precompiled at the same one.
+# (server_test.cc: 45 s at -O2, 18 s at -O0). doppel_torch_pch() puts a test that reuses the
+# precompiled torch header back at the build's level, as GCC only takes a header precompiled at
+# the same one.
 function(doppel_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
