@@ -5,6 +5,7 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 
+#include <algorithm>
 #include <string>
 
 #include "util/binary_io.h"
@@ -19,7 +20,13 @@ constexpr size_t kHeaderSize = sizeof(kMagic) + 3 * sizeof(uint32_t);
 
 }  // namespace
 
-Pca::Pca(std::unique_ptr<faiss::PCAMatrix> pca) : pca_(std::move(pca)) {}
+Pca::Pca(std::unique_ptr<faiss::PCAMatrix> pca) : pca_(std::move(pca)) {
+  const size_t d_in = static_cast<size_t>(pca_->d_in), d_out = static_cast<size_t>(pca_->d_out);
+  columns_.resize(d_in * d_out);
+  for (size_t j = 0; j < d_out; ++j) {
+    for (size_t k = 0; k < d_in; ++k) columns_[k * d_out + j] = pca_->A[j * d_in + k];
+  }
+}
 Pca::Pca(Pca&&) noexcept = default;
 Pca& Pca::operator=(Pca&&) noexcept = default;
 Pca::~Pca() = default;
@@ -44,6 +51,20 @@ Pca Pca::fit(const float* x, size_t n, int d_in, int d_out) {
 void Pca::apply(const float* x, size_t n, float* out) const {
   if (n == 0) return;
   pca_->apply_noalloc(static_cast<faiss::Index::idx_t>(n), x, out);
+}
+
+void Pca::apply_row(const float* x, float* out) const {
+  const size_t d_in = static_cast<size_t>(pca_->d_in), d_out = static_cast<size_t>(pca_->d_out);
+  if (pca_->have_bias) {
+    std::copy_n(pca_->b.data(), d_out, out);
+  } else {
+    std::fill_n(out, d_out, 0.0f);
+  }
+  for (size_t k = 0; k < d_in; ++k) {
+    if (x[k] == 0.0f) continue;
+    const float* column = columns_.data() + k * d_out;
+    for (size_t j = 0; j < d_out; ++j) out[j] += x[k] * column[j];
+  }
 }
 
 int Pca::d_in() const { return pca_->d_in; }

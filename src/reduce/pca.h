@@ -32,7 +32,13 @@ class Pca {
   static Pca fit(const float* x, size_t n, int d_in, int d_out);
 
   // out receives n rows of d_out floats: (x - mean) projected on the components. Not normalised.
+  // One BLAS product: BLAS picks its kernels and its split across threads by n, so the last bits
+  // of a row depend on how many rows come with it.
   void apply(const float* x, size_t n, float* out) const;
+  // The same projection of one row, whose bytes depend on that row alone: the components' columns
+  // of x's nonzero entries are accumulated in index order, without BLAS. Costs d_out multiply-adds
+  // per nonzero entry, so it is the faster one for sparse rows such as folded TF-IDF vectors.
+  void apply_row(const float* x, float* out) const;
 
   int d_in() const;
   int d_out() const;
@@ -51,6 +57,7 @@ class Pca {
  private:
   explicit Pca(std::unique_ptr<faiss::PCAMatrix> pca);
   std::unique_ptr<faiss::PCAMatrix> pca_;
+  std::vector<float> columns_;  // the projection matrix transposed, d_in rows of d_out (apply_row)
 };
 
 }  // namespace doppel

@@ -66,6 +66,22 @@ TEST(Pca, KeepsAllVarianceOfRank3Data) {
   EXPECT_GT(ev[2], 0.0f);
 }
 
+TEST(Pca, ApplyRowProjectsAsApplyDoesAndSkipsZeros) {
+  const int d = 32;
+  const size_t n = 300;
+  auto x = rank3_data(n, d, 11);
+  Pca pca = Pca::fit(x.data(), n, d, 8);
+  for (size_t i = 0; i < n; i += 3) {  // sparse rows: apply_row skips their zero entries
+    for (int j = 0; j < d; ++j) x[i * d + j] = j % 5 == 0 ? x[i * d + j] : 0.0f;
+  }
+  std::vector<float> batch(n * 8), row(8);
+  pca.apply(x.data(), n, batch.data());
+  for (size_t i = 0; i < n; ++i) {
+    pca.apply_row(&x[i * d], row.data());
+    for (int j = 0; j < 8; ++j) EXPECT_NEAR(row[j], batch[i * 8 + j], 1e-4) << i << "," << j;
+  }
+}
+
 TEST(Pca, RejectsTooFewRowsAndBadDims) {
   auto x = rank3_data(10, 8, 1);
   EXPECT_THROW(Pca::fit(x.data(), 10, 8, 9), Error);

@@ -14,10 +14,6 @@
 namespace doppel {
 namespace {
 
-// Rows folded and projected per PCA call in encode(): bounds the dense buffer to ~32 MiB at the
-// default fold_dim.
-constexpr size_t kEncodeBlock = 4096;
-
 HashedTfidf::Options tfidf_options(const ClassicalTextEncoder::Options& o) {
   HashedTfidf::Options t;
   t.bits = o.hash_bits;
@@ -109,26 +105,21 @@ void ClassicalTextEncoder::encode_tfidf(std::span<const SparseVector* const> vec
           [&](size_t i, float* row) { return fold_into(*vectors[i], options_.fold_dim, row); });
 }
 
+// Row by row (Pca::apply_row): a listing's vector must not depend on the listings encoded with it,
+// or re-embedding a catalog after adding one listing would move other vectors' bytes, and the
+// index update rewrites every vector whose bytes moved.
 void ClassicalTextEncoder::project(size_t count, float* out,
                                    const std::function<bool(size_t, float*)>& fold_row) const {
-  const size_t fold = static_cast<size_t>(options_.fold_dim);
   const int d = options_.out_dim;
-  std::vector<float> dense;
-  std::vector<char> has_text;
-  for (size_t start = 0; start < count; start += kEncodeBlock) {
-    const size_t n = std::min(kEncodeBlock, count - start);
-    dense.assign(n * fold, 0.0f);
-    has_text.assign(n, 0);
-    for (size_t i = 0; i < n; ++i) has_text[i] = fold_row(start + i, dense.data() + i * fold);
-    float* block = out + start * d;
-    pca_.apply(dense.data(), n, block);
-    for (size_t i = 0; i < n; ++i) {
-      float* row = block + i * d;
-      if (has_text[i]) {
-        l2_normalise(row, d);
-      } else {
-        std::fill(row, row + d, 0.0f);
-      }
+  std::vector<float> dense(static_cast<size_t>(options_.fold_dim));
+  for (size_t i = 0; i < count; ++i) {
+    std::fill(dense.begin(), dense.end(), 0.0f);
+    float* row = out + i * d;
+    if (fold_row(i, dense.data())) {
+      pca_.apply_row(dense.data(), row);
+      l2_normalise(row, d);
+    } else {
+      std::fill(row, row + d, 0.0f);
     }
   }
 }

@@ -64,8 +64,8 @@ class ClassicalTextEncoder : public Encoder {
 
  private:
   ClassicalTextEncoder(Options options, HashedTfidf tfidf, Pca pca);
-  // Rows 0..count-1 of out, in blocks: fold_row(i, row) adds row i's folded TF-IDF vector to a
-  // zeroed fold_dim row and says whether it had any token; PCA then projects the block.
+  // Rows 0..count-1 of out, one at a time: fold_row(i, row) adds row i's folded TF-IDF vector to
+  // a zeroed fold_dim row and says whether it had any token; PCA then projects that row alone.
   void project(size_t count, float* out, const std::function<bool(size_t, float*)>& fold_row) const;
 
   Options options_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -141,6 +142,27 @@ TEST(ClassicalTextEncoder, EncodingTfidfVectorsGivesTheListingsRows) {
   enc.encode_tfidf(pointers, rows.data());
   EXPECT_EQ(rows, encode_all(enc, catalog));
   for (int d = 0; d < enc.dim(); ++d) EXPECT_EQ(rows[7 * static_cast<size_t>(enc.dim()) + d], 0.0f);
+}
+
+// Re-embedding a catalog after one listing was added must leave every other vector's bytes as
+// they were (the index update applies only vectors whose bytes moved), so a row may not depend on
+// how many rows are encoded with it or where it sits among them.
+TEST(ClassicalTextEncoder, ARowsBytesDoNotDependOnTheRowsEncodedWithIt) {
+  const auto catalog = generated_catalog();
+  const auto enc = ClassicalTextEncoder::fit(catalog, small_options());
+  const size_t d = static_cast<size_t>(enc.dim());
+  const auto all = encode_all(enc, catalog);
+  for (size_t offset : {0, 1, 5}) {
+    for (size_t count : {1, 2, 7, 33, 100, 171, 294}) {
+      const std::vector<Listing> part(catalog.begin() + offset, catalog.begin() + offset + count);
+      const auto rows = encode_all(enc, part);
+      for (size_t i = 0; i < count; ++i) {
+        ASSERT_TRUE(std::equal(rows.begin() + i * d, rows.begin() + (i + 1) * d,
+                               all.begin() + (offset + i) * d))
+            << "listing " << offset + i << " encoded among " << count << " from " << offset;
+      }
+    }
+  }
 }
 
 TEST(ClassicalTextEncoder, SaveLoadRoundTrip) {

@@ -42,11 +42,10 @@ printf 'id,title\nNEW1,Brand new gadget 3000\n' > "$scratch/one.csv"
 "$doppel" -q embed "$ws" > /dev/null
 expect_fail dedup "$ws" --out "$scratch/results2"
 check "stale index refused with advice" contains "$err" "--update"
-# Re-embedding rewrites only vectors whose bytes moved: the new one, and at most a few whose
-# last bits shift because BLAS blocks the last batch differently.
+# Re-embedding rewrites only vectors whose bytes moved: the new one alone, as a listing's classical
+# vector does not depend on the listings encoded with it.
 out=$("$doppel" -q index "$ws" --update)
-written=$(sed -E 's/.*: ([0-9]+) written.*/\1/' <<< "$out")
-check "update applies the new vector without rebuilding ($out)" test "$written" -ge 1 -a "$written" -le 5
+check "update applies the new vector without rebuilding ($out)" contains "$out" " 1 written"
 check "update removed nothing" contains "$out" " 0 removed"
 out=$("$doppel" -q index "$ws" --search-params efSearch=64)
 check "search parameters change without a rebuild ($out)" contains "$out" "efSearch=64"
