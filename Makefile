@@ -2,6 +2,8 @@
 #   make demo   installs deps, builds, runs the whole dedup on a generated catalog
 #   make test   installs deps, builds, runs every test (ctest)
 BUILD ?= build
+# Release: -O2 without debug info (CMakeLists.txt says why); RelWithDebInfo to debug.
+BUILD_TYPE ?= Release
 # OpenMP threads wait passively: doppel shares 2 cores with whatever else runs (see
 # ../shared/anchors/faiss-on-this-machine.md for the 4x slowdown of spinning pools).
 export OMP_WAIT_POLICY ?= PASSIVE
@@ -16,7 +18,7 @@ deps:
 	@bash scripts/install-deps.sh
 
 $(BUILD)/build.ninja: | deps
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
 configure: $(BUILD)/build.ninja
 
