@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
@@ -13,6 +14,9 @@
 
 namespace doppel {
 namespace {
+
+// Rows per OpenMP work item in project(); fewer rows than this are encoded on the calling thread.
+constexpr int64_t kParallelRows = 64;
 
 HashedTfidf::Options tfidf_options(const ClassicalTextEncoder::Options& o) {
   HashedTfidf::Options t;
@@ -107,21 +111,34 @@ void ClassicalTextEncoder::encode_tfidf(std::span<const SparseVector* const> vec
 
 // Row by row (Pca::apply_row): a listing's vector must not depend on the listings encoded with it,
 // or re-embedding a catalog after adding one listing would move other vectors' bytes, and the
-// index update rewrites every vector whose bytes moved.
+// index update rewrites every vector whose bytes moved. Rows are independent, so OpenMP's threads
+// share them; a single listing (an online match) stays on the calling thread.
 void ClassicalTextEncoder::project(size_t count, float* out,
                                    const std::function<bool(size_t, float*)>& fold_row) const {
   const int d = options_.out_dim;
-  std::vector<float> dense(static_cast<size_t>(options_.fold_dim));
-  for (size_t i = 0; i < count; ++i) {
-    std::fill(dense.begin(), dense.end(), 0.0f);
-    float* row = out + i * d;
-    if (fold_row(i, dense.data())) {
-      pca_.apply_row(dense.data(), row);
-      l2_normalise(row, d);
-    } else {
-      std::fill(row, row + d, 0.0f);
+  const auto rows = static_cast<int64_t>(count);
+  std::exception_ptr error;
+#pragma omp parallel if (rows >= kParallelRows)
+  {
+    std::vector<float> dense(static_cast<size_t>(options_.fold_dim));
+#pragma omp for schedule(dynamic, kParallelRows)
+    for (int64_t i = 0; i < rows; ++i) {
+      try {
+        std::fill(dense.begin(), dense.end(), 0.0f);
+        float* row = out + i * d;
+        if (fold_row(static_cast<size_t>(i), dense.data())) {
+          pca_.apply_row(dense.data(), row);
+          l2_normalise(row, d);
+        } else {
+          std::fill(row, row + d, 0.0f);
+        }
+      } catch (...) {
+#pragma omp critical(classical_encoder_error)
+        if (!error) error = std::current_exception();
+      }
     }
   }
+  if (error) std::rethrow_exception(error);
 }
 
 void ClassicalTextEncoder::save(const std::filesystem::path& dir) const {

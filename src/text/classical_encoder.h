@@ -47,8 +47,8 @@ class ClassicalTextEncoder : public Encoder {
 
   std::string name() const override;  // "tfidf-pca<out_dim>"
   int dim() const override { return options_.out_dim; }
-  // Batched: folds a block of listings into one n×fold_dim matrix and applies PCA to it in one
-  // call. A listing without tokens gets a row of zeros.
+  // A listing's row, bit for bit, depends on that listing alone, never on the others encoded with
+  // it; the rows are shared among OpenMP's threads. A listing without tokens gets a row of zeros.
   void encode(std::span<const Listing> listings, float* out) const override;
   // The rows encode() gives the listings whose TF-IDF vectors, tfidf().transform(listing_text()),
   // these are: for a caller that has them already and need not transform the text again.
@@ -64,8 +64,9 @@ class ClassicalTextEncoder : public Encoder {
 
  private:
   ClassicalTextEncoder(Options options, HashedTfidf tfidf, Pca pca);
-  // Rows 0..count-1 of out, one at a time: fold_row(i, row) adds row i's folded TF-IDF vector to
-  // a zeroed fold_dim row and says whether it had any token; PCA then projects that row alone.
+  // Rows 0..count-1 of out, each alone, on OpenMP's threads: fold_row(i, row) adds row i's folded
+  // TF-IDF vector to a zeroed fold_dim row and says whether it had any token (it is called from
+  // several threads at once); PCA then projects that row.
   void project(size_t count, float* out, const std::function<bool(size_t, float*)>& fold_row) const;
 
   Options options_;
