@@ -72,6 +72,10 @@ def train(args):
     def rows_of(encoded, index):
         return [t[index] for t in encoded]
 
+    def both_orders(ab, ba, index):
+        """The pairs at index as (a, b) and as (b, a): trained on and averaged over both."""
+        return rows_of(ab, index), rows_of(ba, index)
+
     def predict(model, both_orders):
         model.eval()
         means = []
@@ -90,7 +94,7 @@ def train(args):
         torch.manual_seed(seed)
         model = BertForSequenceClassification.from_pretrained(args.model_dir, num_labels=2)
         model.to(device)
-        ids, types, mask = (torch.cat([x, y]) for x, y in zip(rows_of(ab, index), rows_of(ba, index)))
+        ids, types, mask = (torch.cat([x, y]) for x, y in zip(*both_orders(ab, ba, index)))
         targets = torch.cat([labels[index], labels[index]])
         n = ids.shape[0]
         steps = epochs * ((n + args.batch - 1) // args.batch)
@@ -137,13 +141,12 @@ def train(args):
         valid_rows = [i for i, r in enumerate(rows) if r["split"] == "valid"]
         other_rows = [i for i, r in enumerate(rows) if r["split"] != "train"]
         as_index = lambda rows_: torch.tensor(rows_, device=device)  # noqa: E731
-        valid = ((rows_of(ab, as_index(valid_rows)), rows_of(ba, as_index(valid_rows))),
+        valid = (both_orders(ab, ba, as_index(valid_rows)),
                  [int(rows[i]["label"]) for i in valid_rows])
         model, history, epochs = fit(as_index(train_rows), ab, ba, labels, args.epochs, args.seed,
                                      valid)
         scores = [0.0] * len(rows)
-        held = as_index(other_rows)
-        for i, s in zip(other_rows, predict(model, (rows_of(ab, held), rows_of(ba, held)))):
+        for i, s in zip(other_rows, predict(model, both_orders(ab, ba, as_index(other_rows)))):
             scores[i] = s
         # Out-of-fold train scores, folds stratified by label.
         generator = torch.Generator().manual_seed(args.seed)
@@ -156,8 +159,7 @@ def train(args):
             rest = [i for i in train_rows if fold_of[i] != k]
             out = [i for i in train_rows if fold_of[i] == k]
             fold_model, _, _ = fit(as_index(rest), ab, ba, labels, epochs, args.seed + 1 + k)
-            for i, s in zip(out, predict(fold_model, (rows_of(ab, as_index(out)),
-                                                      rows_of(ba, as_index(out))))):
+            for i, s in zip(out, predict(fold_model, both_orders(ab, ba, as_index(out)))):
                 scores[i] = s
         with open(f"{args.out_dir}/{name}.scores.csv", "w") as f:
             f.write("key_a,key_b,split,label,score\n")
