@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <bit>
 #include <cstring>
 
 #include "util/error.h"
@@ -38,9 +39,10 @@ CREATE TABLE vector_spaces(
   space TEXT PRIMARY KEY,
   dim   INTEGER NOT NULL CHECK(dim > 0));
 CREATE TABLE vectors(
-  space TEXT NOT NULL REFERENCES vector_spaces(space) ON DELETE CASCADE,
-  key   INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
-  data  BLOB NOT NULL,
+  space  TEXT NOT NULL REFERENCES vector_spaces(space) ON DELETE CASCADE,
+  key    INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
+  data   BLOB NOT NULL,
+  source INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(space, key)) WITHOUT ROWID;
 CREATE INDEX vectors_key ON vectors(key);
 -- Every vector write and delete, in order: what an index built at sequence S must apply to
@@ -55,12 +57,25 @@ CREATE INDEX vector_log_space ON vector_log(space, seq);
 CREATE TRIGGER vectors_logged_insert AFTER INSERT ON vectors BEGIN
   INSERT INTO vector_log(space, key, op) VALUES(NEW.space, NEW.key, 'put');
 END;
-CREATE TRIGGER vectors_logged_update AFTER UPDATE ON vectors BEGIN
+CREATE TRIGGER vectors_logged_update AFTER UPDATE OF data ON vectors
+WHEN OLD.data IS NOT NEW.data BEGIN
   INSERT INTO vector_log(space, key, op) VALUES(NEW.space, NEW.key, 'put');
 END;
 CREATE TRIGGER vectors_logged_delete AFTER DELETE ON vectors BEGIN
   INSERT INTO vector_log(space, key, op) VALUES(OLD.space, OLD.key, 'delete');
 END;
+)sql";
+
+// Version 1 to 2: vectors gain the digest of what they were encoded from, and a row whose source
+// changes while its bytes stay is no change to log.
+constexpr const char* kMigrateToVersion2 = R"sql(
+ALTER TABLE vectors ADD COLUMN source INTEGER NOT NULL DEFAULT 0;
+DROP TRIGGER vectors_logged_update;
+CREATE TRIGGER vectors_logged_update AFTER UPDATE OF data ON vectors
+WHEN OLD.data IS NOT NEW.data BEGIN
+  INSERT INTO vector_log(space, key, op) VALUES(NEW.space, NEW.key, 'put');
+END;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
 constexpr const char* kListingColumns =
@@ -307,13 +322,23 @@ CatalogStore CatalogStore::open(const fs::path& db_path, bool create) {
     t.commit();
   }
   CatalogStore store(std::move(impl));
-  auto version = store.meta("schema_version");
+  store.migrate();
+  return store;
+}
+
+void CatalogStore::migrate() {
+  const fs::path& db_path = impl_->path;
+  const auto version = meta("schema_version");
   if (!version) fail("{}: not a doppel catalog (no schema_version in meta)", db_path.string());
-  if (*version != std::to_string(kSchemaVersion)) {
+  if (*version == std::to_string(kSchemaVersion)) return;
+  if (*version != "1") {
     fail("{}: catalog schema version '{}' is not supported (this doppel reads version {})",
          db_path.string(), *version, kSchemaVersion);
   }
-  return store;
+  Transaction t(impl_->db, db_path, impl_->transaction_depth);
+  // Read again under the write lock: another process may have migrated the file meanwhile.
+  if (meta("schema_version") == "1") exec(impl_->db, db_path, kMigrateToVersion2);
+  t.commit();
 }
 
 const fs::path& CatalogStore::path() const { return impl_->path; }
@@ -402,14 +427,16 @@ std::vector<CatalogStore::StoredLabel> CatalogStore::labels(std::string_view spl
 }
 
 void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> keys,
-                               const float* data, int dim) {
+                               const float* data, int dim, std::span<const uint64_t> sources) {
   const fs::path& path = impl_->path;
   if (space.empty()) fail("{}: vector space name is empty", path.string());
+  DOPPEL_CHECK(sources.empty() || sources.size() == keys.size(), "{} sources for {} keys",
+               sources.size(), keys.size());
   if (dim <= 0)
     fail("{}: vector space '{}': dim must be positive, got {}", path.string(), space, dim);
   if (keys.empty()) return;
   Transaction t(impl_->db, path, impl_->transaction_depth);
-  const int existing_dim = space_dim(space);
+  const int existing_dim = vector_dim(space);
   if (existing_dim != 0 && existing_dim != dim) {
     fail("{}: vector space '{}' holds {}-d vectors, got {}-d (drop the space to change it)",
          path.string(), space, existing_dim, dim);
@@ -420,10 +447,11 @@ void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> 
     add.step();
   }
   Stmt exists(impl_->db, path, "SELECT 1 FROM listings WHERE key = ?");
+  // An unchanged vector is no change to log (the update trigger compares the bytes).
   Stmt put(impl_->db, path,
-           "INSERT INTO vectors(space, key, data) VALUES(?, ?, ?) "
-           "ON CONFLICT(space, key) DO UPDATE SET data = excluded.data "
-           "WHERE data != excluded.data");  // an unchanged vector is no change to log
+           "INSERT INTO vectors(space, key, data, source) VALUES(?, ?, ?, ?) "
+           "ON CONFLICT(space, key) DO UPDATE SET data = excluded.data, source = excluded.source "
+           "WHERE data != excluded.data OR source != excluded.source");
   const size_t row_bytes = sizeof(float) * static_cast<size_t>(dim);
   for (size_t i = 0; i < keys.size(); ++i) {
     exists.reset();
@@ -433,6 +461,7 @@ void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> 
     }
     put.reset();
     put.bind(1, space).bind(2, keys[i]).bind_blob(3, data + i * dim, row_bytes);
+    put.bind(4, sources.empty() ? int64_t{0} : std::bit_cast<int64_t>(sources[i]));
     put.step();
   }
   t.commit();
@@ -440,11 +469,19 @@ void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> 
 
 CatalogStore::VectorSet CatalogStore::vectors(std::string_view space) const {
   VectorSet out;
-  out.dim = space_dim(space);
+  out.dim = vector_dim(space);
   if (out.dim == 0) return out;
   Stmt s(impl_->db, impl_->path, "SELECT key, data FROM vectors WHERE space = ? ORDER BY key");
   s.bind(1, space);
   while (s.step()) append_vector_row(s.blob(1), s.int64(0), space, out);
+  return out;
+}
+
+std::unordered_map<int64_t, uint64_t> CatalogStore::vector_sources(std::string_view space) const {
+  std::unordered_map<int64_t, uint64_t> out;
+  Stmt s(impl_->db, impl_->path, "SELECT key, source FROM vectors WHERE space = ?");
+  s.bind(1, space);
+  while (s.step()) out.emplace(s.int64(0), std::bit_cast<uint64_t>(s.int64(1)));
   return out;
 }
 
@@ -461,7 +498,7 @@ void CatalogStore::append_vector_row(std::span<const unsigned char> blob, int64_
   std::memcpy(out.data.data() + at, blob.data(), row_bytes);
 }
 
-int CatalogStore::space_dim(std::string_view space) const {
+int CatalogStore::vector_dim(std::string_view space) const {
   Stmt find(impl_->db, impl_->path, "SELECT dim FROM vector_spaces WHERE space = ?");
   find.bind(1, space);
   return find.step() ? static_cast<int>(find.int64(0)) : 0;
@@ -490,7 +527,7 @@ std::vector<CatalogStore::VectorChange> CatalogStore::vector_changes_since(std::
 CatalogStore::VectorSet CatalogStore::vectors(std::string_view space,
                                               std::span<const int64_t> keys) const {
   VectorSet out;
-  out.dim = space_dim(space);
+  out.dim = vector_dim(space);
   if (out.dim == 0) return out;
   Stmt s(impl_->db, impl_->path, "SELECT data FROM vectors WHERE space = ? AND key = ?");
   for (int64_t key : keys) {

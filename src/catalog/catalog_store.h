@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "catalog/listing.h"
@@ -27,8 +28,9 @@ namespace doppel {
 
 class CatalogStore {
  public:
-  // The schema version this build reads and writes (meta 'schema_version').
-  static constexpr int kSchemaVersion = 1;
+  // The schema version this build reads and writes (meta 'schema_version'). open() migrates a
+  // catalog of an earlier version in place (docs/catalog_format.md).
+  static constexpr int kSchemaVersion = 2;
 
   // Opens the database at db_path (creating file and schema when create == true; otherwise a
   // missing file is an Error). WAL journal, foreign keys on, 5 s busy timeout. Throws
@@ -88,17 +90,21 @@ class CatalogStore {
   // Vectors per named space ("text", "image"): one float32 row of `dim` values per listing key,
   // data holding keys.size() * dim floats, row-major. Replaces existing rows of those keys. One
   // transaction. Error when dim differs from the dim the space already holds, or a key is not a
-  // stored listing.
+  // stored listing. `sources` (empty, or one per key) are digests of what each row was encoded
+  // from (pipeline/vector_sources.h); a row stored without one gets 0, "unknown".
   void put_vectors(std::string_view space, std::span<const int64_t> keys, const float* data,
-                   int dim);
+                   int dim, std::span<const uint64_t> sources = {});
   struct VectorSet {
     int dim = 0;  // 0 when the space holds nothing
     std::vector<int64_t> keys;
     std::vector<float> data;  // keys.size() * dim, rows in key order
   };
   VectorSet vectors(std::string_view space) const;
+  int vector_dim(std::string_view space) const;  // 0 when the space holds nothing
   // The stored rows of just these keys (keys without a row are left out), in the given order.
   VectorSet vectors(std::string_view space, std::span<const int64_t> keys) const;
+  // The source digest of every stored row of a space, by key (empty when the space holds none).
+  std::unordered_map<int64_t, uint64_t> vector_sources(std::string_view space) const;
   // Removes the rows of these keys from a space (keys without a row are ignored); one
   // transaction. Returns the number of rows removed.
   size_t remove_vectors(std::string_view space, std::span<const int64_t> keys);
@@ -123,7 +129,8 @@ class CatalogStore {
  private:
   struct Impl;
   explicit CatalogStore(std::unique_ptr<Impl> impl);
-  int space_dim(std::string_view space) const;  // 0 when the space does not exist
+  // Brings a catalog of an earlier schema version up to kSchemaVersion; Error on an unknown one.
+  void migrate();
   // Appends one stored row to `out` (whose dim is set), checking the blob's size.
   void append_vector_row(std::span<const unsigned char> blob, int64_t key,
                          std::string_view space, VectorSet& out) const;

@@ -35,7 +35,7 @@ TEST(CatalogStore, CreatesReopensAndPersists) {
   }
   CatalogStore store = CatalogStore::open(db);
   EXPECT_EQ(store.size(), 2u);
-  EXPECT_EQ(store.meta("schema_version"), "1");
+  EXPECT_EQ(store.meta("schema_version"), "2");
   EXPECT_EQ(store.meta("model"), "tfidf");
   EXPECT_FALSE(store.meta("absent").has_value());
   auto b = store.get("b");
@@ -295,6 +295,92 @@ TEST(CatalogStoreVectorLog, RecordsPutsReplacementsAndDeletesInOrder) {
   auto some = store.vectors("text", std::vector<int64_t>{listings[1].key, 999});
   ASSERT_EQ(some.keys.size(), 1u);
   EXPECT_EQ(some.data, replaced);
+}
+
+TEST(CatalogStoreVectorLog, ANewSourceWithTheSameBytesIsStoredButNotLogged) {
+  TestDir dir;
+  auto store = CatalogStore::open(dir.path() / "c.db", true);
+  std::vector<Listing> listings = {make("a", "A"), make("b", "B")};
+  store.upsert(listings);
+  const std::vector<int64_t> keys = {listings[0].key, listings[1].key};
+  const std::vector<float> data = {1, 0, 0, 1};
+  store.put_vectors("text", keys, data.data(), 2);  // without sources: 0, "unknown"
+  EXPECT_EQ(store.vector_sources("text"),
+            (std::unordered_map<int64_t, uint64_t>{{keys[0], 0}, {keys[1], 0}}));
+  const int64_t head = store.vector_log_head("text");
+  // Sources span the whole uint64 range (stored as SQLite's signed integer).
+  const std::vector<uint64_t> sources = {~uint64_t{0}, 7};
+  store.put_vectors("text", keys, data.data(), 2, sources);
+  EXPECT_EQ(store.vector_sources("text"),
+            (std::unordered_map<int64_t, uint64_t>{{keys[0], ~uint64_t{0}}, {keys[1], 7}}));
+  EXPECT_EQ(store.vector_log_head("text"), head);
+  EXPECT_TRUE(store.vector_sources("image").empty());
+}
+
+// The version 1 schema as doppel 0.1 wrote it: what open() must migrate.
+constexpr const char* kVersion1Catalog = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE listings(
+  key INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '', brand TEXT NOT NULL DEFAULT '',
+  category TEXT NOT NULL DEFAULT '', model_number TEXT NOT NULL DEFAULT '', price REAL,
+  image TEXT NOT NULL DEFAULT '');
+CREATE TABLE labels(
+  key_a INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
+  key_b INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
+  is_match INTEGER NOT NULL CHECK(is_match IN (0, 1)), split TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '', PRIMARY KEY(key_a, key_b), CHECK(key_a < key_b))
+  WITHOUT ROWID;
+CREATE TABLE vector_spaces(space TEXT PRIMARY KEY, dim INTEGER NOT NULL CHECK(dim > 0));
+CREATE TABLE vectors(
+  space TEXT NOT NULL REFERENCES vector_spaces(space) ON DELETE CASCADE,
+  key INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
+  data BLOB NOT NULL, PRIMARY KEY(space, key)) WITHOUT ROWID;
+CREATE TABLE vector_log(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, space TEXT NOT NULL, key INTEGER NOT NULL,
+  op TEXT NOT NULL CHECK(op IN ('put', 'delete')));
+CREATE TRIGGER vectors_logged_insert AFTER INSERT ON vectors BEGIN
+  INSERT INTO vector_log(space, key, op) VALUES(NEW.space, NEW.key, 'put');
+END;
+CREATE TRIGGER vectors_logged_update AFTER UPDATE ON vectors BEGIN
+  INSERT INTO vector_log(space, key, op) VALUES(NEW.space, NEW.key, 'put');
+END;
+CREATE TRIGGER vectors_logged_delete AFTER DELETE ON vectors BEGIN
+  INSERT INTO vector_log(space, key, op) VALUES(OLD.space, OLD.key, 'delete');
+END;
+INSERT INTO meta VALUES('schema_version', '1');
+INSERT INTO listings(id, title) VALUES('a', 'Lamp');
+INSERT INTO vector_spaces VALUES('text', 1);
+INSERT INTO vectors(space, key, data) VALUES('text', 1, x'0000803f');
+)sql";
+
+TEST(CatalogStore, MigratesAVersion1CatalogKeepingItsRows) {
+  TestDir dir;
+  const auto path = dir.path() / "v1.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, kVersion1Catalog, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  {
+    auto store = CatalogStore::open(path);
+    EXPECT_EQ(store.meta("schema_version"), "2");
+    const auto v = store.vectors("text");
+    EXPECT_EQ(v.keys, std::vector<int64_t>{1});
+    EXPECT_EQ(v.data, std::vector<float>{1.0f});
+    EXPECT_EQ(store.vector_sources("text"), (std::unordered_map<int64_t, uint64_t>{{1, 0}}));
+    const int64_t head = store.vector_log_head("text");
+    const std::vector<int64_t> key = {1};
+    const std::vector<uint64_t> source = {42};
+    store.put_vectors("text", key, v.data.data(), 1, source);  // same bytes, new source
+    EXPECT_EQ(store.vector_log_head("text"), head);
+    const float moved = 2.0f;
+    store.put_vectors("text", key, &moved, 1, source);
+    EXPECT_EQ(store.vector_changes_since("text", head).size(), 1u);
+  }
+  auto reopened = CatalogStore::open(path);  // already version 2: nothing more to do
+  EXPECT_EQ(reopened.vector_sources("text").at(1), 42u);
+  EXPECT_EQ(reopened.get("a")->title, "Lamp");
 }
 
 }  // namespace

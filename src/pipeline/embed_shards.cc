@@ -9,16 +9,16 @@ namespace doppel {
 
 EmbedShardSummary embed_shard(const Workspace& ws, Shard shard,
                               const std::filesystem::path& out_dir, bool text, bool image,
-                              TextEncoderChoice choice) {
+                              TextEncoderChoice choice, EmbedScope scope) {
   const auto listings = shard_listings(ws.catalog(), shard);
   std::vector<SpaceVectors> spaces;
   EmbedShardSummary summary;
   summary.listings = listings.size();
   if (text) {
-    spaces.push_back(encode_text(ws, listings, choice));
+    spaces.push_back(encode_text(ws, listings, choice, scope));
     summary.text_vectors = spaces.back().keys.size();
   }
-  if (image) spaces.push_back(encode_images(ws, listings, summary.images));
+  if (image) spaces.push_back(encode_images(ws, listings, scope, summary.images));
 
   std::filesystem::create_directories(out_dir);
   nlohmann::json space_fields = nlohmann::json::object();

@@ -15,15 +15,16 @@ namespace doppel {
 
 struct EmbedShardSummary {
   size_t listings = 0;      // in the shard
-  size_t text_vectors = 0;  // 0 when the text space was not asked for
+  size_t text_vectors = 0;  // encoded; 0 when the text space was not asked for
   ImageEmbedReport images;  // all zero when the image space was not asked for
 };
 
-// Encodes the shard's listings: text (with `choice`) when `text`, images when `image`; writes
-// out_dir/<space>.vectors and out_dir/shard.json.
+// Encodes the shard's listings (as `scope` says): text (with `choice`) when `text`, images when
+// `image`; writes out_dir/<space>.vectors and out_dir/shard.json.
 EmbedShardSummary embed_shard(const Workspace& ws, Shard shard,
                               const std::filesystem::path& out_dir, bool text, bool image,
-                              TextEncoderChoice choice = TextEncoderChoice::kAuto);
+                              TextEncoderChoice choice = TextEncoderChoice::kAuto,
+                              EmbedScope scope = EmbedScope::kStale);
 
 struct EmbedMergeSummary {
   size_t shards = 0;

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "cluster/clusterer.h"
+#include "pipeline/vector_sources.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -149,19 +150,25 @@ NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size,
   return NeuralImageEncoder::load(ws.image_model_dir(), options);
 }
 
-SpaceVectors encode_images(const Workspace& ws, std::span<const Listing> listings,
+SpaceVectors encode_images(const Workspace& ws, std::vector<Listing> listings, EmbedScope scope,
                            ImageEmbedReport& report, size_t batch_size) {
   const NeuralImageEncoder encoder = load_image_encoder(ws);
+  const auto sources = VectorSources::for_image(ws.image_model_dir());
+  const size_t given = listings.size();
+  if (scope == EmbedScope::kStale)
+    sources.keep_stale(listings, ws.catalog().vector_sources("image"));
+  report.listings += given;
+  report.up_to_date += given - listings.size();
   SpaceVectors out;
   out.space = "image";
   out.encoder = encoder.name();
   out.dim = encoder.dim();
   const int dim = out.dim;
-  report.listings += listings.size();
   std::vector<float> batch;
+  const std::span<const Listing> all(listings);
   Progress progress("embed images", listings.size());
   for (size_t start = 0; start < listings.size(); start += batch_size) {
-    const auto part = listings.subspan(start, std::min(batch_size, listings.size() - start));
+    const auto part = all.subspan(start, std::min(batch_size, listings.size() - start));
     batch.assign(part.size() * dim, 0.0f);
     encoder.encode(part, batch.data());
     for (size_t i = 0; i < part.size(); ++i) {
@@ -172,6 +179,7 @@ SpaceVectors encode_images(const Workspace& ws, std::span<const Listing> listing
       } else {
         out.keys.push_back(part[i].key);
         out.data.insert(out.data.end(), row, row + dim);
+        out.sources.push_back(sources.of(part[i]));
       }
     }
     progress.advance(part.size());
@@ -181,9 +189,9 @@ SpaceVectors encode_images(const Workspace& ws, std::span<const Listing> listing
   return out;
 }
 
-ImageEmbedReport embed_images(Workspace& ws, size_t batch_size) {
+ImageEmbedReport embed_images(Workspace& ws, EmbedScope scope, size_t batch_size) {
   ImageEmbedReport report;
-  encode_images(ws, ws.catalog().all_listings(), report, batch_size).store(ws.catalog());
+  encode_images(ws, ws.catalog().all_listings(), scope, report, batch_size).store(ws.catalog());
   return report;
 }
 

@@ -52,20 +52,24 @@ NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size = 32,
                                       std::optional<ImageFetcherOptions> fetcher = {});
 
 struct ImageEmbedReport {
-  size_t listings = 0;  // in the catalog
-  size_t embedded = 0;  // with a stored image vector now
+  size_t listings = 0;    // given (the catalog's, for embed_images)
+  size_t up_to_date = 0;  // not encoded: the stored vector came from the same model and image
+  size_t embedded = 0;    // encoded into a new image vector
   size_t without_image = 0;
   size_t unreadable = 0;  // an image that could not be fetched or decoded (warned about)
 };
 
-// Encodes the images of `listings` with ws/models/image into the space "image", without storing
-// them; a listing without a readable image is counted in `report` and listed in `removed`.
-SpaceVectors encode_images(const Workspace& ws, std::span<const Listing> listings,
+// Encodes the images of `listings` (all, or those whose stored "image" vector is missing or
+// stale) with ws/models/image into the space "image", without storing them; a listing without a
+// readable image is counted in `report` and listed in `removed`.
+SpaceVectors encode_images(const Workspace& ws, std::vector<Listing> listings, EmbedScope scope,
                            ImageEmbedReport& report, size_t batch_size = 256);
 
-// Encodes every listing's image with ws/models/image and stores the vectors in the space "image"
-// (the encoder's name as the catalog's "image_encoder"). A listing without a readable image gets
-// no image vector (a row it had is removed), keeps its text vector, and is counted.
-ImageEmbedReport embed_images(Workspace& ws, size_t batch_size = 256);
+// Encodes the catalog's listings' images (as `scope` says) with ws/models/image and stores the
+// vectors in the space "image" (the encoder's name as the catalog's "image_encoder"). A listing
+// without a readable image gets no image vector (a row it had is removed), keeps its text
+// vector, and is counted; it is tried again by the next embed.
+ImageEmbedReport embed_images(Workspace& ws, EmbedScope scope = EmbedScope::kStale,
+                              size_t batch_size = 256);
 
 }  // namespace doppel

@@ -107,8 +107,9 @@ TEST_F(ImageJobsTest, TrainThenEmbedFillsTheImageSpaceAndSkipsMissingAndBrokenIm
   contrastive.max_steps = 2;
   EXPECT_EQ(finetune_image_model(workspace, contrastive, {}, false).steps, 2);
 
-  auto report = embed_images(workspace, /*batch_size=*/3);
+  auto report = embed_images(workspace, EmbedScope::kStale, /*batch_size=*/3);
   EXPECT_EQ(report.listings, 8u);
+  EXPECT_EQ(report.up_to_date, 0u);
   EXPECT_EQ(report.embedded, 6u);
   EXPECT_EQ(report.without_image, 1u);
   EXPECT_EQ(report.unreadable, 1u);
@@ -121,11 +122,16 @@ TEST_F(ImageJobsTest, TrainThenEmbedFillsTheImageSpaceAndSkipsMissingAndBrokenIm
   EXPECT_TRUE(workspace.catalog().meta("image_encoder").has_value());
 
   // A photo that breaks later takes its listing's image vector with it; the text side is untouched.
+  // The other photos are unchanged, so their vectors are not encoded again.
   fs::resize_file(photo(5), 20);
   report = embed_images(workspace);
-  EXPECT_EQ(report.embedded, 5u);
+  EXPECT_EQ(report.up_to_date, 5u);
+  EXPECT_EQ(report.embedded, 0u);
   EXPECT_EQ(report.unreadable, 2u);
   EXPECT_EQ(workspace.catalog().vectors("image").keys.size(), 5u);
+  report = embed_images(workspace, EmbedScope::kAll);
+  EXPECT_EQ(report.up_to_date, 0u);
+  EXPECT_EQ(report.embedded, 5u);
 }
 
 }  // namespace

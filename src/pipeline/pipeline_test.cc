@@ -590,7 +590,7 @@ TEST(PipelineEndToEnd, DedupsAndEvaluatesASynthesizedCatalog) {
   text.fold_dim = 256;
   text.out_dim = 32;
   train_tfidf(ws, text);
-  EXPECT_EQ(embed_text(ws), catalog.listings.size());
+  EXPECT_EQ(embed_text(ws).encoded, catalog.listings.size());
   const auto index = build_index(ws, "Flat");
   EXPECT_EQ(index->size(), catalog.listings.size());
   EXPECT_TRUE(fs::exists(ws.index_path("text")));

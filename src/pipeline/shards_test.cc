@@ -47,6 +47,7 @@ TEST(SpaceVectors, FileRoundTripAndDamage) {
   v.dim = 3;
   v.keys = {4, 9};
   v.data = {1, 2, 3, 4, 5, 6};
+  v.sources = {~uint64_t{0}, 11};
   v.removed = {7};
   const auto path = std::filesystem::temp_directory_path() /
                     ("doppel_space_vectors_" + std::to_string(::getpid()) + ".vectors");
@@ -55,6 +56,7 @@ TEST(SpaceVectors, FileRoundTripAndDamage) {
   EXPECT_EQ(back.dim, 3);
   EXPECT_EQ(back.keys, v.keys);
   EXPECT_EQ(back.data, v.data);
+  EXPECT_EQ(back.sources, v.sources);
   EXPECT_EQ(back.removed, v.removed);
   const std::string bytes = read_file(path);
   const auto load = [](const std::filesystem::path& p) { SpaceVectors::load(p, "text", "tfidf"); };

@@ -1,5 +1,6 @@
 #include "pipeline/space_vectors.h"
 
+#include <spdlog/spdlog.h>
 
 #include "util/binary_io.h"
 #include "util/error.h"
@@ -8,19 +9,29 @@
 namespace doppel {
 namespace {
 
-constexpr char kMagic[8] = {'D', 'P', 'L', 'V', 'E', 'C', '0', '1'};
+constexpr char kMagic[8] = {'D', 'P', 'L', 'V', 'E', 'C', '0', '2'};
 
 }  // namespace
 
 void SpaceVectors::store(CatalogStore& catalog) const {
-  if (!keys.empty()) catalog.put_vectors(space, keys, data.data(), dim);
-  if (!removed.empty()) catalog.remove_vectors(space, removed);
-  catalog.set_meta(space + "_encoder", encoder);
+  catalog.in_transaction([&] {
+    const int stored_dim = catalog.vector_dim(space);
+    if (!keys.empty() && stored_dim != 0 && stored_dim != dim) {
+      spdlog::warn("{}: the {} space held {}-d vectors; {} makes {}-d ones, so the old ones go",
+                   catalog.path().string(), space, stored_dim, encoder, dim);
+      catalog.drop_vectors(space);
+    }
+    if (!keys.empty()) catalog.put_vectors(space, keys, data.data(), dim, sources);
+    if (!removed.empty()) catalog.remove_vectors(space, removed);
+    catalog.set_meta(space + "_encoder", encoder);
+  });
 }
 
 void SpaceVectors::save(const std::filesystem::path& path) const {
   DOPPEL_CHECK(data.size() == keys.size() * static_cast<size_t>(dim), "{} rows of {} floats",
                keys.size(), dim);
+  DOPPEL_CHECK(sources.size() == keys.size(), "{} sources for {} rows", sources.size(),
+               keys.size());
   std::string out;
   append_bytes(out, kMagic, sizeof(kMagic));
   append_pod<uint32_t>(out, static_cast<uint32_t>(dim));
@@ -28,6 +39,7 @@ void SpaceVectors::save(const std::filesystem::path& path) const {
   append_pod<uint64_t>(out, removed.size());
   append_bytes(out, keys.data(), keys.size() * sizeof(int64_t));
   append_bytes(out, data.data(), data.size() * sizeof(float));
+  append_bytes(out, sources.data(), sources.size() * sizeof(uint64_t));
   append_bytes(out, removed.data(), removed.size() * sizeof(int64_t));
   write_file_atomic(path, out);
 }
@@ -43,16 +55,19 @@ SpaceVectors SpaceVectors::load(const std::filesystem::path& path, std::string s
   v.dim = static_cast<int>(in.get<uint32_t>("dim"));
   const auto rows = in.get<uint64_t>("rows");
   const auto removed = in.get<uint64_t>("removed count");
-  if (v.dim <= 0 || rows > in.remaining() / (sizeof(int64_t) + sizeof(float) * v.dim) ||
+  const size_t row_bytes = sizeof(int64_t) + sizeof(float) * v.dim + sizeof(uint64_t);
+  if (v.dim <= 0 || rows > in.remaining() / row_bytes ||
       removed > in.remaining() / sizeof(int64_t)) {
     fail("{}: header says {} rows of dim {} and {} removed keys, more than the file holds",
          path.string(), rows, v.dim, removed);
   }
   v.keys.resize(rows);
   v.data.resize(rows * v.dim);
+  v.sources.resize(rows);
   v.removed.resize(removed);
   in.read(v.keys.data(), rows * sizeof(int64_t), "keys");
   in.read(v.data.data(), v.data.size() * sizeof(float), "vectors");
+  in.read(v.sources.data(), rows * sizeof(uint64_t), "sources");
   in.read(v.removed.data(), removed * sizeof(int64_t), "removed keys");
   if (in.remaining() != 0)
     fail("{}: {} unexpected bytes at the end", path.string(), in.remaining());

@@ -12,20 +12,27 @@
 
 namespace doppel {
 
+// Which listings an embed encodes: those whose stored vector is missing or stale (by its source
+// digest, pipeline/vector_sources.h), or all of them.
+enum class EmbedScope { kStale, kAll };
+
 struct SpaceVectors {
   std::string space;    // "text" or "image"
   std::string encoder;  // the encoder's name, stored as the catalog's "<space>_encoder"
   int dim = 0;
   std::vector<int64_t> keys;     // one row of `data` each
   std::vector<float> data;       // keys.size() * dim
+  std::vector<uint64_t> sources;  // one per key: the digest of what its row was encoded from
   std::vector<int64_t> removed;  // keys whose stored vector must go (e.g. no readable photo)
 
-  // Writes the rows, removes `removed` and records the encoder, in that order.
+  // Writes the rows with their sources, removes `removed` and records the encoder, in that order
+  // and in one transaction. Rows of another dim than the space holds replace the whole space (a
+  // new encoder's dim: every old vector is stale), with a warning.
   void store(CatalogStore& catalog) const;
 
   // The file format (little-endian):
-  //   "DPLVEC01"  u32 dim  u64 rows  u64 removed  i64 keys[rows]  f32 data[rows*dim]
-  //   i64 removed_keys[removed]
+  //   "DPLVEC02"  u32 dim  u64 rows  u64 removed  i64 keys[rows]  f32 data[rows*dim]
+  //   u64 sources[rows]  i64 removed_keys[removed]
   // The space and encoder names travel in the shard manifest. Written atomically; load() throws
   // doppel::Error naming the file on a bad magic, truncation or trailing bytes.
   void save(const std::filesystem::path& path) const;

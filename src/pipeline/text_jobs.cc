@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "pipeline/vector_sources.h"
 #include "text/neural_text_encoder.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -18,10 +19,7 @@ void train_tfidf(Workspace& ws, const ClassicalTextEncoder::Options& options) {
 }
 
 ClassicalTextEncoder load_text_encoder(const Workspace& ws) {
-  if (!std::filesystem::exists(ws.tfidf_dir() / "config.json"))
-    fail("{}: no text encoder; run `doppel train text {}` first", ws.tfidf_dir().string(),
-         ws.root().string());
-  return ClassicalTextEncoder::load(ws.tfidf_dir());
+  return ClassicalTextEncoder::load(text_encoder_dir(ws, TextEncoderChoice::kClassical));
 }
 
 TextEncoderChoice parse_text_encoder_choice(std::string_view name) {
@@ -31,20 +29,32 @@ TextEncoderChoice parse_text_encoder_choice(std::string_view name) {
   fail("unknown text encoder \"{}\" (auto, tfidf, bert)", name);
 }
 
-std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderChoice choice) {
+std::filesystem::path text_encoder_dir(const Workspace& ws, TextEncoderChoice choice) {
   const bool neural_ready = NeuralTextEncoder::exists(ws.text_model_dir());
   if (choice == TextEncoderChoice::kNeural && !neural_ready) {
     fail("{}: no fine-tuned neural text encoder; run `doppel train text {} --stage match` first",
          ws.text_model_dir().string(), ws.root().string());
   }
   if (choice == TextEncoderChoice::kClassical || !neural_ready) {
-    return std::make_unique<ClassicalTextEncoder>(load_text_encoder(ws));
+    if (!std::filesystem::exists(ws.tfidf_dir() / "config.json"))
+      fail("{}: no text encoder; run `doppel train text {}` first", ws.tfidf_dir().string(),
+           ws.root().string());
+    return ws.tfidf_dir();
   }
-  return std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::load(ws.text_model_dir(), {}));
+  return ws.text_model_dir();
 }
 
-SpaceVectors encode_text(const Workspace& ws, std::span<const Listing> listings,
-                         TextEncoderChoice choice, size_t batch_size) {
+std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderChoice choice) {
+  const auto dir = text_encoder_dir(ws, choice);
+  if (dir == ws.tfidf_dir()) return std::make_unique<ClassicalTextEncoder>(load_text_encoder(ws));
+  return std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::load(dir, {}));
+}
+
+SpaceVectors encode_text(const Workspace& ws, std::vector<Listing> listings,
+                         TextEncoderChoice choice, EmbedScope scope, size_t batch_size) {
+  const auto sources = VectorSources::for_text(text_encoder_dir(ws, choice));
+  if (scope == EmbedScope::kStale)
+    sources.keep_stale(listings, ws.catalog().vector_sources("text"));
   const auto encoder = load_vector_encoder(ws, choice);
   SpaceVectors out;
   out.space = "text";
@@ -52,21 +62,31 @@ SpaceVectors encode_text(const Workspace& ws, std::span<const Listing> listings,
   out.dim = encoder->dim();
   out.keys.resize(listings.size());
   out.data.resize(listings.size() * out.dim);
+  out.sources.resize(listings.size());
+  const std::span<const Listing> all(listings);
   Progress progress("embed text", listings.size());
   for (size_t start = 0; start < listings.size(); start += batch_size) {
     const size_t n = std::min(batch_size, listings.size() - start);
-    encoder->encode(listings.subspan(start, n), out.data.data() + start * out.dim);
-    for (size_t i = 0; i < n; ++i) out.keys[start + i] = listings[start + i].key;
+    encoder->encode(all.subspan(start, n), out.data.data() + start * out.dim);
+    for (size_t i = start; i < start + n; ++i) {
+      out.keys[i] = listings[i].key;
+      out.sources[i] = sources.of(listings[i]);
+    }
     progress.advance(n);
   }
   progress.finish();
   return out;
 }
 
-size_t embed_text(Workspace& ws, TextEncoderChoice choice, size_t batch_size) {
-  const auto listings = ws.catalog().all_listings();
-  encode_text(ws, listings, choice, batch_size).store(ws.catalog());
-  return listings.size();
+TextEmbedReport embed_text(Workspace& ws, TextEncoderChoice choice, EmbedScope scope,
+                           size_t batch_size) {
+  auto listings = ws.catalog().all_listings();
+  TextEmbedReport report;
+  report.listings = listings.size();
+  const auto vectors = encode_text(ws, std::move(listings), choice, scope, batch_size);
+  vectors.store(ws.catalog());
+  report.encoded = vectors.keys.size();
+  return report;
 }
 
 }  // namespace doppel

@@ -2,7 +2,9 @@
 // workspace's text encoder (the neural one when trained, else the classical one).
 #pragma once
 
+#include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "pipeline/space_vectors.h"
 #include "pipeline/workspace.h"
@@ -21,17 +23,26 @@ ClassicalTextEncoder load_text_encoder(const Workspace& ws);
 enum class TextEncoderChoice { kAuto, kClassical, kNeural };
 TextEncoderChoice parse_text_encoder_choice(std::string_view name);  // auto, tfidf, bert
 
-// The chosen encoder; Error telling the user what to train when it is missing.
+// The model folder of the encoder `choice` resolves to: ws/models/text for the neural one,
+// ws/models/tfidf for the classical one. Error telling the user what to train when it is missing.
+std::filesystem::path text_encoder_dir(const Workspace& ws, TextEncoderChoice choice);
+
+// The chosen encoder, loaded from text_encoder_dir(ws, choice).
 std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderChoice choice);
 
-// Encodes `listings` with the chosen encoder into the space "text", without storing them.
-SpaceVectors encode_text(const Workspace& ws, std::span<const Listing> listings,
-                         TextEncoderChoice choice = TextEncoderChoice::kAuto,
-                         size_t batch_size = 1024);
+// Encodes `listings` (all, or those whose stored "text" vector is missing or stale) with the
+// chosen encoder into the space "text", without storing them.
+SpaceVectors encode_text(const Workspace& ws, std::vector<Listing> listings,
+                         TextEncoderChoice choice, EmbedScope scope, size_t batch_size = 1024);
 
-// Encodes every listing and stores the vectors in catalog.db under the space "text", and the
-// encoder's name as the catalog's "text_encoder". Returns the number of listings encoded.
-size_t embed_text(Workspace& ws, TextEncoderChoice choice = TextEncoderChoice::kAuto,
-                  size_t batch_size = 1024);
+struct TextEmbedReport {
+  size_t listings = 0;  // in the catalog
+  size_t encoded = 0;   // the others' stored vectors were up to date
+};
+
+// Encodes the catalog's listings (as `scope` says) and stores their vectors in catalog.db under
+// the space "text", with the encoder's name as the catalog's "text_encoder".
+TextEmbedReport embed_text(Workspace& ws, TextEncoderChoice choice = TextEncoderChoice::kAuto,
+                           EmbedScope scope = EmbedScope::kStale, size_t batch_size = 1024);
 
 }  // namespace doppel

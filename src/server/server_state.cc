@@ -82,6 +82,9 @@ ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetc
       models_(MatchModels::load(ws_, /*need_decider=*/true, /*need_index=*/false)),
       text_encoder_(load_matching_encoder(ws_)),
       image_encoder_(load_image_encoder_if_any(ws_, images, models_.featurizer->layout().image)),
+      text_sources_(VectorSources::for_text(text_encoder_dir(ws_, TextEncoderChoice::kAuto))),
+      image_sources_(image_encoder_ ? std::optional(VectorSources::for_image(ws_.image_model_dir()))
+                                    : std::nullopt),
       text_index_(LiveIndex::load_saved(
           ws_, kTextSpace,
           {models_.text_vectors.keys.size(), text_encoder_->dim(), text_encoder_->name()})),
@@ -195,6 +198,8 @@ void ServerState::catch_up(const std::function<void()>& apply) {
 Listing ServerState::upsert(Listing listing, bool* created) {
   const auto vector = encode(listing);
   const auto image_vector = encode_image(listing);
+  const uint64_t text_source = text_sources_.of(listing);
+  const uint64_t image_source = image_sources_ ? image_sources_->of(listing) : 0;
   std::lock_guard writer(writer_mutex_);
   CatalogStore& catalog = ws_.catalog();
   std::vector<Listing> batch{std::move(listing)};
@@ -202,11 +207,11 @@ Listing ServerState::upsert(Listing listing, bool* created) {
   catalog.in_transaction([&] {
     stats = catalog.upsert(batch);
     catalog.put_vectors(kTextSpace, std::span(&batch[0].key, 1), vector.data(),
-                        static_cast<int>(vector.size()));
+                        static_cast<int>(vector.size()), std::span(&text_source, 1));
     // With an image encoder the stored image vector follows the listing's photo (none: removed).
     if (!image_vector.empty())
       catalog.put_vectors(kImageSpace, std::span(&batch[0].key, 1), image_vector.data(),
-                          static_cast<int>(image_vector.size()));
+                          static_cast<int>(image_vector.size()), std::span(&image_source, 1));
     else if (image_encoder_)
       catalog.remove_vectors(kImageSpace, std::span(&batch[0].key, 1));
   });

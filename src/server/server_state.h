@@ -37,6 +37,7 @@
 #include "catalog/encoder.h"
 #include "image/neural_image_encoder.h"
 #include "pipeline/match_models.h"
+#include "pipeline/vector_sources.h"
 #include "pipeline/workspace.h"
 #include "server/deadline.h"
 #include "server/live_index.h"
@@ -127,6 +128,9 @@ class ServerState {
   MatchModels models_;                     // featurizer, decider; index_ holds the index
   std::unique_ptr<Encoder> text_encoder_;  // the encoder of the stored "text" vectors
   std::unique_ptr<NeuralImageEncoder> image_encoder_;  // of the "image" vectors; may be null
+  // What the vectors an upsert stores are made from, so `doppel embed` does not redo them.
+  VectorSources text_sources_;
+  std::optional<VectorSources> image_sources_;  // with an image encoder
   LiveIndex text_index_;
   std::optional<LiveIndex> image_index_;  // with an image encoder
   std::unordered_map<std::string, int64_t> key_of_id_;

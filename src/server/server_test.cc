@@ -304,6 +304,10 @@ TEST_F(ServerTest, UpsertThenMatchFindsItAndGetReturnsIt) {
   EXPECT_EQ(get("/health").body["listings"], catalog_->listings.size() + 1);
   EXPECT_EQ(get("/v1/listings/new-toaster-1").body["title"],
             "Zorblax Quantum Toaster QX-9000 black");
+
+  // The server stores each vector with what it was made from, so `doppel embed` redoes none.
+  auto workspace = Workspace::open(ws());
+  EXPECT_EQ(embed_text(workspace).encoded, 0u);
 }
 
 TEST_F(ServerTest, DeleteRemovesFromCatalogAndIndex) {

@@ -37,13 +37,16 @@ out=$("$doppel" -q ingest "$ws" "$scratch/data/listings.csv")
 check "re-ingest upserts ($out)" contains "$out" " 0 new listings"
 
 # A stale index is refused rather than used: add a listing, re-embed, dedup without re-indexing.
+# Re-embedding encodes the new listing alone; with --all it encodes every listing, and only the
+# new vector is written, as a listing's classical vector does not depend on the listings encoded
+# with it.
 printf 'id,title\nNEW1,Brand new gadget 3000\n' > "$scratch/one.csv"
 "$doppel" -q ingest "$ws" "$scratch/one.csv"
-"$doppel" -q embed "$ws" > /dev/null
+out=$("$doppel" -q embed "$ws")
+check "embed encodes the new listing alone ($out)" contains "$out" "text: 1 encoded, $listings up to date"
+"$doppel" -q embed "$ws" --all > /dev/null
 expect_fail dedup "$ws" --out "$scratch/results2"
 check "stale index refused with advice" contains "$err" "--update"
-# Re-embedding rewrites only vectors whose bytes moved: the new one alone, as a listing's classical
-# vector does not depend on the listings encoded with it.
 out=$("$doppel" -q index "$ws" --update)
 check "update applies the new vector without rebuilding ($out)" contains "$out" " 1 written"
 check "update removed nothing" contains "$out" " 0 removed"

@@ -44,8 +44,21 @@ out=$("$doppel" -q --threads 2 train image "$ws" --stage contrastive --max-steps
 check "contrastive stage ran ($out)" contains "$out" "contrastive: 12 images, 2 steps"
 
 out=$("$doppel" -q embed "$ws")
-check "embed fills text and image ($out)" contains "$out" "text: embedded 14 listings"
-check "image counts ($out)" contains "$out" "image: 12 of 14 listings embedded, 1 without an image, 1 unreadable"
+check "embed fills text and image ($out)" contains "$out" "text: 14 encoded, 0 up to date"
+check "image counts ($out)" contains "$out" "image: 12 encoded, 0 up to date, 1 without an image, 1 unreadable"
+# A second embed encodes only what changed: here one listing's photo, its title unchanged.
+out=$("$doppel" -q embed "$ws")
+check "nothing changed, nothing encoded ($out)" contains "$out" "text: 0 encoded, 14 up to date"
+check "listings without a readable photo are tried again ($out)" \
+  contains "$out" "image: 0 encoded, 12 up to date, 1 without an image, 1 unreadable"
+printf 'id,title,image\n%s,%s\n' "$(sed -n 2p "$scratch/data/listings.csv" | cut -d, -f1,2)" \
+  "$(sed -n 3p "$scratch/data/listings.csv" | cut -d, -f3)" > "$scratch/data/new_photo.csv"
+"$doppel" -q ingest "$ws" "$scratch/data/new_photo.csv"
+out=$("$doppel" -q embed "$ws")
+check "a changed photo is encoded again ($out)" contains "$out" "image: 1 encoded, 11 up to date"
+check "its text vector stays ($out)" contains "$out" "text: 0 encoded, 14 up to date"
+out=$("$doppel" -q embed "$ws" --all)
+check "--all encodes every listing ($out)" contains "$out" "image: 12 encoded, 0 up to date"
 out=$("$doppel" -q embed "$ws" --space text)
 check "--space text leaves images alone ($out)" test "$(grep -c image <<< "$out")" -eq 0
 out=$("$doppel" -q index "$ws" --space image --spec Flat)

@@ -38,7 +38,7 @@ check "match fine-tuning reports validation ($out)" contains "$out" "kept epoch"
 check "encoder.json records the head's bottleneck" \
   grep -q '"bottleneck": 16' "$ws/models/text/encoder.json"
 out=$("$doppel" -q embed "$ws")
-check "embed picks the fine-tuned encoder ($out)" contains "$out" "embedded"
+check "embed picks the fine-tuned encoder, so every vector is new ($out)" contains "$out" "0 up to date"
 check "catalog records the bert encoder" \
   test "$(python3 -c "import sqlite3; print(sqlite3.connect('$ws/catalog.db').execute(
       \"select value from meta where key='text_encoder'\").fetchone()[0])")" = "bert-L2-H32-cnn32"

@@ -44,6 +44,10 @@ void add_embed(CLI::App& app) {
                   "text, image, or all (text, then image when ws/models/image holds a model)")
       ->check(CLI::IsMember({"text", "image", "all"}))
       ->capture_default_str();
+  static bool all = false;
+  cmd->add_flag("--all", all,
+                "Encode every listing; by default only those whose fields, photo or encoder "
+                "changed since their vector was stored");
   add_shard_option(*cmd, shard);
   cmd->add_option("--out", out, "With --shard: the folder that receives the shard's vectors");
   cmd->callback([] {
@@ -52,19 +56,23 @@ void add_embed(CLI::App& app) {
     const bool image = space == "image" ||
                        (space == "all" && NeuralImageEncoder::exists(workspace.image_model_dir()));
     const auto choice = parse_text_encoder_choice(encoder);
+    const auto scope = all ? EmbedScope::kAll : EmbedScope::kStale;
     if (!shard.empty()) {
       if (out.empty()) fail("embed --shard needs --out DIR for the shard's vectors");
-      const auto s = embed_shard(workspace, Shard::parse(shard), out, text, image, choice);
+      const auto s = embed_shard(workspace, Shard::parse(shard), out, text, image, choice, scope);
       fmt::print("shard {}: {} listings, {} text vectors, {} image vectors; wrote {}\n", shard,
                  s.listings, s.text_vectors, s.images.embedded, out);
       return;
     }
     if (!out.empty()) fail("embed stores vectors in the workspace; --out goes with --shard");
-    if (text) fmt::print("text: embedded {} listings\n", embed_text(workspace, choice));
+    if (text) {
+      const auto r = embed_text(workspace, choice, scope);
+      fmt::print("text: {} encoded, {} up to date\n", r.encoded, r.listings - r.encoded);
+    }
     if (image) {
-      const auto r = embed_images(workspace);
-      fmt::print("image: {} of {} listings embedded, {} without an image, {} unreadable\n",
-                 r.embedded, r.listings, r.without_image, r.unreadable);
+      const auto r = embed_images(workspace, scope);
+      fmt::print("image: {} encoded, {} up to date, {} without an image, {} unreadable\n",
+                 r.embedded, r.up_to_date, r.without_image, r.unreadable);
     }
   });
 }
