@@ -1,8 +1,11 @@
 #include "server/json_api.h"
 
 #include <algorithm>
+#include <cmath>
+#include <sstream>
 
 #include "server/http_error.h"
+#include "util/files.h"
 
 namespace doppel {
 namespace {
@@ -18,6 +21,17 @@ std::string string_field(const json& body, std::string_view name) {
   if (!it->is_string())
     fail_http(400, "field '{}' must be a string, got {}", name, it->type_name());
   return it->get<std::string>();
+}
+
+// NaN (a similarity never measured) becomes null.
+json number_or_null(float value) { return std::isnan(value) ? json(nullptr) : json(value); }
+
+json sources_json(unsigned sources) {
+  json out = json::array();
+  if (sources & kFoundByText) out.push_back("text");
+  if (sources & kFoundByImage) out.push_back("image");
+  if (sources & kFoundByModelNumber) out.push_back("model_number");
+  return out;
 }
 
 }  // namespace
@@ -73,6 +87,63 @@ json listing_to_json(const Listing& listing) {
               {"model_number", listing.model_number},
               {"image", listing.image}};
   out["price"] = listing.price ? json(*listing.price) : json(nullptr);
+  return out;
+}
+
+std::vector<Listing> read_listing_queries(const std::filesystem::path& path) {
+  const std::string text = read_file(path);
+  std::vector<Listing> out;
+  // `where` names the value in errors: "line 3" or "element 2".
+  const auto add = [&](const json& value, const std::string& where) {
+    try {
+      if (!value.is_object()) fail("a listing must be a JSON object, got {}", value.type_name());
+      Listing listing = listing_from_json(value, {"id"});
+      if (const auto id = value.find("id"); id != value.end()) {
+        if (!id->is_string()) fail("field 'id' must be a string, got {}", id->type_name());
+        listing.id = id->get<std::string>();
+      }
+      out.push_back(std::move(listing));
+    } catch (const Error& e) {
+      fail("{}: {}: {}", path.string(), where, e.what());
+    }
+  };
+  json whole = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (whole.is_array()) {
+    for (size_t i = 0; i < whole.size(); ++i) add(whole[i], fmt::format("element {}", i + 1));
+  } else if (whole.is_object()) {
+    add(whole, "line 1");
+  } else {  // JSON Lines
+    std::istringstream lines(text);
+    size_t number = 0;
+    for (std::string line; std::getline(lines, line);) {
+      ++number;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      json value;
+      try {
+        value = json::parse(line);
+      } catch (const json::parse_error& e) {
+        fail("{}: line {}: not valid JSON: {}", path.string(), number, e.what());
+      }
+      add(value, fmt::format("line {}", number));
+    }
+  }
+  if (out.empty()) fail("{}: no listings in the file", path.string());
+  return out;
+}
+
+json candidates_json(const std::vector<MatchCandidate>& candidates, bool with_sources) {
+  json out = json::array();
+  for (const auto& c : candidates) {
+    json candidate = {{"id", c.listing.id},
+                      {"title", c.listing.title},
+                      {"image", c.listing.image},
+                      {"similarity", number_or_null(c.similarity)},
+                      {"image_similarity", number_or_null(c.image_similarity)},
+                      {"confidence", c.confidence},
+                      {"match", c.match}};
+    if (with_sources) candidate["sources"] = sources_json(c.sources);
+    out.push_back(std::move(candidate));
+  }
   return out;
 }
 

@@ -5,10 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog/listing.h"
+#include "server/online_match.h"
 
 namespace doppel {
 
@@ -26,6 +29,17 @@ Listing listing_from_json(const nlohmann::json& body,
                           std::initializer_list<std::string_view> extra_fields = {});
 
 nlohmann::json listing_to_json(const Listing& listing);
+
+// The listings of a query file for `doppel match`, in the shape of POST /v1/match's body (an
+// optional "id" as well): one JSON object, a JSON array of them, or JSON Lines (one per line).
+// Error naming the file and the line (or the array element) of a malformed one.
+std::vector<Listing> read_listing_queries(const std::filesystem::path& path);
+
+// Match candidates as the API returns them: id, title, image, similarity and image_similarity
+// (null when not measured), confidence, match, and with `with_sources` the indexes that found
+// each one (["text", "image", "model_number"]).
+nlohmann::json candidates_json(const std::vector<MatchCandidate>& candidates,
+                               bool with_sources = false);
 
 // body[name] as an integer in [min, max], or `fallback` when absent; 400 otherwise.
 int int_field(const nlohmann::json& body, std::string_view name, int fallback, int min, int max);

@@ -32,34 +32,6 @@ void reply_error(httplib::Response& res, int status, std::string_view message) {
   reply(res, status, json{{"error", message}});
 }
 
-// NaN (a similarity never measured) becomes null.
-json number_or_null(float value) { return std::isnan(value) ? json(nullptr) : json(value); }
-
-json candidate_json(const MatchCandidate& c) {
-  return {{"id", c.listing.id},
-          {"title", c.listing.title},
-          {"image", c.listing.image},
-          {"similarity", number_or_null(c.similarity)},
-          {"image_similarity", number_or_null(c.image_similarity)},
-          {"confidence", c.confidence},
-          {"match", c.match}};
-}
-
-// The sources that found a match candidate, e.g. ["text", "model_number"].
-json sources_json(unsigned sources) {
-  json out = json::array();
-  if (sources & kFoundByText) out.push_back("text");
-  if (sources & kFoundByImage) out.push_back("image");
-  if (sources & kFoundByModelNumber) out.push_back("model_number");
-  return out;
-}
-
-json candidates_json(const std::vector<MatchCandidate>& candidates) {
-  json out = json::array();
-  for (const auto& c : candidates) out.push_back(candidate_json(c));
-  return out;
-}
-
 void require_json(const httplib::Request& req) {
   const std::string type = req.get_header_value("Content-Type");
   if (type.substr(0, type.find(';')) != kJson)
@@ -245,14 +217,8 @@ void add_routes(httplib::Server& server, ServiceContext& context) {
           }
           const auto candidates =
               state->match(query, k, image_k, photo.empty() ? nullptr : &photo, &deadline);
-          json out = json::array();
-          for (const auto& c : candidates) {
-            json candidate = candidate_json(c);
-            candidate["sources"] = sources_json(c.sources);
-            out.push_back(std::move(candidate));
-          }
           reply(res, 200,
-                {{"candidates", out},
+                {{"candidates", candidates_json(candidates, /*with_sources=*/true)},
                  {"threshold", state->stats().threshold},
                  {"k", k},
                  {"image_k", image_k},

@@ -23,6 +23,7 @@
 #include "pipeline/text_jobs.h"
 #include "server/auth.h"
 #include "server/http_server.h"
+#include "server/json_api.h"
 #include "server/request_image.h"
 #include "synth/catalog_synth.h"
 #include "util/error.h"
@@ -432,6 +433,40 @@ TEST_F(ServerTest, MatchAcceptsInlineAndLocalImagesWithinTheLimits) {
   EXPECT_EQ(image->status, 200);
   EXPECT_EQ(image->get_header_value("Content-Type"), "image/png");
   EXPECT_EQ(image->body, png);
+}
+
+TEST(ReadListingQueries, ReadsAnObjectAnArrayOrJsonLinesAndNamesWhatIsWrong) {
+  testing::TestDir dir;
+  const auto one = read_listing_queries(dir.write("one.json", R"({"id": "q", "title": "Lamp",
+                                                                  "price": 9.5})"));
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].id, "q");
+  EXPECT_EQ(one[0].price, 9.5);
+  EXPECT_EQ(
+      read_listing_queries(dir.write("a.json", R"([{"title": "A"}, {"title": "B"}])")).at(1).title,
+      "B");
+  const auto lines =
+      read_listing_queries(dir.write("l.jsonl", "{\"title\": \"A\"}\n\n{\"title\": \"B\"}\n"));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1].title, "B");
+
+  const auto error = [&](const std::string& name, const std::string& text) {
+    try {
+      read_listing_queries(dir.write(name, text));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(error("b.jsonl", "{\"title\": \"A\"}\n{\"title\": \"B\"\n"),
+              HasSubstr("b.jsonl: line 2: not valid JSON"));
+  EXPECT_THAT(error("c.json", R"([{"title": "A"}, {"title": ""}])"),
+              HasSubstr("c.json: element 2: field 'title' is required"));
+  EXPECT_THAT(error("d.json", R"({"id": 7, "title": "A"})"),
+              HasSubstr("d.json: line 1: field 'id' must be a string"));
+  EXPECT_THAT(error("e.json", "[1]"), HasSubstr("element 1: a listing must be a JSON object"));
+  EXPECT_THAT(error("f.json", "\n"), HasSubstr("f.json: no listings"));
+  EXPECT_THAT(error("g.json", ""), HasSubstr("g.json: no listings"));
 }
 
 TEST(Base64, DecodesWithAndWithoutPadding) {

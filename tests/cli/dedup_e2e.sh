@@ -61,6 +61,30 @@ check "the refused change left the index as it was" \
 "$doppel" -q dedup "$ws" --out "$scratch/results2" > /dev/null
 check "dedup runs on the updated index" test -s "$scratch/results2/clusters.csv"
 
+# doppel match: the API's match for listings in a file. A catalog listing's title, upper-cased,
+# finds that listing; a malformed line is named.
+python3 - "$scratch/data/listings.csv" > "$scratch/queries.jsonl" <<'PY'
+import csv, json, sys
+row = next(csv.DictReader(open(sys.argv[1], newline="")))
+print(json.dumps({"id": "q1", "title": row["title"].upper()}))
+print(json.dumps({"title": "no such product at all"}))
+PY
+wanted=$(sed -n 2p "$scratch/data/listings.csv" | cut -d, -f1)
+"$doppel" -q match "$ws" "$scratch/queries.jsonl" --k 5 > "$scratch/matches.jsonl"
+check "match answers one JSON line per listing" test "$(wc -l < "$scratch/matches.jsonl")" -eq 2
+check "the upper-cased title finds $wanted, as the API would say it" \
+  python3 - "$wanted" "$scratch/matches.jsonl" <<'PY'
+import json, sys
+first, second = (json.loads(line) for line in open(sys.argv[2]))
+assert first["query"]["id"] == "q1" and "threshold" in first, first
+assert sys.argv[1] in [c["id"] for c in first["candidates"] if c["match"]], first
+assert all(c["sources"] for c in first["candidates"]), first
+assert len(first["candidates"]) >= 1 and len(second["candidates"]) >= 1
+PY
+printf '{"title": "fine"}\n{"title": "x", "colour": "red"}\n' > "$scratch/bad.jsonl"
+expect_fail match "$ws" "$scratch/bad.jsonl"
+check "a malformed query names its file and line ($err)" contains "$err" "bad.jsonl: line 2: unknown field 'colour'"
+
 # The MLP decider, chosen by --classifier: stored as such, used by eval and dedup, and timed
 # beside the XGBoost one.
 cp -r "$ws/models/decider" "$scratch/xgboost_decider"

@@ -2,7 +2,8 @@
 // callback parses nothing more and calls one library function, so the work lives in src/.
 // Grouped by file: catalog_commands.cc (init, ingest, synth), train_commands.cc (train),
 // run_commands.cc (embed, index, dedup, eval, eval-clusters), bench_commands.cc (bench),
-// image_commands.cc (train image, bench images).
+// image_commands.cc (train image, bench images), match_command.cc (match), serve_command.cc
+// (serve, bench serve).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,7 @@ void add_eval_clusters(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_train_image(CLI::App& train);    // image_commands.cc: `train image`
 void add_bench_images(CLI::App& bench);   // image_commands.cc: `bench images`
+void add_match(CLI::App& app);          // match_command.cc
 void add_serve(CLI::App& app);          // serve_command.cc
 // Blocks SIGINT and SIGTERM in the calling thread and the threads it starts later, for `serve`,
 // which takes them with sigwait: main calls it before any thread pool starts.

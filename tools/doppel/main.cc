@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   doppel::add_eval_clusters(app);
   doppel::add_synth(app);
   doppel::add_bench(app);
+  doppel::add_match(app);
   doppel::add_serve(app);
   try {
     app.parse(argc, argv);
