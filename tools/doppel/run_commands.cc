@@ -33,8 +33,8 @@ void add_shard_option(CLI::App& cmd, std::string& shard) {
 
 void add_embed(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "embed", "Encode every listing into its text vector and, when an image encoder is trained, "
-               "its image vector");
+      "embed", "Encode the listings whose fields, photo or encoder changed into their text vector "
+               "and, when an image encoder is trained, their image vector");
   static std::string ws, encoder = "auto", space = "all", shard, out;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
   cmd->add_option("--encoder", encoder,
