@@ -27,7 +27,8 @@ Decider load_decider(const Workspace& ws, FeatureLayout* layout) {
 }
 
 MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_index,
-                              std::optional<FeatureLayout> layout) {
+                              std::optional<FeatureLayout> layout,
+                              PairFeaturizer::Preparation preparation) {
   MatchModels models;
   models.text_encoder = std::make_unique<ClassicalTextEncoder>(load_text_encoder(ws));
   models.text_vectors = ws.catalog().vectors("text");
@@ -48,7 +49,8 @@ MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_
          ws.root().string(), ws.root().string());
   models.featurizer = std::make_unique<PairFeaturizer>(
       ws.catalog().all_listings(), *models.text_encoder, models.text_vectors,
-      models.image_vectors, layout.value_or(default_layout(ws, models.text_encoder->name())));
+      models.image_vectors, layout.value_or(default_layout(ws, models.text_encoder->name())),
+      preparation);
   return models;
 }
 

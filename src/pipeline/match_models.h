@@ -27,8 +27,11 @@ struct MatchModels {
 
   // With need_decider, the featurizer computes the decider's features (its layout is read from
   // the decider's feature names); without, `layout`, or default_layout() when none is given.
-  static MatchModels load(const Workspace& ws, bool need_decider, bool need_index,
-                          std::optional<FeatureLayout> layout = {});
+  // `preparation`: when the featurizer does its per-listing work (pair_featurizer.h).
+  static MatchModels load(
+      const Workspace& ws, bool need_decider, bool need_index,
+      std::optional<FeatureLayout> layout = {},
+      PairFeaturizer::Preparation preparation = PairFeaturizer::Preparation::kEager);
 };
 
 // The decider features a workspace gets unless told otherwise: the classical pair features with

@@ -274,8 +274,10 @@ struct SmallCatalog {
   }
   // Fits the classical encoder (TF-IDF, PCA) to the listings: again after a test changed them.
   void refit() { classical.emplace(ClassicalTextEncoder::fit(listings, small_classical_options())); }
-  PairFeaturizer featurizer(FeatureLayout layout = {}) const {
-    return PairFeaturizer(listings, *classical, vectors, {}, layout);
+  PairFeaturizer featurizer(
+      FeatureLayout layout = {},
+      PairFeaturizer::Preparation preparation = PairFeaturizer::Preparation::kEager) const {
+    return PairFeaturizer(listings, *classical, vectors, {}, layout, preparation);
   }
   std::unique_ptr<VectorIndex> flat_index() const {
     auto index = make_index("Flat", vectors.dim);
@@ -563,6 +565,47 @@ TEST(PairFeaturizer, UpsertAddsOrReplacesAndRemoveFillsTheGap) {
   EXPECT_EQ(featurizer.text_vector(10), nullptr);
   ASSERT_NE(featurizer.text_vector(4), nullptr);
   EXPECT_NEAR(featurizer.text_vector(4)[0], std::cos(1.2), 1e-6);
+}
+
+TEST(PairFeaturizer, OnDemandPreparationGivesTheEagerFeaturesThroughUpsertsAndRemovals) {
+  SmallCatalog catalog(7, {3});
+  catalog.listings[0].title = "Sony DSC-W120 camera 7.2MP silver";
+  catalog.listings[1].title = "Sony Cyber-shot W120 7.2 MP";
+  catalog.refit();
+  const auto layout = FeatureLayout::parse("pair,text,classical");
+  auto eager = catalog.featurizer(layout);
+  auto on_demand = catalog.featurizer(layout, PairFeaturizer::Preparation::kOnDemand);
+  const auto expect_same = [&](std::string_view when) {
+    std::vector<KeyPair> pairs;
+    for (const Listing& a : eager.listings())
+      for (const Listing& b : eager.listings())
+        if (a.key != b.key) pairs.emplace_back(a.key, b.key);
+    const auto e = eager.features(pairs), d = on_demand.features(pairs);
+    ASSERT_EQ(e.size(), d.size()) << when;
+    for (size_t i = 0; i < e.size(); ++i) ASSERT_TRUE(same_bits(e[i], d[i])) << when << " " << i;
+    Listing query = catalog.listings[1];
+    query.title = "sony w120 silver";
+    const std::vector<float> vector = {1, 0};
+    const std::vector<int64_t> candidates = {1, 4, 1};  // a repeated candidate is prepared once
+    const auto ea = eager.features_against(query, vector, candidates);
+    const auto da = on_demand.features_against(query, vector, candidates);
+    ASSERT_EQ(ea.size(), da.size()) << when;
+    for (size_t i = 0; i < ea.size(); ++i) EXPECT_TRUE(same_bits(ea[i], da[i])) << when << " " << i;
+  };
+  expect_same("as loaded");
+  Listing added;
+  added.key = 10;
+  added.id = "id10";
+  added.title = "Sony DSC W120 7.2 megapixel";
+  const float vector[2] = {0.6f, 0.8f};
+  for (auto* f : {&eager, &on_demand}) f->upsert(added, vector);
+  expect_same("after an upsert");
+  added.title = "Samsung Galaxy S21 128GB";
+  for (auto* f : {&eager, &on_demand}) {
+    f->upsert(added, {});
+    EXPECT_TRUE(f->remove(2));
+  }
+  expect_same("after a replacement and a removal");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -77,9 +77,11 @@ std::optional<LiveIndex> image_index_if_any(const Workspace& ws, const NeuralIma
 
 }  // namespace
 
-ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetcherOptions& images)
+ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetcherOptions& images,
+                         PairFeaturizer::Preparation preparation)
     : ws_(Workspace::open(workspace)),
-      models_(MatchModels::load(ws_, /*need_decider=*/true, /*need_index=*/false)),
+      models_(MatchModels::load(ws_, /*need_decider=*/true, /*need_index=*/false, std::nullopt,
+                                preparation)),
       text_encoder_(load_matching_encoder(ws_)),
       image_encoder_(load_image_encoder_if_any(ws_, images, models_.featurizer->layout().image)),
       text_sources_(VectorSources::for_text(text_encoder_dir(ws_, TextEncoderChoice::kAuto))),

@@ -66,8 +66,10 @@ class ServerState {
   // `images` says how the image encoder reads an upserted listing's photo (the server's image
   // root, cache and limits). Error as well when the decider uses image features but the
   // workspace has no image encoder, or the stored image vectors are another encoder's.
-  explicit ServerState(const std::filesystem::path& workspace,
-                       const ImageFetcherOptions& images = {});
+  // `preparation`: when the pair featurizer prepares listings (pipeline/pair_featurizer.h).
+  explicit ServerState(
+      const std::filesystem::path& workspace, const ImageFetcherOptions& images = {},
+      PairFeaturizer::Preparation preparation = PairFeaturizer::Preparation::kOnDemand);
 
   const Workspace& workspace() const { return ws_; }
 

@@ -547,6 +547,26 @@ TEST_F(ServerTest, ReviewQueueAndPage) {
   EXPECT_THAT(page->body, HasSubstr("</html>"));
 }
 
+TEST_F(ServerTest, PreparingEveryListingAtStartChangesNoAnswer) {
+  const ServerState eager(ws(), {}, PairFeaturizer::Preparation::kEager);
+  const ServerState on_demand(ws(), {}, PairFeaturizer::Preparation::kOnDemand);
+  for (size_t i = 0; i < catalog_->listings.size(); i += 7) {
+    Listing query;
+    query.title = catalog_->listings[i].title + " new";
+    const auto a = eager.match(query, 5, 0), b = on_demand.match(query, 5, 0);
+    ASSERT_EQ(a.size(), b.size()) << query.title;
+    for (size_t c = 0; c < a.size(); ++c) {
+      EXPECT_EQ(a[c].listing.id, b[c].listing.id) << query.title;
+      EXPECT_EQ(a[c].confidence, b[c].confidence) << query.title;
+    }
+  }
+  const auto id = catalog_->listings[3].id;
+  const auto ea = eager.cluster(id), da = on_demand.cluster(id);
+  ASSERT_TRUE(ea && da);
+  ASSERT_EQ(ea->size(), da->size());
+  for (size_t c = 0; c < ea->size(); ++c) EXPECT_EQ((*ea)[c].listing.id, (*da)[c].listing.id);
+}
+
 TEST_F(ServerTest, WritesSurviveARestartWithoutASavedIndex) {
   server_.reset();  // saved at stop; what follows is never saved
   {

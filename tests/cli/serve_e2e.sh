@@ -35,7 +35,8 @@ wait "$writer" || true
 acked=$(wc -l < "$scratch/acked.txt")
 check "some writes were acknowledged before the kill ($acked)" test "$acked" -ge 5
 
-start_server "$ws" --token-file "$scratch/token"
+# Restarted with every listing's profile prepared at start (--prepare-all), the other mode.
+start_server "$ws" --token-file "$scratch/token" --prepare-all
 missing=0
 while read -r id; do
   [ "$(api GET "/v1/listings/$id")" = 200 ] || { echo "lost: $id"; missing=$((missing + 1)); }
