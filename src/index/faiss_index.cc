@@ -306,6 +306,26 @@ faiss::IndexIVF* find_ivf(faiss::Index* index) {
   return dynamic_cast<faiss::IndexIVF*>(index);
 }
 
+// An IVF index loaded with IO_FLAG_MMAP reads its lists from a read-only mapping of its file.
+// Copies them into ordinary in-memory lists (no-op for any other index): before the first add or
+// remove, and before a save, as FAISS writes mapped lists as a reference to the file they are
+// mapped from, which the save replaces.
+void copy_mapped_lists_to_memory(faiss::Index* index) {
+  faiss::IndexIVF* ivf = find_ivf(index);
+  const auto* mapped =
+      ivf ? dynamic_cast<const faiss::OnDiskInvertedLists*>(ivf->invlists) : nullptr;
+  if (mapped == nullptr) return;
+  auto lists = std::make_unique<faiss::ArrayInvertedLists>(mapped->nlist, mapped->code_size);
+  for (size_t l = 0; l < mapped->nlist; ++l) {
+    const size_t size = mapped->list_size(l);
+    if (size == 0) continue;
+    faiss::InvertedLists::ScopedIds ids(mapped, l);
+    faiss::InvertedLists::ScopedCodes codes(mapped, l);
+    lists->add_entries(l, size, ids.get(), codes.get());
+  }
+  ivf->replace_invlists(lists.release(), true);
+}
+
 // The coarse quantizer's graph of an IVF<n>_HNSW<M> structure; nullptr for any other index.
 faiss::IndexHNSWFlat* coarse_graph(faiss::Index* index) {
   faiss::IndexIVF* ivf = find_ivf(index);
@@ -511,7 +531,7 @@ class FaissIndex final : public VectorIndex {
       }
     }
     if (n == 0) return;
-    make_lists_writable();
+    copy_mapped_lists_to_memory(index_.get());
     const AssignmentBeam beam(index_.get());
     if (parsed_.node_addressed()) {
       const faiss_id first = index_->ntotal;
@@ -547,7 +567,7 @@ class FaissIndex final : public VectorIndex {
       for (faiss_id node : ids) node_keys_[node] = -1;
       tombstones_ += ids.size();
     } else {
-      make_lists_writable();
+      copy_mapped_lists_to_memory(index_.get());
       faiss::IDSelectorBatch selector(ids.size(), ids.data());
       index_->remove_ids(selector);
     }
@@ -647,24 +667,6 @@ class FaissIndex final : public VectorIndex {
     }
   }
 
-  // An IVF index loaded with IO_FLAG_MMAP reads its lists from a read-only mapping of the file;
-  // the first add/remove copies them into ordinary in-memory lists.
-  void make_lists_writable() {
-    if (parsed_.kind != Kind::kIvf) return;
-    faiss::IndexIVF* ivf = find_ivf(index_.get());
-    const auto* mapped = dynamic_cast<const faiss::OnDiskInvertedLists*>(ivf->invlists);
-    if (mapped == nullptr) return;
-    auto lists = std::make_unique<faiss::ArrayInvertedLists>(mapped->nlist, mapped->code_size);
-    for (size_t l = 0; l < mapped->nlist; ++l) {
-      const size_t size = mapped->list_size(l);
-      if (size == 0) continue;
-      faiss::InvertedLists::ScopedIds ids(mapped, l);
-      faiss::InvertedLists::ScopedCodes codes(mapped, l);
-      lists->add_entries(l, size, ids.get(), codes.get());
-    }
-    ivf->replace_invlists(lists.release(), true);
-  }
-
   void apply_search_params() {
     if (parsed_.kind == Kind::kHnsw) {
       auto* hnsw = static_cast<faiss::IndexHNSWFlat*>(index_.get());
@@ -709,6 +711,8 @@ void FaissIndex::save(const std::filesystem::path& path) const {
     while (generation == 0) generation = (uint64_t(rd()) << 32) ^ rd();
     store_->save(vectors_path(path), generation);
   }
+  // Logically const: the same lists, moved from the file's mapping into memory.
+  copy_mapped_lists_to_memory(index_.get());
   faiss::VectorIOWriter writer;
   faiss::write_index(index_.get(), &writer);
   std::string bytes(kMagic, sizeof(kMagic));

@@ -220,6 +220,12 @@ TEST(VectorIndex, SaveLoadRoundTripGivesIdenticalResults) {
     auto b = search(*back, queries, 10);
     EXPECT_EQ(a.keys, b.keys) << spec;
     EXPECT_EQ(a.scores, b.scores) << spec;
+    // A loaded index saved over its own file, unchanged (IVF lists still mapped from that file,
+    // as after `index --search-params` or a server stop without writes), loads as it was.
+    back->save(path);
+    auto again = search(*load_index(path), queries, 10);
+    EXPECT_EQ(again.keys, a.keys) << spec;
+    EXPECT_EQ(again.scores, a.scores) << spec;
     // Bookkeeping survives too: present keys are rejected, removed ones accepted.
     EXPECT_THROW(back->add(1, base.data() + d, keys.data() + 1), Error) << spec;
     back->add(1, base.data(), gone);
