@@ -21,6 +21,11 @@ class Encoder {
   // Encodes a batch: out receives listings.size() rows of dim() floats, each row L2-normalised
   // (a row of zeros where a listing has nothing to encode).
   virtual void encode(std::span<const Listing> listings, float* out) const = 0;
+
+  // What of a listing encode() reads, as one string: listings with the same input get the same
+  // vector from this encoder (an image encoder's input is the image reference; the image behind
+  // it is the caller's to check). `doppel embed` re-encodes a listing only when it changes.
+  virtual std::string input(const Listing& listing) const = 0;
 };
 
 }  // namespace doppel

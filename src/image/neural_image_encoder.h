@@ -86,6 +86,7 @@ class NeuralImageEncoder : public Encoder {
   // the listing id and the reason — never an exception. Runs under torch::InferenceMode with the
   // process-wide thread count (set once by the caller).
   void encode(std::span<const Listing> listings, float* out) const override;
+  std::string input(const Listing& listing) const override { return listing.image; }
   // Embeds decoded RGB CV_8UC3 images: images.size() rows of dim() floats, L2-normalised.
   void encode_images(std::span<const cv::Mat> images, float* out) const;
 

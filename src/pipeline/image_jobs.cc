@@ -153,7 +153,7 @@ NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size,
 SpaceVectors encode_images(const Workspace& ws, std::vector<Listing> listings, EmbedScope scope,
                            ImageEmbedReport& report, size_t batch_size) {
   const NeuralImageEncoder encoder = load_image_encoder(ws);
-  const auto sources = VectorSources::for_image(ws.image_model_dir());
+  const VectorSources sources(encoder, ws.image_model_dir(), /*image_files=*/true);
   const size_t given = listings.size();
   if (scope == EmbedScope::kStale)
     sources.keep_stale(listings, ws.catalog().vector_sources("image"));

@@ -52,10 +52,10 @@ std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderCho
 
 SpaceVectors encode_text(const Workspace& ws, std::vector<Listing> listings,
                          TextEncoderChoice choice, EmbedScope scope, size_t batch_size) {
-  const auto sources = VectorSources::for_text(text_encoder_dir(ws, choice));
+  const auto encoder = load_vector_encoder(ws, choice);
+  const VectorSources sources(*encoder, text_encoder_dir(ws, choice));
   if (scope == EmbedScope::kStale)
     sources.keep_stale(listings, ws.catalog().vector_sources("text"));
-  const auto encoder = load_vector_encoder(ws, choice);
   SpaceVectors out;
   out.space = "text";
   out.encoder = encoder->name();

@@ -50,25 +50,12 @@ uint64_t image_file_state(const std::string& ref, uint64_t state) {
 
 }  // namespace
 
-VectorSources VectorSources::for_text(const fs::path& model_dir) {
-  return VectorSources(Space::kText, folder_digest(model_dir));
-}
+VectorSources::VectorSources(const Encoder& encoder, const fs::path& model_dir, bool image_files)
+    : encoder_(&encoder), model_(folder_digest(model_dir)), image_files_(image_files) {}
 
-VectorSources VectorSources::for_image(const fs::path& model_dir) {
-  return VectorSources(Space::kImage, folder_digest(model_dir));
-}
-
-uint64_t VectorSources::of(const Listing& l) const {
-  uint64_t state = model_;
-  if (space_ == Space::kText) {
-    for (const std::string* field :
-         {&l.title, &l.description, &l.brand, &l.category, &l.model_number}) {
-      state = hash_piece(*field, state);
-    }
-    state = l.price ? hash_pod(*l.price, hash_pod('$', state)) : hash_pod('-', state);
-  } else {
-    state = image_file_state(l.image, hash_piece(l.image, state));
-  }
+uint64_t VectorSources::of(const Listing& listing) const {
+  uint64_t state = hash_piece(encoder_->input(listing), model_);
+  if (image_files_) state = image_file_state(listing.image, state);
   return state == 0 ? 1 : state;
 }
 

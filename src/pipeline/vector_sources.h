@@ -1,7 +1,8 @@
 // VectorSources — what a stored vector was encoded from, as one digest: the encoder's model files
-// and the listing's fields that encoder reads. catalog.db keeps the digest beside each vector
-// (`vectors.source`), so `doppel embed` encodes only the listings whose digest changed: after a
-// few upserts it encodes those few, after a retrained encoder every listing.
+// and what the encoder reads of the listing (Encoder::input). catalog.db keeps the digest beside
+// each vector (`vectors.source`), so `doppel embed` encodes only the listings whose digest
+// changed: after a few upserts it encodes those few, after a retrained encoder every listing, and
+// after a price change none (no encoder reads the price).
 //
 // A digest is never 0, which catalog.db reads as "unknown" (a vector stored without one).
 #pragma once
@@ -11,20 +12,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include "catalog/encoder.h"
 #include "catalog/listing.h"
 
 namespace doppel {
 
 class VectorSources {
  public:
-  // The digest of a text encoder's vectors: the names and bytes of the regular files directly in
-  // its model folder, and each listing's title, description, brand, category, model number and
-  // price (any field a text encoder may read, so a change of either means a new vector).
-  static VectorSources for_text(const std::filesystem::path& model_dir);
-  // The digest of an image encoder's vectors: its model folder as above, and each listing's image
-  // reference with, for a local file, its size and modification time (a URL is read once into the
-  // workspace's cache, so the URL stands for its bytes).
-  static VectorSources for_image(const std::filesystem::path& model_dir);
+  // The digests of `encoder`'s vectors (it must outlive this): the names and bytes of the regular
+  // files directly in its model folder, then its input of each listing. For an image encoder
+  // (`image_files`) a local image's size and modification time are added, standing for its
+  // bytes; a URL is read once into the workspace's cache, so the URL stands for its bytes.
+  VectorSources(const Encoder& encoder, const std::filesystem::path& model_dir,
+                bool image_files = false);
 
   uint64_t of(const Listing& listing) const;
 
@@ -34,10 +34,9 @@ class VectorSources {
                   const std::unordered_map<int64_t, uint64_t>& stored) const;
 
  private:
-  enum class Space { kText, kImage };
-  VectorSources(Space space, uint64_t model) : space_(space), model_(model) {}
-  Space space_;
+  const Encoder* encoder_;
   uint64_t model_;  // digest of the model folder
+  bool image_files_;
 };
 
 }  // namespace doppel

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -11,6 +12,8 @@
 #include "pipeline/ingest_job.h"
 #include "pipeline/text_jobs.h"
 #include "pipeline/workspace.h"
+#include "text/classical_encoder.h"
+#include "text/neural_text_encoder.h"
 #include "util/error.h"
 
 namespace doppel {
@@ -26,75 +29,92 @@ Listing listing(std::string id, std::string title) {
   return l;
 }
 
-TEST(VectorSources, TextDigestFollowsEveryTextFieldAndTheModelButNotTheImage) {
+// An encoder that reads the title and the brand, nothing else.
+class TitleBrandEncoder : public Encoder {
+ public:
+  std::string name() const override { return "title-brand"; }
+  int dim() const override { return 1; }
+  void encode(std::span<const Listing> listings, float* out) const override {
+    std::fill_n(out, listings.size(), 1.0f);
+  }
+  std::string input(const Listing& l) const override { return l.title + "|" + l.brand; }
+};
+
+TEST(VectorSources, DigestFollowsTheEncodersInputAndModelFilesOnly) {
   TestDir dir;
   dir.write("model/config.json", "{}");
-  const auto sources = VectorSources::for_text(dir.path() / "model");
+  const TitleBrandEncoder encoder;
+  const VectorSources sources(encoder, dir.path() / "model");
   const Listing base = listing("a", "Lamp 40W");
   const uint64_t digest = sources.of(base);
   EXPECT_NE(digest, 0u);
   EXPECT_EQ(sources.of(base), digest);
 
-  Listing other_id = base;
-  other_id.id = "b";
-  EXPECT_EQ(sources.of(other_id), digest);  // the id is no input of a vector
-  Listing other_image = base;
-  other_image.image = "lamp.jpg";
-  EXPECT_EQ(sources.of(other_image), digest);
-
+  // What the encoder does not read: the id, the price, the description, the image.
   for (auto change :
-       {+[](Listing& l) { l.title = "Lamp 60W"; }, +[](Listing& l) { l.description = "bright"; },
-        +[](Listing& l) { l.brand = "Acme"; }, +[](Listing& l) { l.category = "lighting"; },
-        +[](Listing& l) { l.model_number = "L40"; }, +[](Listing& l) { l.price = 9.5; },
-        +[](Listing& l) {
-          l.title = "Lamp";
-          l.description = " 40W";
-        }}) {
+       {+[](Listing& l) { l.id = "b"; }, +[](Listing& l) { l.price = 9.5; },
+        +[](Listing& l) { l.description = "bright"; }, +[](Listing& l) { l.image = "lamp.jpg"; }}) {
     Listing changed = base;
     change(changed);
-    EXPECT_NE(sources.of(changed), digest) << changed.title << "|" << changed.description;
+    EXPECT_EQ(sources.of(changed), digest);
   }
-  Listing priced = base, other_price = base;
-  priced.price = 9.5;
-  other_price.price = 9.75;
-  EXPECT_NE(sources.of(priced), sources.of(other_price));
+  for (auto change :
+       {+[](Listing& l) { l.title = "Lamp 60W"; }, +[](Listing& l) { l.brand = "Acme"; }}) {
+    Listing changed = base;
+    change(changed);
+    EXPECT_NE(sources.of(changed), digest) << changed.title << "|" << changed.brand;
+  }
 
   dir.write("model/config.json", "{ }");  // a retrained model: every digest moves
-  EXPECT_NE(VectorSources::for_text(dir.path() / "model").of(base), digest);
+  EXPECT_NE(VectorSources(encoder, dir.path() / "model").of(base), digest);
   fs::create_directories(dir.path() / "model" / "checkpoints");  // subfolders do not count
   dir.write("model/checkpoints/step.bin", "x");
   dir.write("model/config.json", "{}");
-  EXPECT_EQ(VectorSources::for_text(dir.path() / "model").of(base), digest);
-  EXPECT_THROW(VectorSources::for_text(dir.path() / "absent"), Error);
+  EXPECT_EQ(VectorSources(encoder, dir.path() / "model").of(base), digest);
+  EXPECT_THROW(VectorSources(encoder, dir.path() / "absent"), Error);
+}
+
+TEST(VectorSources, TextEncodersReadWhatTheirInputSays) {
+  // The classical encoder reads the description, the neural one does not; neither the price.
+  Listing a = listing("a", "Lamp 40W"), b = a;
+  b.description = "a bright desk lamp";
+  ClassicalTextEncoder::Options options;
+  options.hash_bits = 10;
+  options.fold_dim = 16;
+  options.out_dim = 1;
+  const auto classical = ClassicalTextEncoder::fit(std::vector<Listing>{a, b}, options);
+  EXPECT_NE(classical.input(a), classical.input(b));
+  EXPECT_EQ(model_text(a), model_text(b));
+  Listing priced = a;
+  priced.price = 3;
+  EXPECT_EQ(classical.input(a), classical.input(priced));
 }
 
 TEST(VectorSources, ImageDigestFollowsTheReferenceAndTheFileItNames) {
   TestDir dir;
   dir.write("model/config.json", "{}");
-  const auto sources = VectorSources::for_image(dir.path() / "model");
+  const TitleBrandEncoder reads_title;  // a stand-in: its input ignores the image
+  const VectorSources sources(reads_title, dir.path() / "model", /*image_files=*/true);
   Listing l = listing("a", "Lamp");
   l.image = dir.write("lamp.jpg", "pixels").string();
   const uint64_t digest = sources.of(l);
-  Listing retitled = l;
-  retitled.title = "Desk lamp";
-  EXPECT_EQ(sources.of(retitled), digest);  // the text is no input of an image vector
-
   dir.write("lamp.jpg", "other pixels");  // rewritten in place: another size
   EXPECT_NE(sources.of(l), digest);
-  Listing url = l;
+  Listing url = l, other_url = l;
   url.image = "https://example.com/lamp.jpg";
-  Listing other_url = l;
   other_url.image = "https://example.com/lamp2.jpg";
-  EXPECT_NE(sources.of(url), sources.of(other_url));
+  EXPECT_EQ(sources.of(url), sources.of(other_url));  // a URL has no file state
   Listing missing = l;
   missing.image = (dir.path() / "gone.jpg").string();
+  EXPECT_NE(sources.of(missing), sources.of(l));
   EXPECT_NE(sources.of(missing), 0u);
 }
 
 TEST(VectorSources, KeepStaleKeepsListingsWithoutAVectorOrWithAnotherDigest) {
   TestDir dir;
   dir.write("model/config.json", "{}");
-  const auto sources = VectorSources::for_text(dir.path() / "model");
+  const TitleBrandEncoder encoder;
+  const VectorSources sources(encoder, dir.path() / "model");
   std::vector<Listing> listings = {listing("a", "A"), listing("b", "B"), listing("c", "C")};
   for (int i = 0; i < 3; ++i) listings[i].key = i + 1;
   const std::unordered_map<int64_t, uint64_t> stored = {
@@ -126,11 +146,14 @@ TEST(EmbedText, EncodesOnlyWhatChangedUnlessAskedForAll) {
   EXPECT_EQ(embed_text(ws, TextEncoderChoice::kAuto, EmbedScope::kAll).encoded, 3u);
   EXPECT_EQ(ws.catalog().vectors("text").data, first.data);
 
-  ingest_file(ws, dir.write("changed.csv", "id,title,price\nb,Acme desk 140cm,80\nd,New,1\n"), {},
-              true);
+  ingest_file(ws,
+              dir.write("changed.csv",
+                        "id,title,price\nb,Acme desk 140cm,80\nd,New,1\n"
+                        "c,Zeta chair black,39\n"),
+              {}, true);
   const auto changed = embed_text(ws);
   EXPECT_EQ(changed.listings, 4u);
-  EXPECT_EQ(changed.encoded, 2u);  // b's new title and the new d
+  EXPECT_EQ(changed.encoded, 2u);  // b's new title and the new d; not c's new price
   EXPECT_EQ(ws.catalog().vectors("text").keys.size(), 4u);
 
   text.hash_bits = 13;  // a retrained encoder makes every stored vector stale

@@ -84,8 +84,9 @@ ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetc
                                 preparation)),
       text_encoder_(load_matching_encoder(ws_)),
       image_encoder_(load_image_encoder_if_any(ws_, images, models_.featurizer->layout().image)),
-      text_sources_(VectorSources::for_text(text_encoder_dir(ws_, TextEncoderChoice::kAuto))),
-      image_sources_(image_encoder_ ? std::optional(VectorSources::for_image(ws_.image_model_dir()))
+      text_sources_(*text_encoder_, text_encoder_dir(ws_, TextEncoderChoice::kAuto)),
+      image_sources_(image_encoder_ ? std::optional<VectorSources>(std::in_place, *image_encoder_,
+                                                                   ws_.image_model_dir(), true)
                                     : std::nullopt),
       text_index_(LiveIndex::load_saved(
           ws_, kTextSpace,

@@ -103,6 +103,10 @@ void ClassicalTextEncoder::encode(std::span<const Listing> listings, float* out)
   });
 }
 
+std::string ClassicalTextEncoder::input(const Listing& listing) const {
+  return listing_text(listing);
+}
+
 void ClassicalTextEncoder::encode_tfidf(std::span<const SparseVector* const> vectors,
                                         float* out) const {
   project(vectors.size(), out,

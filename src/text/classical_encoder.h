@@ -50,6 +50,7 @@ class ClassicalTextEncoder : public Encoder {
   // A listing's row, bit for bit, depends on that listing alone, never on the others encoded with
   // it; the rows are shared among OpenMP's threads. A listing without tokens gets a row of zeros.
   void encode(std::span<const Listing> listings, float* out) const override;
+  std::string input(const Listing& listing) const override;  // listing_text(listing)
   // The rows encode() gives the listings whose TF-IDF vectors, tfidf().transform(listing_text()),
   // these are: for a caller that has them already and need not transform the text again.
   void encode_tfidf(std::span<const SparseVector* const> vectors, float* out) const;

@@ -148,6 +148,8 @@ void NeuralTextEncoder::encode(std::span<const Listing> listings, float* out) co
               [&](size_t i) { return model_text(listings[i]); }, out);
 }
 
+std::string NeuralTextEncoder::input(const Listing& listing) const { return model_text(listing); }
+
 void NeuralTextEncoder::encode_texts(std::span<const std::string> texts, float* out) const {
   embed_texts(impl_->model, impl_->options.batch_size, texts.size(),
               [&](size_t i) { return texts[i]; }, out);

@@ -81,6 +81,7 @@ class NeuralTextEncoder : public Encoder {
   // Texts are sorted by token count and batched so that padding stays small; runs under
   // torch::InferenceMode with the process-wide thread count (set once by the caller).
   void encode(std::span<const Listing> listings, float* out) const override;
+  std::string input(const Listing& listing) const override;  // model_text(listing)
   void encode_texts(std::span<const std::string> texts, float* out) const;
 
  private:

@@ -33,7 +33,7 @@ void add_shard_option(CLI::App& cmd, std::string& shard) {
 
 void add_embed(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "embed", "Encode the listings whose fields, photo or encoder changed into their text vector "
+      "embed", "Encode the listings whose text, photo or encoder changed into their text vector "
                "and, when an image encoder is trained, their image vector");
   static std::string ws, encoder = "auto", space = "all", shard, out;
   cmd->add_option("workspace", ws, "Workspace folder")->required();
@@ -46,7 +46,7 @@ void add_embed(CLI::App& app) {
       ->capture_default_str();
   static bool all = false;
   cmd->add_flag("--all", all,
-                "Encode every listing; by default only those whose fields, photo or encoder "
+                "Encode every listing; by default only those whose text, photo or encoder "
                 "changed since their vector was stored");
   add_shard_option(*cmd, shard);
   cmd->add_option("--out", out, "With --shard: the folder that receives the shard's vectors");
