@@ -4,8 +4,9 @@
 # embed encodes only what changed"). On a synthetic catalog of PRODUCTS products (default 12,000:
 # about 26,600 listings) with the default-size BERT text encoder (L4-H128; trained for a few
 # steps only: its speed, not its accuracy, is what is measured), times in seconds:
-#   1. the first embed (every listing), 2. an embed with nothing changed, 3. an embed after
-#   CHANGED listings (default 100) were re-ingested with new titles, 4. `embed --all`.
+#   1. the first embed (every listing), 2. an embed with nothing changed, 3. after CHANGED
+#   listings (default 100) were re-ingested with new titles, 4. after 10 x CHANGED listings were
+#   re-ingested with new prices only (read by no encoder), 5. `embed --all`.
 # Usage: scripts/bench-embed-incremental.sh [path/to/doppel] [out-folder]
 set -euo pipefail
 doppel=$(realpath "${1:-build/tools/doppel/doppel}")
@@ -23,16 +24,25 @@ d ingest ws data/pairs.csv > /dev/null
 d train tokenizer ws --vocab-size 8000 > /dev/null
 d train text ws --stage mlm --max-steps 20 > /dev/null
 d train text ws --stage match --epochs 1 --folds 1 --patience 0 > /dev/null
-# CHANGED listings re-ingested with a word added to their titles (same ids: upserts).
-python3 - data/listings.csv "$changed" > data/changed.csv <<'PY'
+# Upserts (same ids) of the first N listings with a word added to their titles, or of the last
+# N with a new price: rewrite title|price N > file.
+rewrite() {
+  python3 - data/listings.csv "$1" "$2" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 w = csv.DictWriter(sys.stdout, fieldnames=rows[0].keys(), lineterminator="\n")
 w.writeheader()
-for row in rows[: int(sys.argv[2])]:
-    row["title"] += " refurbished"
+n = int(sys.argv[3])
+for row in rows[:n] if sys.argv[2] == "title" else rows[-n:]:
+    if sys.argv[2] == "title":
+        row["title"] += " refurbished"
+    else:
+        row["price"] = f"{float(row['price'] or 10) * 0.9:.2f}"
     w.writerow(row)
 PY
+}
+rewrite title "$changed" > data/changed.csv
+rewrite price $((changed * 10)) > data/repriced.csv
 timed() {  # label, then the embed arguments; prints "label<TAB>seconds<TAB>embed's summary"
   local label=$1 start summary
   shift
@@ -47,5 +57,7 @@ timed() {  # label, then the embed arguments; prints "label<TAB>seconds<TAB>embe
   timed "nothing changed"
   d ingest ws data/changed.csv > /dev/null
   timed "$changed titles changed"
+  d ingest ws data/repriced.csv > /dev/null
+  timed "$((changed * 10)) prices changed"
   timed "embed --all" --all
 } | tee times.tsv
