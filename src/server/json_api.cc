@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include "server/http_error.h"
-#include "util/files.h"
 
 namespace doppel {
 namespace {
@@ -90,8 +89,7 @@ json listing_to_json(const Listing& listing) {
   return out;
 }
 
-std::vector<Listing> read_listing_queries(const std::filesystem::path& path) {
-  const std::string text = read_file(path);
+std::vector<Listing> parse_listing_queries(std::string_view text, std::string_view source) {
   std::vector<Listing> out;
   // `where` names the value in errors: "line 3" or "element 2".
   const auto add = [&](const json& value, const std::string& where) {
@@ -104,7 +102,7 @@ std::vector<Listing> read_listing_queries(const std::filesystem::path& path) {
       }
       out.push_back(std::move(listing));
     } catch (const Error& e) {
-      fail("{}: {}: {}", path.string(), where, e.what());
+      fail("{}: {}: {}", source, where, e.what());
     }
   };
   json whole = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -113,7 +111,7 @@ std::vector<Listing> read_listing_queries(const std::filesystem::path& path) {
   } else if (whole.is_object()) {
     add(whole, "line 1");
   } else {  // JSON Lines
-    std::istringstream lines(text);
+    std::istringstream lines{std::string(text)};
     size_t number = 0;
     for (std::string line; std::getline(lines, line);) {
       ++number;
@@ -122,12 +120,12 @@ std::vector<Listing> read_listing_queries(const std::filesystem::path& path) {
       try {
         value = json::parse(line);
       } catch (const json::parse_error& e) {
-        fail("{}: line {}: not valid JSON: {}", path.string(), number, e.what());
+        fail("{}: line {}: not valid JSON: {}", source, number, e.what());
       }
       add(value, fmt::format("line {}", number));
     }
   }
-  if (out.empty()) fail("{}: no listings in the file", path.string());
+  if (out.empty()) fail("{}: no listings in the file", source);
   return out;
 }
 

@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +31,8 @@ nlohmann::json listing_to_json(const Listing& listing);
 
 // The listings of a query file for `doppel match`, in the shape of POST /v1/match's body (an
 // optional "id" as well): one JSON object, a JSON array of them, or JSON Lines (one per line).
-// Error naming the file and the line (or the array element) of a malformed one.
-std::vector<Listing> read_listing_queries(const std::filesystem::path& path);
+// Error naming `source` (the file) and the line (or the array element) of a malformed one.
+std::vector<Listing> parse_listing_queries(std::string_view text, std::string_view source);
 
 // Match candidates as the API returns them: id, title, image, similarity and image_similarity
 // (null when not measured), confidence, match, and with `with_sources` the indexes that found

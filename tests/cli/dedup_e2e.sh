@@ -81,6 +81,8 @@ assert sys.argv[1] in [c["id"] for c in first["candidates"] if c["match"]], firs
 assert all(c["sources"] for c in first["candidates"]), first
 assert len(first["candidates"]) >= 1 and len(second["candidates"]) >= 1
 PY
+out=$(sed -n 1p "$scratch/queries.jsonl" | "$doppel" -q match "$ws" - --k 5)
+check "match reads standard input ('-')" test "$(head -1 "$scratch/matches.jsonl")" = "$out"
 printf '{"title": "fine"}\n{"title": "x", "colour": "red"}\n' > "$scratch/bad.jsonl"
 expect_fail match "$ws" "$scratch/bad.jsonl"
 check "a malformed query names its file and line ($err)" contains "$err" "bad.jsonl: line 2: unknown field 'colour'"

@@ -4,11 +4,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+#include <iterator>
+
 #include "pipeline/image_jobs.h"
 #include "server/json_api.h"
 #include "server/server_state.h"
 #include "tools/doppel/commands.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace doppel {
 
@@ -19,8 +23,9 @@ void add_match(CLI::App& app) {
   static int k = 10, image_k = 10;
   cmd->add_option("workspace", ws, "Workspace folder (trained and indexed)")->required();
   cmd->add_option("listings", queries,
-                  "JSON file: one listing object as POST /v1/match takes it, an array of them, or "
-                  "JSON Lines; a relative image path is read from the file's folder")
+                  "JSON file ('-': standard input): one listing object as POST /v1/match takes "
+                  "it, an array of them, or JSON Lines; a relative image path is read from the "
+                  "file's folder")
       ->required();
   cmd->add_option("--k", k, "Candidates by text per listing")
       ->capture_default_str()
@@ -30,10 +35,14 @@ void add_match(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
   cmd->callback([] {
-    const auto listings = read_listing_queries(queries);
+    const bool from_stdin = queries == "-";
+    const auto listings = parse_listing_queries(
+        from_stdin ? std::string(std::istreambuf_iterator<char>(std::cin), {}) : read_file(queries),
+        from_stdin ? "standard input" : queries);
     const ServerState state(ws);
     ImageFetcherOptions fetch = workspace_fetcher(state.workspace());
-    fetch.base_dir = std::filesystem::absolute(queries).parent_path();
+    fetch.base_dir = from_stdin ? std::filesystem::current_path()
+                                : std::filesystem::absolute(queries).parent_path();
     const ImageFetcher images(fetch);
     const float threshold = state.stats().threshold;
     for (size_t i = 0; i < listings.size(); ++i) {
