@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "image/image_source.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/hash.h"
@@ -12,12 +13,13 @@ namespace doppel {
 namespace fs = std::filesystem;
 namespace {
 
-// Hashes a value's bytes; pieces are length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+// Hashes a value's bytes, continuing from `state`.
 template <typename T>
 uint64_t hash_pod(const T& value, uint64_t state) {
   return fnv1a64(std::string_view(reinterpret_cast<const char*>(&value), sizeof(value)), state);
 }
 
+// Hashes a length-prefixed piece, so that ("ab", "c") and ("a", "bc") differ.
 uint64_t hash_piece(std::string_view bytes, uint64_t state) {
   return fnv1a64(bytes, hash_pod(uint64_t{bytes.size()}, state));
 }
@@ -38,7 +40,7 @@ uint64_t folder_digest(const fs::path& dir) {
 }
 
 uint64_t image_file_state(const std::string& ref, uint64_t state) {
-  if (ref.starts_with("http://") || ref.starts_with("https://")) return state;
+  if (ImageFetcher::is_url(ref)) return state;
   std::error_code ec;
   const auto size = fs::file_size(ref, ec);
   if (ec) return hash_piece("missing", state);
