@@ -39,4 +39,13 @@ check "index loads after a crash before rename" "$doppel" -q index "$ws" --check
 # Dying between the index and its state file leaves a new index with the old state: still usable.
 DOPPEL_CRASH_BEFORE_RENAME=text.index.json "$doppel" -q index "$ws" --spec Flat > /dev/null 2>&1 || true
 check "index loads after a crash between index and state" "$doppel" -q index "$ws" --check
+
+# An IVF index reads its lists from a mapping of its file; saving it unchanged over that file
+# (new search parameters, or an update with nothing to apply) must write the lists, not a
+# reference to the file being replaced.
+"$doppel" -q index "$ws" --spec IVF32,Flat,nprobe=4 > /dev/null
+"$doppel" -q index "$ws" --search-params nprobe=8 > /dev/null
+"$doppel" -q index "$ws" --update > /dev/null
+out=$("$doppel" -q index "$ws" --check)
+check "an IVF index saved unchanged twice still loads ($out)" contains "$out" "IVF32,Flat,nprobe=8"
 finish
