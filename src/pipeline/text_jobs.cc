@@ -46,7 +46,8 @@ std::filesystem::path text_encoder_dir(const Workspace& ws, TextEncoderChoice ch
 
 std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderChoice choice) {
   const auto dir = text_encoder_dir(ws, choice);
-  if (dir == ws.tfidf_dir()) return std::make_unique<ClassicalTextEncoder>(load_text_encoder(ws));
+  if (dir == ws.tfidf_dir())
+    return std::make_unique<ClassicalTextEncoder>(ClassicalTextEncoder::load(dir));
   return std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::load(dir, {}));
 }
 
