@@ -25,7 +25,10 @@ CREATE TABLE listings(
   category     TEXT NOT NULL DEFAULT '',
   model_number TEXT NOT NULL DEFAULT '',
   price        REAL,
-  image        TEXT NOT NULL DEFAULT '');
+  image        TEXT NOT NULL DEFAULT '',
+  model_key    TEXT NOT NULL DEFAULT '');
+-- Listings by model_number_key(model_number) (catalog/listing.h), for candidates that share it.
+CREATE INDEX listings_model_key ON listings(model_key) WHERE model_key != '';
 CREATE TABLE labels(
   key_a    INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
   key_b    INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
@@ -76,6 +79,14 @@ WHEN OLD.data IS NOT NEW.data BEGIN
   INSERT INTO vector_log(space, key, op) VALUES(NEW.space, NEW.key, 'put');
 END;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
+)sql";
+
+// Version 2 to 3: listings gain their model-number key, indexed, so a process can find the
+// listings that share one without holding them all. migrate() fills the column.
+constexpr const char* kMigrateToVersion3 = R"sql(
+ALTER TABLE listings ADD COLUMN model_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX listings_model_key ON listings(model_key) WHERE model_key != '';
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
 )sql";
 
 constexpr const char* kListingColumns =
@@ -220,10 +231,10 @@ struct CatalogStore::Impl {
     Stmt find(db, path, "SELECT key FROM listings WHERE id = ?");
     Stmt update(db, path,
                 "UPDATE listings SET title = ?2, description = ?3, brand = ?4, category = ?5, "
-                "model_number = ?6, price = ?7, image = ?8 WHERE key = ?1");
+                "model_number = ?6, price = ?7, image = ?8, model_key = ?9 WHERE key = ?1");
     Stmt insert(db, path,
                 "INSERT INTO listings(id, title, description, brand, category, model_number, "
-                "price, image) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                "price, image, model_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     UpsertStats stats;
     for (Listing& l : listings) {
       if (l.id.empty()) fail("{}: cannot store a listing with an empty id", path.string());
@@ -242,6 +253,7 @@ struct CatalogStore::Impl {
       }
       write.bind(2, l.title).bind(3, l.description).bind(4, l.brand).bind(5, l.category);
       write.bind(6, l.model_number).bind(7, l.price).bind(8, l.image);
+      write.bind(9, model_number_key(l.model_number));
       write.step();
       if (&write == &insert) l.key = sqlite3_last_insert_rowid(db);
     }
@@ -331,13 +343,24 @@ void CatalogStore::migrate() {
   const auto version = meta("schema_version");
   if (!version) fail("{}: not a doppel catalog (no schema_version in meta)", db_path.string());
   if (*version == std::to_string(kSchemaVersion)) return;
-  if (*version != "1") {
+  if (*version != "1" && *version != "2") {
     fail("{}: catalog schema version '{}' is not supported (this doppel reads version {})",
          db_path.string(), *version, kSchemaVersion);
   }
   Transaction t(impl_->db, db_path, impl_->transaction_depth);
   // Read again under the write lock: another process may have migrated the file meanwhile.
   if (meta("schema_version") == "1") exec(impl_->db, db_path, kMigrateToVersion2);
+  if (meta("schema_version") == "2") {
+    exec(impl_->db, db_path, kMigrateToVersion3);
+    Stmt numbers(impl_->db, db_path,
+                 "SELECT key, model_number FROM listings WHERE model_number != ''");
+    Stmt set(impl_->db, db_path, "UPDATE listings SET model_key = ? WHERE key = ?");
+    while (numbers.step()) {
+      set.reset();
+      set.bind(1, model_number_key(numbers.text(1))).bind(2, numbers.int64(0));
+      set.step();
+    }
+  }
   t.commit();
 }
 
@@ -389,6 +412,15 @@ bool CatalogStore::remove(std::string_view id) {
   return removed;
 }
 
+CatalogStore::Snapshot CatalogStore::snapshot() const {
+  exec(impl_->db, impl_->path, "BEGIN");
+  return Snapshot(this);
+}
+
+CatalogStore::Snapshot::~Snapshot() {
+  if (store_) sqlite3_exec(store_->impl_->db, "COMMIT", nullptr, nullptr, nullptr);
+}
+
 std::optional<Listing> CatalogStore::get(std::string_view id) const {
   Stmt s(impl_->db, impl_->path, (std::string(kListingColumns) + "WHERE id = ?").c_str());
   s.bind(1, id);
@@ -403,6 +435,18 @@ std::optional<Listing> CatalogStore::get_by_key(int64_t key) const {
   return read_listing(s);
 }
 
+std::vector<Listing> CatalogStore::get_by_keys(std::span<const int64_t> keys) const {
+  Stmt s(impl_->db, impl_->path, (std::string(kListingColumns) + "WHERE key = ?").c_str());
+  std::vector<Listing> out;
+  out.reserve(keys.size());
+  for (int64_t key : keys) {
+    s.reset();
+    s.bind(1, key);
+    if (s.step()) out.push_back(read_listing(s));
+  }
+  return out;
+}
+
 std::vector<Listing> CatalogStore::all_listings() const {
   Stmt s(impl_->db, impl_->path, (std::string(kListingColumns) + "ORDER BY key").c_str());
   std::vector<Listing> out;
@@ -414,6 +458,25 @@ size_t CatalogStore::size() const {
   Stmt s(impl_->db, impl_->path, "SELECT count(*) FROM listings");
   s.step();
   return static_cast<size_t>(s.int64(0));
+}
+
+std::vector<int64_t> CatalogStore::keys_after(int64_t after, size_t n) const {
+  Stmt s(impl_->db, impl_->path, "SELECT key FROM listings WHERE key > ? ORDER BY key LIMIT ?");
+  s.bind(1, after).bind(2, static_cast<int64_t>(n));
+  std::vector<int64_t> out;
+  while (s.step()) out.push_back(s.int64(0));
+  return out;
+}
+
+std::vector<int64_t> CatalogStore::keys_with_model_number_key(std::string_view model_key,
+                                                              size_t n) const {
+  std::vector<int64_t> out;
+  if (model_key.empty()) return out;
+  Stmt s(impl_->db, impl_->path,
+         "SELECT key FROM listings WHERE model_key = ? ORDER BY key LIMIT ?");
+  s.bind(1, model_key).bind(2, static_cast<int64_t>(n));
+  while (s.step()) out.push_back(s.int64(0));
+  return out;
 }
 
 std::vector<CatalogStore::StoredLabel> CatalogStore::labels(std::string_view split) const {
@@ -504,6 +567,13 @@ int CatalogStore::vector_dim(std::string_view space) const {
   return find.step() ? static_cast<int>(find.int64(0)) : 0;
 }
 
+size_t CatalogStore::vector_count(std::string_view space) const {
+  Stmt s(impl_->db, impl_->path, "SELECT count(*) FROM vectors WHERE space = ?");
+  s.bind(1, space);
+  s.step();
+  return static_cast<size_t>(s.int64(0));
+}
+
 int64_t CatalogStore::vector_log_head(std::string_view space) const {
   Stmt s(impl_->db, impl_->path, "SELECT coalesce(max(seq), 0) FROM vector_log WHERE space = ?");
   s.bind(1, space);
@@ -512,7 +582,7 @@ int64_t CatalogStore::vector_log_head(std::string_view space) const {
 }
 
 std::vector<CatalogStore::VectorChange> CatalogStore::vector_changes_since(std::string_view space,
-                                                                          int64_t seq) const {
+                                                                           int64_t seq) const {
   // The last operation per key wins: a put after a delete is a put, and the reverse a delete.
   Stmt s(impl_->db, impl_->path,
          "SELECT l.key, l.op FROM vector_log l JOIN ("

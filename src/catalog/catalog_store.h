@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "catalog/listing.h"
@@ -30,7 +31,7 @@ class CatalogStore {
  public:
   // The schema version this build reads and writes (meta 'schema_version'). open() migrates a
   // catalog of an earlier version in place (docs/catalog_format.md).
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens the database at db_path (creating file and schema when create == true; otherwise a
   // missing file is an Error). WAL journal, foreign keys on, 5 s busy timeout. Throws
@@ -70,13 +71,38 @@ class CatalogStore {
   // must never be stored one without the other). Nested calls join the outer transaction.
   void in_transaction(const std::function<void()>& writes);
 
+  // A read transaction, from snapshot() until the object is destroyed: the reads in between all
+  // see the catalog as one commit left it, and share one lock of the file (not one per read).
+  // Not for a store with a write transaction open.
+  class Snapshot {
+   public:
+    Snapshot(Snapshot&& other) noexcept : store_(std::exchange(other.store_, nullptr)) {}
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+    Snapshot& operator=(Snapshot&&) = delete;
+    ~Snapshot();
+
+   private:
+    friend class CatalogStore;
+    explicit Snapshot(const CatalogStore* store) : store_(store) {}
+    const CatalogStore* store_;
+  };
+  [[nodiscard]] Snapshot snapshot() const;
+
   // Removes the listing with this id and its labels and vectors; false when there was none.
   bool remove(std::string_view id);
 
   std::optional<Listing> get(std::string_view id) const;
   std::optional<Listing> get_by_key(int64_t key) const;
+  // The stored listings of these keys, in the given order; keys without one are left out.
+  std::vector<Listing> get_by_keys(std::span<const int64_t> keys) const;
   std::vector<Listing> all_listings() const;  // ordered by key
   size_t size() const;
+  // Up to n listing keys greater than `after`, ascending.
+  std::vector<int64_t> keys_after(int64_t after, size_t n) const;
+  // Up to n keys, ascending, of the listings whose model_number_key (listing.h) is `model_key`;
+  // none for an empty one.
+  std::vector<int64_t> keys_with_model_number_key(std::string_view model_key, size_t n) const;
 
   struct StoredLabel {
     int64_t key_a = 0;  // key_a < key_b
@@ -100,7 +126,8 @@ class CatalogStore {
     std::vector<float> data;  // keys.size() * dim, rows in key order
   };
   VectorSet vectors(std::string_view space) const;
-  int vector_dim(std::string_view space) const;  // 0 when the space holds nothing
+  int vector_dim(std::string_view space) const;       // 0 when the space holds nothing
+  size_t vector_count(std::string_view space) const;  // rows stored in the space
   // The stored rows of just these keys (keys without a row are left out), in the given order.
   VectorSet vectors(std::string_view space, std::span<const int64_t> keys) const;
   // The source digest of every stored row of a space, by key (empty when the space holds none).
@@ -132,8 +159,8 @@ class CatalogStore {
   // Brings a catalog of an earlier schema version up to kSchemaVersion; Error on an unknown one.
   void migrate();
   // Appends one stored row to `out` (whose dim is set), checking the blob's size.
-  void append_vector_row(std::span<const unsigned char> blob, int64_t key,
-                         std::string_view space, VectorSet& out) const;
+  void append_vector_row(std::span<const unsigned char> blob, int64_t key, std::string_view space,
+                         VectorSet& out) const;
   std::unique_ptr<Impl> impl_;
 };
 

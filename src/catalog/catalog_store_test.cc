@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <thread>
+
+#include "catalog/catalog_readers.h"
 #include "catalog/test_dir.h"
 #include "util/error.h"
 
@@ -35,7 +39,7 @@ TEST(CatalogStore, CreatesReopensAndPersists) {
   }
   CatalogStore store = CatalogStore::open(db);
   EXPECT_EQ(store.size(), 2u);
-  EXPECT_EQ(store.meta("schema_version"), "2");
+  EXPECT_EQ(store.meta("schema_version"), "3");
   EXPECT_EQ(store.meta("model"), "tfidf");
   EXPECT_FALSE(store.meta("absent").has_value());
   auto b = store.get("b");
@@ -349,12 +353,13 @@ CREATE TRIGGER vectors_logged_delete AFTER DELETE ON vectors BEGIN
   INSERT INTO vector_log(space, key, op) VALUES(OLD.space, OLD.key, 'delete');
 END;
 INSERT INTO meta VALUES('schema_version', '1');
-INSERT INTO listings(id, title) VALUES('a', 'Lamp');
+INSERT INTO listings(id, title, model_number) VALUES('a', 'Lamp', 'LMP-2000');
+INSERT INTO listings(id, title) VALUES('b', 'Desk');
 INSERT INTO vector_spaces VALUES('text', 1);
 INSERT INTO vectors(space, key, data) VALUES('text', 1, x'0000803f');
 )sql";
 
-TEST(CatalogStore, MigratesAVersion1CatalogKeepingItsRows) {
+TEST(CatalogStore, MigratesAVersion1CatalogKeepingItsRowsAndKeyingItsModelNumbers) {
   TestDir dir;
   const auto path = dir.path() / "v1.db";
   sqlite3* db = nullptr;
@@ -364,7 +369,8 @@ TEST(CatalogStore, MigratesAVersion1CatalogKeepingItsRows) {
 
   {
     auto store = CatalogStore::open(path);
-    EXPECT_EQ(store.meta("schema_version"), "2");
+    EXPECT_EQ(store.meta("schema_version"), "3");
+    EXPECT_EQ(store.keys_with_model_number_key("lmp2000", 10), std::vector<int64_t>{1});
     const auto v = store.vectors("text");
     EXPECT_EQ(v.keys, std::vector<int64_t>{1});
     EXPECT_EQ(v.data, std::vector<float>{1.0f});
@@ -378,9 +384,100 @@ TEST(CatalogStore, MigratesAVersion1CatalogKeepingItsRows) {
     store.put_vectors("text", key, &moved, 1, source);
     EXPECT_EQ(store.vector_changes_since("text", head).size(), 1u);
   }
-  auto reopened = CatalogStore::open(path);  // already version 2: nothing more to do
+  auto reopened = CatalogStore::open(path);  // already version 3: nothing more to do
   EXPECT_EQ(reopened.vector_sources("text").at(1), 42u);
   EXPECT_EQ(reopened.get("a")->title, "Lamp");
+}
+
+TEST(CatalogStore, FindsListingsByModelNumberKeyThroughUpsertsAndRemovals) {
+  TestDir dir;
+  auto store = CatalogStore::open(dir.path() / "catalog.db", /*create=*/true);
+  std::vector<Listing> items = {make("a", "Camera"), make("b", "Camera W120"), make("c", "Case"),
+                                make("d", "Cable")};
+  items[0].model_number = "DSC-W120";
+  items[1].model_number = "dsc w120";
+  items[2].model_number = "XYZ-9";
+  items[3].model_number = "AB";  // too short to be a key
+  store.upsert(items);
+  const int64_t a = items[0].key, b = items[1].key;
+  EXPECT_EQ(store.keys_with_model_number_key("dscw120", 10), (std::vector<int64_t>{a, b}));
+  EXPECT_EQ(store.keys_with_model_number_key("dscw120", 1), std::vector<int64_t>{a});
+  EXPECT_EQ(store.keys_with_model_number_key("xyz9", 10), std::vector<int64_t>{items[2].key});
+  EXPECT_TRUE(store.keys_with_model_number_key("", 10).empty());
+  std::vector<Listing> renumbered = {items[1]};
+  renumbered[0].model_number = "DSC-W130";
+  store.upsert(renumbered);
+  EXPECT_TRUE(store.remove("a"));
+  EXPECT_TRUE(store.keys_with_model_number_key("dscw120", 10).empty());
+  EXPECT_EQ(store.keys_with_model_number_key("dscw130", 10), std::vector<int64_t>{b});
+}
+
+TEST(CatalogStore, ReadsListingsByKeysAndKeyWindows) {
+  TestDir dir;
+  auto store = CatalogStore::open(dir.path() / "catalog.db", /*create=*/true);
+  std::vector<Listing> items = {make("a", "Lamp"), make("b", "Desk"), make("c", "Chair")};
+  store.upsert(items);
+  const int64_t a = items[0].key, b = items[1].key, c = items[2].key;
+  const std::vector<int64_t> wanted = {c, 999, a};
+  const auto got = store.get_by_keys(wanted);
+  ASSERT_EQ(got.size(), 2u);  // the unknown key is left out, the order kept
+  EXPECT_EQ(got[0].id, "c");
+  EXPECT_EQ(got[1].id, "a");
+  EXPECT_EQ(store.keys_after(0, 2), (std::vector<int64_t>{a, b}));
+  EXPECT_EQ(store.keys_after(b, 10), std::vector<int64_t>{c});
+  EXPECT_TRUE(store.keys_after(c, 10).empty());
+  EXPECT_EQ(store.vector_count("text"), 0u);
+  const std::vector<float> rows = {1, 0, 0, 1};
+  store.put_vectors("text", std::vector<int64_t>{a, c}, rows.data(), 2);
+  EXPECT_EQ(store.vector_count("text"), 2u);
+}
+
+TEST(CatalogStore, ASnapshotReadsOneCommitWhileAnotherConnectionWrites) {
+  TestDir dir;
+  const auto path = dir.path() / "catalog.db";
+  auto writer = CatalogStore::open(path, /*create=*/true);
+  std::vector<Listing> first = {make("a", "Lamp")};
+  writer.upsert(first);
+  const auto reader = CatalogStore::open(path);
+  {
+    const auto snapshot = reader.snapshot();
+    EXPECT_EQ(reader.size(), 1u);
+    std::vector<Listing> second = {make("b", "Desk")};
+    writer.upsert(second);  // WAL: the writer does not wait for the reader
+    EXPECT_EQ(reader.size(), 1u);
+    EXPECT_FALSE(reader.get("b"));
+  }
+  EXPECT_EQ(reader.size(), 2u);
+}
+
+TEST(CatalogReaders, LendsAConnectionPerConcurrentReader) {
+  TestDir dir;
+  const auto path = dir.path() / "catalog.db";
+  EXPECT_THROW(CatalogReaders{path}, Error);  // no catalog there
+  {
+    auto store = CatalogStore::open(path, /*create=*/true);
+    std::vector<Listing> items = {make("a", "Lamp")};
+    store.upsert(items);
+  }
+  const CatalogReaders readers(path);
+  EXPECT_EQ(readers.read([](const CatalogStore& c) { return c.get("a")->title; }), "Lamp");
+  EXPECT_EQ(readers.read([](const CatalogStore& c) { return c.size(); }), 1u);
+  EXPECT_EQ(readers.open_connections(), 1u);  // one reader at a time: one connection
+  // Four threads that each hold a connection until all four have one.
+  std::atomic<int> holding{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      readers.read([&](const CatalogStore& c) {
+        ++holding;
+        while (holding.load() < 4) std::this_thread::yield();
+        return c.size();
+      });
+    });
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(readers.open_connections(), 4u);
+  EXPECT_EQ(readers.read([](const CatalogStore& c) { return c.size(); }), 1u);
+  EXPECT_EQ(readers.open_connections(), 4u);  // reused, not opened again
 }
 
 }  // namespace

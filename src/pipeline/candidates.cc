@@ -1,7 +1,6 @@
 #include "pipeline/candidates.h"
 
 #include <algorithm>
-#include <cctype>
 #include <iterator>
 #include <string>
 #include <unordered_set>
@@ -74,13 +73,6 @@ double candidate_recall(std::span<const KeyPair> pairs,
   size_t found = 0;
   for (const auto& [a, b] : pairs) found += within_k(a, b) || within_k(b, a);
   return static_cast<double>(found) / pairs.size();
-}
-
-std::string model_number_key(std::string_view model_number) {
-  std::string key;
-  for (unsigned char c : model_number)
-    if (std::isalnum(c)) key.push_back(static_cast<char>(std::tolower(c)));
-  return key.size() >= 4 ? key : std::string();
 }
 
 std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t max_group) {

@@ -28,14 +28,14 @@ std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
     const VectorIndex& index, const PairFeaturizer& featurizer, std::span<const int64_t> keys,
     int k, Modality modality = Modality::kText);
 
-// A model number as an exact candidate key: its letters and digits, lower-cased; empty when
-// that leaves fewer than 4 characters (too short to mean one product).
-std::string model_number_key(std::string_view model_number);
+// More listings than this sharing a model_number_key (catalog/listing.h) make it too generic to
+// mean one product: it then gives no candidates.
+constexpr size_t kMaxModelNumberGroup = 50;
 
 // Pairs of listings that share an exact key: the same model_number_key. A key shared by more
-// than max_group listings is too generic to mean "same product" and gives no pairs. Smaller key
-// first, sorted, unique.
-std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t max_group = 50);
+// than max_group listings gives no pairs. Smaller key first, sorted, unique.
+std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer,
+                                     size_t max_group = kMaxModelNumberGroup);
 
 // The sorted union of candidate pair lists (each sorted unique, smaller key first).
 std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists);
