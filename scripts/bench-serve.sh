@@ -6,7 +6,6 @@
 #
 # Usage: scripts/bench-serve.sh [--listings N] [--spec SPEC] [--seconds S] [--max-pairs P]
 #                              [--soak S] [--out DIR] [--images P [--image-spec SPEC]]
-#                              [--prepare-all]
 #   DOPPEL=path/to/doppel (default build/tools/doppel/doppel). Defaults: N = 100000,
 #   SPEC = HNSW32 (efConstruction=200, efSearch=128), S = 20, DIR = results/bench-serve-N.
 #   --soak S adds a soak run: S seconds of 2 connections with 2% upserts, the server's RSS
@@ -23,8 +22,6 @@
 #   decider retrained with the image features. Every request carries one of the pool photos,
 #   which the server reads, decodes and embeds with the real encoder before searching text and
 #   image indexes; a last run sends text-only requests to the same server for comparison.
-#   --prepare-all starts the server with every listing's pair-feature profile kept in memory
-#   (`doppel serve --prepare-all`) instead of prepared per match.
 #   The workspace is kept in DIR/ws and reused when present (delete it to rebuild); the upserts
 #   of the mixed run stay in it, so a rerun serves a few hundred more listings.
 #   Writes DIR/results.txt. On this 2-core VM building the 100k workspace takes ~10 min (the
@@ -32,7 +29,7 @@
 set -euo pipefail
 doppel=${DOPPEL:-build/tools/doppel/doppel}
 [ -x "$doppel" ] || { echo "bench-serve: no doppel binary at $doppel (set DOPPEL=...)" >&2; exit 1; }
-listings=100000 spec=HNSW32 seconds=20 out="" max_pairs=0 soak=0 images=0 prepare=()
+listings=100000 spec=HNSW32 seconds=20 out="" max_pairs=0 soak=0 images=0
 image_spec="IVF1024,Flat,nprobe=16"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -44,7 +41,6 @@ while [ $# -gt 0 ]; do
     --soak) soak=$2; shift 2 ;;
     --images) images=$2; shift 2 ;;
     --image-spec) image_spec=$2; shift 2 ;;
-    --prepare-all) prepare=(--prepare-all); shift ;;
     *) echo "bench-serve: unknown option $1" >&2; exit 1 ;;
   esac
 done
@@ -70,7 +66,7 @@ if [ ! -f "$ws/index/text.index.json" ]; then
   "$doppel" index "$ws" --spec "$spec"
   "$doppel" train decider "$ws"
 fi
-serve_args=("${prepare[@]}") load_args=() kind=text-only
+serve_args=() load_args=() kind=text-only
 if [ "$images" -gt 0 ]; then
   grocery=$(realpath "${GROCERY:-../shared/data/grocerystore-packages}")
   image_model=${IMAGE_MODEL:-results/multimodal/ws/models/image}
@@ -107,11 +103,16 @@ until curl -sf "http://127.0.0.1:$port/health" > /dev/null; do
   kill -0 "$server" || { cat "$out/server.log"; exit 1; }
   sleep 0.5
 done
-rss() { echo "$(($(awk '/VmRSS/ {print $2}' "/proc/$server/status") / 1024)) MiB"; }
+# RSS, and of it the anonymous part (heap); the rest is file-backed: the code and libraries, and
+# a saved IVF index's lists, which are memory-mapped (reclaimable page cache).
+rss() {
+  echo "$(($(awk '/VmRSS/ {print $2}' "/proc/$server/status") / 1024)) MiB" \
+    "(anonymous $(($(awk '/RssAnon/ {print $2}' "/proc/$server/status") / 1024)) MiB)"
+}
 {
   echo "# doppel bench serve, $(date -u +%Y-%m-%d), $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "workspace: $(curl -s "http://127.0.0.1:$port/health")"
-  echo "pair-feature profiles: $([ ${#prepare[@]} -gt 0 ] && echo "all kept (--prepare-all)" || echo "per match")"
+  echo "catalog.db: $(($(stat -c %s "$ws/catalog.db") / 1048576)) MiB"
   echo "server ready in $(($(date +%s) - start)) s, RSS $(rss)"
   load() { "$doppel" bench serve --port "$port" --titles "$out/titles.txt" "${load_args[@]}" "$@"; }
   load --connections 2 --seconds 3 > /dev/null  # warm-up

@@ -27,13 +27,14 @@ Decider load_decider(const Workspace& ws, FeatureLayout* layout) {
 }
 
 MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_index,
-                              std::optional<FeatureLayout> layout,
-                              PairFeaturizer::Preparation preparation) {
+                              std::optional<FeatureLayout> layout, bool need_catalog) {
   MatchModels models;
   models.text_encoder = std::make_unique<ClassicalTextEncoder>(load_text_encoder(ws));
-  models.text_vectors = ws.catalog().vectors("text");
-  models.image_vectors = ws.catalog().vectors("image");
-  if (need_index) {
+  if (need_catalog) {
+    models.text_vectors = ws.catalog().vectors("text");
+    models.image_vectors = ws.catalog().vectors("image");
+  }
+  if (need_catalog && need_index) {
     models.index = load_workspace_index(ws, models.text_vectors, "text");
     if (std::filesystem::exists(ws.index_path("image")))
       models.image_index = load_workspace_index(ws, models.image_vectors, "image");
@@ -43,14 +44,16 @@ MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_
     models.decider = std::make_unique<Decider>(load_decider(ws, &decider_layout));
     layout = decider_layout;
   }
-  if (layout && layout->image && models.image_vectors.dim == 0)
-    fail("{}: the decider uses image features but the catalog has no image vectors; run `doppel "
-         "embed {}` with a trained image encoder",
-         ws.root().string(), ws.root().string());
-  models.featurizer = std::make_unique<PairFeaturizer>(
-      ws.catalog().all_listings(), *models.text_encoder, models.text_vectors,
-      models.image_vectors, layout.value_or(default_layout(ws, models.text_encoder->name())),
-      preparation);
+  models.layout = layout.value_or(default_layout(ws, models.text_encoder->name()));
+  if (models.layout.image && ws.catalog().vector_dim("image") == 0)
+    fail(
+        "{}: the decider uses image features but the catalog has no image vectors; run `doppel "
+        "embed {}` with a trained image encoder",
+        ws.root().string(), ws.root().string());
+  if (need_catalog)
+    models.featurizer =
+        std::make_unique<PairFeaturizer>(ws.catalog().all_listings(), *models.text_encoder,
+                                         models.text_vectors, models.image_vectors, models.layout);
   return models;
 }
 

@@ -1,6 +1,6 @@
 // MatchModels — everything a dedup, eval or online match needs, loaded from a workspace once:
-// the catalog's listings with their pair-feature profiles, the text encoder, the stored text
-// and image vectors, the decider and (optionally) the vector indexes.
+// the classical text encoder, the decider and the layout of its features, and (optionally) the
+// catalog's listings with their pair-feature profiles and stored vectors, and the vector indexes.
 #pragma once
 
 #include <memory>
@@ -18,20 +18,20 @@ namespace doppel {
 
 struct MatchModels {
   std::unique_ptr<ClassicalTextEncoder> text_encoder;
-  std::unique_ptr<PairFeaturizer> featurizer;
-  std::unique_ptr<Decider> decider;       // null when loaded with need_decider = false
-  std::unique_ptr<VectorIndex> index;     // the text index; null when need_index = false
-  std::unique_ptr<VectorIndex> image_index;  // null unless need_index and ws/index/image.index
+  FeatureLayout layout;                        // of the decider's features, or as given
+  std::unique_ptr<PairFeaturizer> featurizer;  // null when loaded with need_catalog = false
+  std::unique_ptr<Decider> decider;            // null when loaded with need_decider = false
+  std::unique_ptr<VectorIndex> index;          // the text index; null when need_index = false
+  std::unique_ptr<VectorIndex> image_index;    // null unless need_index and ws/index/image.index
   CatalogStore::VectorSet text_vectors;
   CatalogStore::VectorSet image_vectors;
 
   // With need_decider, the featurizer computes the decider's features (its layout is read from
   // the decider's feature names); without, `layout`, or default_layout() when none is given.
-  // `preparation`: when the featurizer does its per-listing work (pair_featurizer.h).
-  static MatchModels load(
-      const Workspace& ws, bool need_decider, bool need_index,
-      std::optional<FeatureLayout> layout = {},
-      PairFeaturizer::Preparation preparation = PairFeaturizer::Preparation::kEager);
+  // Without need_catalog neither listings nor vectors are loaded (the server reads them per
+  // request), nor the indexes.
+  static MatchModels load(const Workspace& ws, bool need_decider, bool need_index,
+                          std::optional<FeatureLayout> layout = {}, bool need_catalog = true);
 };
 
 // The decider features a workspace gets unless told otherwise: the classical pair features with

@@ -64,19 +64,16 @@ void PairFeaturizer::VectorColumn::check(std::span<const float> vector,
 
 PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const ClassicalTextEncoder& classical,
                                const CatalogStore::VectorSet& text_vectors,
-                               const CatalogStore::VectorSet& image_vectors, FeatureLayout layout,
-                               Preparation preparation)
-    : classical_(&classical),
-      listings_(std::move(listings)),
-      preparation_(preparation),
-      layout_(layout) {
+                               const CatalogStore::VectorSet& image_vectors, FeatureLayout layout)
+    : classical_(&classical), listings_(std::move(listings)), layout_(layout) {
   const size_t n = listings_.size();
   position_.reserve(n);
   for (size_t i = 0; i < n; ++i) position_.emplace(listings_[i].key, i);
-  if (preparation_ == Preparation::kEager) prepared_.resize(n);
-#pragma omp parallel for schedule(dynamic, 256)
-  for (size_t i = 0; i < prepared_.size(); ++i)
-    prepared_[i] = prepare(listings_[i], /*with_classical=*/false);
+  prepared_.resize(n);
+  // A team of threads costs more than preparing the few listings of an online request.
+  constexpr size_t kParallelFrom = 64;
+#pragma omp parallel for schedule(dynamic, 64) if (n >= kParallelFrom)
+  for (size_t i = 0; i < n; ++i) prepared_[i] = prepare(listings_[i], /*with_classical=*/false);
   if (layout_.classical && !prepared_.empty()) {
     const auto dim = static_cast<size_t>(classical.dim());
     std::vector<float> vectors(n * dim);
@@ -100,8 +97,10 @@ PairFeaturizer::Prepared PairFeaturizer::prepare(const Listing& listing,
   TokenWeight idf = [&tfidf](std::string_view token) {
     return tfidf.idf(tfidf.word_bucket(token));
   };
-  Prepared prepared{make_profile(listing, idf), tfidf.transform(listing_text(listing)),
-                    tfidf.transform(listing.title), {}};
+  Prepared prepared{make_profile(listing, idf),
+                    tfidf.transform(listing_text(listing)),
+                    tfidf.transform(listing.title),
+                    {}};
   if (with_classical && layout_.classical) {
     std::vector<float> vector(static_cast<size_t>(classical_->dim()));
     const SparseVector* tfidf_vector = &prepared.tfidf;
@@ -121,28 +120,8 @@ const float* PairFeaturizer::text_vector(int64_t key) const { return text_.row(p
 
 const float* PairFeaturizer::image_vector(int64_t key) const { return image_.row(position(key)); }
 
-std::vector<const PairFeaturizer::Prepared*> PairFeaturizer::prepared_at(
-    std::span<const size_t> positions, std::vector<Prepared>& scratch) const {
-  std::vector<const Prepared*> out(positions.size());
-  if (preparation_ == Preparation::kEager) {
-    for (size_t i = 0; i < positions.size(); ++i) out[i] = &prepared_[positions[i]];
-    return out;
-  }
-  std::unordered_map<size_t, size_t> slot_of;  // position -> its slot in scratch
-  std::vector<size_t> distinct;
-  for (size_t position : positions)
-    if (slot_of.try_emplace(position, distinct.size()).second) distinct.push_back(position);
-  scratch.resize(distinct.size());
-  // A team of threads costs more than the few listings of an online match.
-  constexpr size_t kParallelFrom = 64;
-#pragma omp parallel for schedule(dynamic, 16) if (distinct.size() >= kParallelFrom)
-  for (size_t s = 0; s < distinct.size(); ++s) scratch[s] = prepare(listings_[distinct[s]]);
-  for (size_t i = 0; i < positions.size(); ++i) out[i] = &scratch[slot_of.at(positions[i])];
-  return out;
-}
-
-PairFeaturizer::Side PairFeaturizer::stored(size_t i, const Prepared* prepared) const {
-  return {prepared, text_.row(i), image_.row(i)};
+PairFeaturizer::Side PairFeaturizer::stored(size_t i) const {
+  return {&prepared_[i], text_.row(i), image_.row(i)};
 }
 
 void PairFeaturizer::upsert(const Listing& listing, std::span<const float> text_vector,
@@ -150,18 +129,17 @@ void PairFeaturizer::upsert(const Listing& listing, std::span<const float> text_
   DOPPEL_CHECK(listing.key >= 0, "listing '{}' has no key", listing.id);
   text_.check(text_vector, listing);
   image_.check(image_vector, listing);
-  const bool eager = preparation_ == Preparation::kEager;
-  Prepared prepared = eager ? prepare(listing) : Prepared{};
+  Prepared prepared = prepare(listing);
   auto [it, added] = position_.emplace(listing.key, listings_.size());
   const size_t i = it->second;
   if (added) {
     listings_.push_back(listing);
-    if (eager) prepared_.push_back(std::move(prepared));
+    prepared_.push_back(std::move(prepared));
     text_.append();
     image_.append();
   } else {
     listings_[i] = listing;
-    if (eager) prepared_[i] = std::move(prepared);
+    prepared_[i] = std::move(prepared);
   }
   text_.set(i, text_vector);
   image_.set(i, image_vector);
@@ -172,14 +150,13 @@ bool PairFeaturizer::remove(int64_t key) {
   if (it == position_.end()) return false;
   const size_t i = it->second, last = listings_.size() - 1;
   position_.erase(it);
-  const bool eager = preparation_ == Preparation::kEager;
   if (i != last) {
     listings_[i] = std::move(listings_[last]);
-    if (eager) prepared_[i] = std::move(prepared_[last]);
+    prepared_[i] = std::move(prepared_[last]);
     position_[listings_[i].key] = i;
   }
   listings_.pop_back();
-  if (eager) prepared_.pop_back();
+  prepared_.pop_back();
   text_.move_last_to(i);
   image_.move_last_to(i);
   return true;
@@ -249,18 +226,14 @@ std::vector<float> PairFeaturizer::features(std::span<const KeyPair> pairs) cons
     positions[2 * p] = position(pairs[p].first);
     positions[2 * p + 1] = position(pairs[p].second);
   }
-  std::vector<Prepared> scratch;
-  const auto prepared = prepared_at(positions, scratch);
   return rows(pairs.size(), [&](size_t p) {
-    return std::pair{stored(positions[2 * p], prepared[2 * p]),
-                     stored(positions[2 * p + 1], prepared[2 * p + 1])};
+    return std::pair{stored(positions[2 * p]), stored(positions[2 * p + 1])};
   });
 }
 
-std::vector<float> PairFeaturizer::features_against(const Listing& query,
-                                                    std::span<const float> query_vector,
-                                                    std::span<const int64_t> candidates,
-                                                    std::span<const float> query_image_vector) const {
+std::vector<float> PairFeaturizer::features_against(
+    const Listing& query, std::span<const float> query_vector, std::span<const int64_t> candidates,
+    std::span<const float> query_image_vector) const {
   text_.check(query_vector, query);
   image_.check(query_image_vector, query);
   const Prepared prepared = prepare(query);
@@ -268,11 +241,7 @@ std::vector<float> PairFeaturizer::features_against(const Listing& query,
                   query_image_vector.empty() ? nullptr : query_image_vector.data()};
   std::vector<size_t> positions(candidates.size());
   for (size_t p = 0; p < candidates.size(); ++p) positions[p] = position(candidates[p]);
-  std::vector<Prepared> scratch;
-  const auto stored_prepared = prepared_at(positions, scratch);
-  return rows(candidates.size(), [&](size_t p) {
-    return std::pair{side, stored(positions[p], stored_prepared[p])};
-  });
+  return rows(candidates.size(), [&](size_t p) { return std::pair{side, stored(positions[p])}; });
 }
 
 std::vector<float> score_pairs(const PairFeaturizer& featurizer, const Decider& decider,

@@ -1,10 +1,11 @@
 // PairFeaturizer — decider features for any two listings of a catalog, or for a new listing
 // against listings of the catalog. The per-listing work (profiles, TF-IDF vectors) is done once,
-// when a listing is loaded or upserted, so a pair costs only the comparisons; or, on demand, for
-// the listings of each call (see Preparation). Large batches of pairs are computed in parallel.
+// when a listing is loaded or upserted, so a pair costs only the comparisons. Large batches of
+// pairs are computed in parallel. A featurizer may hold the whole catalog (batch jobs) or just
+// the few listings one online request reads (the server fetches them from catalog.db).
 //
 // Not thread-safe for writes (upsert, remove): a caller that mixes them with feature calls from
-// other threads must hold a readers-writer lock (the server does).
+// other threads must hold a readers-writer lock.
 #pragma once
 
 #include <cstdint>
@@ -28,12 +29,6 @@ using KeyPair = std::pair<int64_t, int64_t>;
 
 class PairFeaturizer {
  public:
-  // When a listing's per-listing work is done. kEager: when it is loaded or upserted, and kept
-  // (batch jobs, where each listing is in many pairs). kOnDemand: for the listings of each call's
-  // pairs, within that call, and dropped after it (the server: a match reads a few of millions of
-  // listings, and the featurizer then holds just their fields and vectors). Same features.
-  enum class Preparation { kEager, kOnDemand };
-
   // `classical` must outlive the featurizer: its TF-IDF weighs the pair features' tokens, and it
   // encodes every listing when the layout has the classical cosine. `text_vectors` and
   // `image_vectors` may be empty (dim 0), and need not cover every listing: a listing without a
@@ -41,8 +36,7 @@ class PairFeaturizer {
   // (feature_layout.h), whose block dims are taken from the vectors.
   PairFeaturizer(std::vector<Listing> listings, const ClassicalTextEncoder& classical,
                  const CatalogStore::VectorSet& text_vectors,
-                 const CatalogStore::VectorSet& image_vectors = {}, FeatureLayout layout = {},
-                 Preparation preparation = Preparation::kEager);
+                 const CatalogStore::VectorSet& image_vectors = {}, FeatureLayout layout = {});
 
   size_t size() const { return listings_.size(); }
   bool contains(int64_t key) const { return position_.count(key) != 0; }
@@ -78,8 +72,8 @@ class PairFeaturizer {
   // What pair features need of one listing, computed once.
   struct Prepared {
     ListingProfile profile;
-    SparseVector tfidf;        // listing_text: title, brand, model, description
-    SparseVector title_tfidf;  // the title alone
+    SparseVector tfidf;            // listing_text: title, brand, model, description
+    SparseVector title_tfidf;      // the title alone
     std::vector<float> classical;  // the classical dense vector (layout.classical only); empty
                                    // when the listing has no tokens
   };
@@ -108,11 +102,7 @@ class PairFeaturizer {
   // those in one batch).
   Prepared prepare(const Listing& listing, bool with_classical = true) const;
   size_t position(int64_t key) const;
-  // The prepared listing at each position: prepared_'s when eager, else each distinct position
-  // prepared once into `scratch` (which must outlive the pointers).
-  std::vector<const Prepared*> prepared_at(std::span<const size_t> positions,
-                                           std::vector<Prepared>& scratch) const;
-  Side stored(size_t position, const Prepared* prepared) const;
+  Side stored(size_t position) const;
   // Fills n rows of features, row p from pair_side(p) = (a, b), in parallel when n is large.
   template <typename PairSides>
   std::vector<float> rows(size_t n, const PairSides& pair_side) const;
@@ -121,8 +111,7 @@ class PairFeaturizer {
   const ClassicalTextEncoder* classical_;
   std::vector<Listing> listings_;
   std::unordered_map<int64_t, size_t> position_;
-  Preparation preparation_;
-  std::vector<Prepared> prepared_;  // one per listing position when eager; empty on demand
+  std::vector<Prepared> prepared_;  // one per listing position
   VectorColumn text_{"text"};
   VectorColumn image_{"image"};
   FeatureLayout layout_;

@@ -273,11 +273,11 @@ struct SmallCatalog {
     refit();
   }
   // Fits the classical encoder (TF-IDF, PCA) to the listings: again after a test changed them.
-  void refit() { classical.emplace(ClassicalTextEncoder::fit(listings, small_classical_options())); }
-  PairFeaturizer featurizer(
-      FeatureLayout layout = {},
-      PairFeaturizer::Preparation preparation = PairFeaturizer::Preparation::kEager) const {
-    return PairFeaturizer(listings, *classical, vectors, {}, layout, preparation);
+  void refit() {
+    classical.emplace(ClassicalTextEncoder::fit(listings, small_classical_options()));
+  }
+  PairFeaturizer featurizer(FeatureLayout layout = {}) const {
+    return PairFeaturizer(listings, *classical, vectors, {}, layout);
   }
   std::unique_ptr<VectorIndex> flat_index() const {
     auto index = make_index("Flat", vectors.dim);
@@ -385,9 +385,8 @@ TEST(PairFeaturizer, FeaturesAreSymmetricBitForBit) {
   for (size_t p = 0; p < pairs.size(); ++p)
     for (int j = 0; j < width; ++j) {
       const size_t at = p * width + j;
-      EXPECT_TRUE(same_bits(f[at], r[at]))
-          << names[j] << " of (" << pairs[p].first << "," << pairs[p].second << "): " << f[at]
-          << " vs " << r[at];
+      EXPECT_TRUE(same_bits(f[at], r[at])) << names[j] << " of (" << pairs[p].first << ","
+                                           << pairs[p].second << "): " << f[at] << " vs " << r[at];
     }
 }
 
@@ -425,9 +424,9 @@ TEST(PairFeaturizer, ClassicalCosineIsTheClassicalVectorsCosineBesideTheStoredOn
 }
 
 TEST(FeatureLayout, NamesRoundTripAndGroupsParse) {
-  for (const char* groups : {"pair,text", "text", "image", "text,image", "pair,text,image",
-                             "text,blocks", "image,blocks", "pair,text,image,blocks",
-                             "pair,text,classical", "classical,image"}) {
+  for (const char* groups :
+       {"pair,text", "text", "image", "text,image", "pair,text,image", "text,blocks",
+        "image,blocks", "pair,text,image,blocks", "pair,text,classical", "classical,image"}) {
     FeatureLayout layout = FeatureLayout::parse(groups);
     EXPECT_EQ(layout.groups(), groups);
     layout.text_dim = layout.blocks && layout.text ? 3 : 0;
@@ -464,14 +463,14 @@ TEST(PairFeaturizer, FourVectorFeaturesAreSymmetricAndAMissingImageIsExplicit) {
   EXPECT_NEAR(row(2)[1], 0.0f, 1e-6);  // orthogonal images
   EXPECT_TRUE(std::isnan(row(3)[1]));  // key 4 has no image: missing, not 0
   EXPECT_EQ(row(3)[2], 1.0f);
-  EXPECT_TRUE(std::isnan(row(3)[7]));  // its image block is missing too
+  EXPECT_TRUE(std::isnan(row(3)[7]));   // its image block is missing too
   EXPECT_FALSE(std::isnan(row(3)[3]));  // while its text block is there
   for (int j = 0; j < featurizer.width(); ++j) {
     EXPECT_TRUE(same_bits(row(0)[j], row(1)[j])) << "column " << j;
     EXPECT_TRUE(same_bits(row(3)[j], row(4)[j])) << "column " << j;
   }
-  EXPECT_NEAR(row(0)[3], std::fabs(std::cos(0.3) - std::cos(0.6)), 1e-6);   // |a-b|
-  EXPECT_NEAR(row(0)[5], std::cos(0.3) * std::cos(0.6), 1e-6);              // a*b
+  EXPECT_NEAR(row(0)[3], std::fabs(std::cos(0.3) - std::cos(0.6)), 1e-6);  // |a-b|
+  EXPECT_NEAR(row(0)[5], std::cos(0.3) * std::cos(0.6), 1e-6);             // a*b
 
   // An online query carries its own image vector, or none.
   Listing query = catalog.listings[0];
@@ -567,45 +566,48 @@ TEST(PairFeaturizer, UpsertAddsOrReplacesAndRemoveFillsTheGap) {
   EXPECT_NEAR(featurizer.text_vector(4)[0], std::cos(1.2), 1e-6);
 }
 
-TEST(PairFeaturizer, OnDemandPreparationGivesTheEagerFeaturesThroughUpsertsAndRemovals) {
+// The server featurises each request's few listings, read from catalog.db, in a featurizer of
+// their own: its rows must be the catalog-wide featurizer's, bit for bit.
+TEST(PairFeaturizer, AFeaturizerOverAFewListingsGivesTheCatalogWideFeatures) {
   SmallCatalog catalog(7, {3});
   catalog.listings[0].title = "Sony DSC-W120 camera 7.2MP silver";
   catalog.listings[1].title = "Sony Cyber-shot W120 7.2 MP";
   catalog.refit();
   const auto layout = FeatureLayout::parse("pair,text,classical");
-  auto eager = catalog.featurizer(layout);
-  auto on_demand = catalog.featurizer(layout, PairFeaturizer::Preparation::kOnDemand);
-  const auto expect_same = [&](std::string_view when) {
-    std::vector<KeyPair> pairs;
-    for (const Listing& a : eager.listings())
-      for (const Listing& b : eager.listings())
-        if (a.key != b.key) pairs.emplace_back(a.key, b.key);
-    const auto e = eager.features(pairs), d = on_demand.features(pairs);
-    ASSERT_EQ(e.size(), d.size()) << when;
-    for (size_t i = 0; i < e.size(); ++i) ASSERT_TRUE(same_bits(e[i], d[i])) << when << " " << i;
-    Listing query = catalog.listings[1];
-    query.title = "sony w120 silver";
-    const std::vector<float> vector = {1, 0};
-    const std::vector<int64_t> candidates = {1, 4, 1};  // a repeated candidate is prepared once
-    const auto ea = eager.features_against(query, vector, candidates);
-    const auto da = on_demand.features_against(query, vector, candidates);
-    ASSERT_EQ(ea.size(), da.size()) << when;
-    for (size_t i = 0; i < ea.size(); ++i) EXPECT_TRUE(same_bits(ea[i], da[i])) << when << " " << i;
-  };
-  expect_same("as loaded");
   Listing added;
   added.key = 10;
   added.id = "id10";
   added.title = "Sony DSC W120 7.2 megapixel";
-  const float vector[2] = {0.6f, 0.8f};
-  for (auto* f : {&eager, &on_demand}) f->upsert(added, vector);
-  expect_same("after an upsert");
-  added.title = "Samsung Galaxy S21 128GB";
-  for (auto* f : {&eager, &on_demand}) {
-    f->upsert(added, {});
-    EXPECT_TRUE(f->remove(2));
+  const float added_vector[2] = {0.6f, 0.8f};
+  auto whole = catalog.featurizer(layout);
+  whole.upsert(added, added_vector);
+  ASSERT_TRUE(whole.remove(2));
+
+  const std::vector<int64_t> keys = {10, 1, 4};
+  std::vector<Listing> few_listings;
+  CatalogStore::VectorSet few_vectors;
+  few_vectors.dim = 2;
+  for (int64_t key : keys) {
+    few_listings.push_back(whole.listing(key));
+    few_vectors.keys.push_back(key);
+    const float* row = whole.text_vector(key);
+    few_vectors.data.insert(few_vectors.data.end(), row, row + 2);
   }
-  expect_same("after a replacement and a removal");
+  const PairFeaturizer few(few_listings, *catalog.classical, few_vectors, {}, layout);
+  ASSERT_EQ(few.width(), whole.width());
+
+  const std::vector<KeyPair> pairs = {{1, 10}, {4, 10}, {1, 4}};
+  const auto w = whole.features(pairs), f = few.features(pairs);
+  ASSERT_EQ(w.size(), f.size());
+  for (size_t i = 0; i < w.size(); ++i) EXPECT_TRUE(same_bits(w[i], f[i])) << i;
+  Listing query = catalog.listings[1];
+  query.title = "sony w120 silver";
+  const std::vector<float> vector = {1, 0};
+  const auto wa = whole.features_against(query, vector, keys);
+  const auto fa = few.features_against(query, vector, keys);
+  ASSERT_EQ(wa.size(), fa.size());
+  for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(same_bits(wa[i], fa[i])) << i;
+  EXPECT_FALSE(few.contains(3));
 }
 
 // ---------------------------------------------------------------------------------------------

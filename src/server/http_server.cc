@@ -57,10 +57,7 @@ void DoppelServer::run() {
   std::thread loader([this] {
     try {
       auto state =
-          std::make_shared<ServerState>(workspace_, image_options(workspace_, context_.options()),
-                                        context_.options().prepare_all
-                                            ? PairFeaturizer::Preparation::kEager
-                                            : PairFeaturizer::Preparation::kOnDemand);
+          std::make_shared<ServerState>(workspace_, image_options(workspace_, context_.options()));
       // Requests must not draw progress bars; set before the state is published, so no request
       // thread can be running a Progress yet.
       Progress::set_mode(Progress::Mode::kSilent);

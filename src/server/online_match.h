@@ -1,16 +1,18 @@
 // The read side of the online service, as plain functions over loaded models (no locking here;
 // ServerState holds the lock): matching one listing, the cluster around a listing, and the
-// uncertain pairs a reviewer should judge.
+// uncertain pairs a reviewer should judge. They read stored listings through a ListingFetch,
+// a few at a time, never the whole catalog.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "decide/decider.h"
 #include "index/vector_index.h"
 #include "pipeline/pair_featurizer.h"
-#include "server/model_number_keys.h"
 
 namespace doppel {
 
@@ -36,12 +38,20 @@ struct ReviewPair {
   float confidence = 0;
 };
 
+// The stored listings of `keys` with their vectors, ready to be featurised in the decider's
+// layout; keys of no stored listing (removed since the index found them) are left out.
+using ListingFetch = std::function<PairFeaturizer(std::span<const int64_t> keys)>;
+
+// The stored listings that share a model number's model_number_key (catalog/listing.h); none
+// when it has no key, or when more than kMaxModelNumberGroup listings share it.
+using ModelNumberLookup = std::function<std::vector<int64_t>(std::string_view model_number)>;
+
 // Where candidates come from: the text index always, the image index when one is kept, and the
 // listings by model number when given.
 struct CandidateIndexes {
   const VectorIndex& text;
   const VectorIndex* image = nullptr;
-  const ModelNumberKeys* model_numbers = nullptr;
+  ModelNumberLookup model_numbers;
 };
 
 // A listing to find candidates for, with its vectors.
@@ -58,8 +68,8 @@ struct MatchQuery {
 // model number (the union `doppel dedup` takes), each scored by the decider, most confident
 // first; each candidate says which sources found it and carries both cosines.
 std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
-                                             const PairFeaturizer& featurizer,
-                                             const Decider& decider, const MatchQuery& query);
+                                             const ListingFetch& fetch, const Decider& decider,
+                                             const MatchQuery& query);
 
 struct ClusterSearch {
   int k = 10;                     // neighbours searched per listing reached
@@ -69,14 +79,14 @@ struct ClusterSearch {
 // The cluster of `key`: the listings reached from it along accepted pairs (breadth first, each
 // listing's candidates by text and, with an image index and vector, by image; bounded by `search`),
 // grouped with average linkage as `doppel dedup` does. The listing itself comes first (confidence
-// 1), then the others by their confidence with it.
+// 1), then the others by their confidence with it. Empty when `key` is no stored listing.
 std::vector<MatchCandidate> cluster_around(const CandidateIndexes& indexes,
-                                           const PairFeaturizer& featurizer, const Decider& decider,
+                                           const ListingFetch& fetch, const Decider& decider,
                                            int64_t key, const ClusterSearch& search);
 
 // Up to n candidate pairs among the neighbours of `keys` (k each) that are not in `labelled`,
 // closest to the decider's threshold first.
-std::vector<ReviewPair> uncertain_pairs(const VectorIndex& index, const PairFeaturizer& featurizer,
+std::vector<ReviewPair> uncertain_pairs(const VectorIndex& index, const ListingFetch& fetch,
                                         const Decider& decider, std::span<const int64_t> keys,
                                         const std::set<KeyPair>& labelled, int k, size_t n);
 

@@ -219,7 +219,7 @@ void add_routes(httplib::Server& server, ServiceContext& context) {
               state->match(query, k, image_k, photo.empty() ? nullptr : &photo, &deadline);
           reply(res, 200,
                 {{"candidates", candidates_json(candidates, /*with_sources=*/true)},
-                 {"threshold", state->stats().threshold},
+                 {"threshold", state->threshold()},
                  {"k", k},
                  {"image_k", image_k},
                  {"image", image},
@@ -327,7 +327,7 @@ void add_routes(httplib::Server& server, ServiceContext& context) {
           pairs.push_back({{"a", listing_to_json(pair.a)},
                            {"b", listing_to_json(pair.b)},
                            {"confidence", pair.confidence}});
-        reply(res, 200, {{"threshold", state->stats().threshold}, {"pairs", pairs}});
+        reply(res, 200, {{"threshold", state->threshold()}, {"pairs", pairs}});
       });
 
   add(server, context, {"GET", "GET /review", "/review", Access::kPublic, false},

@@ -30,10 +30,6 @@ struct ServerOptions {
   // Listings whose neighbours a review-queue request scores: 500 give ~5,000 candidate pairs to
   // pick the 20 most uncertain from, in ~0.5 s at 100k listings (2,000 took 1.1-2.2 s).
   size_t review_sample = 500;
-  // Compute every listing's pair-feature profile at start and keep it, instead of for each
-  // match's candidates: ~10% more matches/s for ~3.4 KB more per listing and a slower start
-  // (docs/server.md, "Memory").
-  bool prepare_all = false;
 
   void validate() const;  // doppel::Error naming the field and value
 };

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "pipeline/candidates.h"
 #include "pipeline/image_jobs.h"
 #include "pipeline/text_jobs.h"
 #include "server/online_match.h"
@@ -50,22 +51,6 @@ std::unique_ptr<NeuralImageEncoder> load_image_encoder_if_any(const Workspace& w
   return encoder;
 }
 
-// Views of a vector set's rows by key.
-std::unordered_map<int64_t, std::span<const float>> rows_by_key(
-    const CatalogStore::VectorSet& rows) {
-  std::unordered_map<int64_t, std::span<const float>> out;
-  for (size_t i = 0; i < rows.keys.size(); ++i)
-    out[rows.keys[i]] = std::span(rows.data).subspan(i * rows.dim, rows.dim);
-  return out;
-}
-
-// The row of `key`, empty when it has none.
-std::span<const float> row(const std::unordered_map<int64_t, std::span<const float>>& rows,
-                           int64_t key) {
-  auto it = rows.find(key);
-  return it == rows.end() ? std::span<const float>() : it->second;
-}
-
 // The image index when the workspace has an image encoder: the saved one, else Flat (exact,
 // deletes for real) built in memory over the stored image vectors.
 std::optional<LiveIndex> image_index_if_any(const Workspace& ws, const NeuralImageEncoder* encoder,
@@ -77,28 +62,22 @@ std::optional<LiveIndex> image_index_if_any(const Workspace& ws, const NeuralIma
 
 }  // namespace
 
-ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetcherOptions& images,
-                         PairFeaturizer::Preparation preparation)
+ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetcherOptions& images)
     : ws_(Workspace::open(workspace)),
+      readers_(ws_.catalog_path()),
       models_(MatchModels::load(ws_, /*need_decider=*/true, /*need_index=*/false, std::nullopt,
-                                preparation)),
+                                /*need_catalog=*/false)),
       text_encoder_(load_matching_encoder(ws_)),
-      image_encoder_(load_image_encoder_if_any(ws_, images, models_.featurizer->layout().image)),
+      image_encoder_(load_image_encoder_if_any(ws_, images, models_.layout.image)),
       text_sources_(*text_encoder_, text_encoder_dir(ws_, TextEncoderChoice::kAuto)),
       image_sources_(image_encoder_ ? std::optional<VectorSources>(std::in_place, *image_encoder_,
                                                                    ws_.image_model_dir(), true)
                                     : std::nullopt),
       text_index_(LiveIndex::load_saved(
           ws_, kTextSpace,
-          {models_.text_vectors.keys.size(), text_encoder_->dim(), text_encoder_->name()})),
+          {ws_.catalog().vector_count(kTextSpace), text_encoder_->dim(), text_encoder_->name()})),
       image_index_(
-          image_index_if_any(ws_, image_encoder_.get(), models_.image_vectors.keys.size())) {
-  models_.text_vectors = {};  // the featurizer holds its own copies
-  models_.image_vectors = {};
-  for (const auto& listing : models_.featurizer->listings()) {
-    key_of_id_[listing.id] = listing.key;
-    model_numbers_.add(listing.key, listing.model_number);
-  }
+          image_index_if_any(ws_, image_encoder_.get(), ws_.catalog().vector_count(kImageSpace))) {
   for (const auto& label : ws_.catalog().labels()) labelled_.emplace(label.key_a, label.key_b);
 }
 
@@ -117,9 +96,21 @@ std::vector<float> ServerState::encode_image(const Listing& listing) const {
 }
 
 std::optional<int64_t> ServerState::key_of(std::string_view id) const {
-  auto it = key_of_id_.find(std::string(id));
-  if (it == key_of_id_.end()) return std::nullopt;
-  return it->second;
+  const auto listing = readers_.read([id](const CatalogStore& catalog) { return catalog.get(id); });
+  if (!listing) return std::nullopt;
+  return listing->key;
+}
+
+PairFeaturizer ServerState::stored(std::span<const int64_t> keys) const {
+  return readers_.read([&](const CatalogStore& catalog) {
+    return PairFeaturizer(catalog.get_by_keys(keys), *models_.text_encoder,
+                          catalog.vectors(kTextSpace, keys), catalog.vectors(kImageSpace, keys),
+                          models_.layout);
+  });
+}
+
+ListingFetch ServerState::fetch() const {
+  return [this](std::span<const int64_t> keys) { return stored(keys); };
 }
 
 std::vector<MatchCandidate> ServerState::match(const Listing& query, int k, int image_k,
@@ -140,62 +131,31 @@ std::vector<MatchCandidate> ServerState::match(const Listing& query, int k, int 
   std::shared_lock lock(state_mutex_);
   check("searching and scoring candidates");
   const MatchQuery match_query{query, vector, image_vector, k, image_k};
-  auto candidates = score_neighbours(indexes(), *models_.featurizer, *models_.decider, match_query);
+  auto candidates = score_neighbours(indexes(), fetch(), *models_.decider, match_query);
   check("answering");
   return candidates;
 }
 
 CandidateIndexes ServerState::indexes() const {
-  return {text_index_.index(), image_index_ ? &image_index_->index() : nullptr, &model_numbers_};
+  ModelNumberLookup model_numbers = [this](std::string_view model_number) {
+    auto keys = readers_.read([&](const CatalogStore& catalog) {
+      return catalog.keys_with_model_number_key(model_number_key(model_number),
+                                                kMaxModelNumberGroup + 1);
+    });
+    if (keys.size() > kMaxModelNumberGroup) keys.clear();
+    return keys;
+  };
+  return {text_index_.index(), image_index_ ? &image_index_->index() : nullptr,
+          std::move(model_numbers)};
 }
 
-void ServerState::put_in_memory(const Listing& listing, std::span<const float> text_vector,
-                                std::span<const float> image_vector) {
-  auto& featurizer = *models_.featurizer;
-  if (featurizer.contains(listing.key))
-    model_numbers_.remove(listing.key, featurizer.listing(listing.key).model_number);
-  featurizer.upsert(listing, text_vector, image_vector);
-  key_of_id_[listing.id] = listing.key;
-  model_numbers_.add(listing.key, listing.model_number);
-}
-
-void ServerState::drop_from_memory(int64_t key) {
-  auto& featurizer = *models_.featurizer;
-  if (!featurizer.contains(key)) return;
-  const Listing& listing = featurizer.listing(key);
-  key_of_id_.erase(listing.id);
-  model_numbers_.remove(key, listing.model_number);
-  featurizer.remove(key);
-}
-
-void ServerState::catch_up(const std::function<void()>& apply) {
+void ServerState::catch_up() {
   const auto text_delta = text_index_.read_changes(ws_.catalog());
   std::optional<VectorLogDelta> image_delta;
   if (image_index_) image_delta = image_index_->read_changes(ws_.catalog());
-  // The listings whose text or image vector changed, and their current rows, read before the
-  // exclusive lock is taken.
-  std::vector<int64_t> touched = text_delta.touched;
-  if (image_delta) {
-    touched.insert(touched.end(), image_delta->touched.begin(), image_delta->touched.end());
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-  }
-  std::vector<std::optional<Listing>> changed;
-  for (int64_t key : touched) changed.push_back(ws_.catalog().get_by_key(key));
-  const auto text_rows = ws_.catalog().vectors(kTextSpace, touched);
-  const auto image_rows = ws_.catalog().vectors(kImageSpace, touched);
-  const auto text_of = rows_by_key(text_rows), image_of = rows_by_key(image_rows);
-
   std::unique_lock lock(state_mutex_);
   text_index_.apply(text_delta);
   if (image_delta) image_index_->apply(*image_delta);
-  for (size_t i = 0; i < touched.size(); ++i) {
-    if (changed[i])
-      put_in_memory(*changed[i], row(text_of, touched[i]), row(image_of, touched[i]));
-    else
-      drop_from_memory(touched[i]);
-  }
-  apply();
 }
 
 Listing ServerState::upsert(Listing listing, bool* created) {
@@ -219,60 +179,60 @@ Listing ServerState::upsert(Listing listing, bool* created) {
       catalog.remove_vectors(kImageSpace, std::span(&batch[0].key, 1));
   });
   if (created) *created = stats.inserted == 1;
-  // An unchanged vector logs nothing, so the listing's new fields are applied here as well.
-  catch_up([&] { put_in_memory(batch[0], vector, image_vector); });
+  catch_up();
   return batch[0];
 }
 
 bool ServerState::remove(std::string_view id) {
   std::lock_guard writer(writer_mutex_);
-  const auto stored = ws_.catalog().get(id);
-  if (!stored) return false;
-  ws_.catalog().remove(id);
-  catch_up([&] { drop_from_memory(stored->key); });
+  if (!ws_.catalog().remove(id)) return false;
+  catch_up();
   return true;
 }
 
 std::optional<Listing> ServerState::listing(std::string_view id) const {
-  std::shared_lock lock(state_mutex_);
-  const auto key = key_of(id);
-  if (!key) return std::nullopt;
-  return models_.featurizer->listing(*key);
+  return readers_.read([id](const CatalogStore& catalog) { return catalog.get(id); });
 }
 
 std::optional<std::vector<MatchCandidate>> ServerState::cluster(std::string_view id) const {
   std::shared_lock lock(state_mutex_);
   const auto key = key_of(id);
   if (!key) return std::nullopt;
-  return cluster_around(indexes(), *models_.featurizer, *models_.decider, *key, ClusterSearch{});
+  auto members = cluster_around(indexes(), fetch(), *models_.decider, *key, ClusterSearch{});
+  if (members.empty()) return std::nullopt;  // removed meanwhile
+  return members;
 }
 
 void ServerState::add_label(std::string_view id_a, std::string_view id_b, bool match) {
   if (id_a == id_b) fail("a label needs two different listings, got '{}' twice", id_a);
   std::lock_guard writer(writer_mutex_);
   ws_.catalog().add_labels({{std::string(id_a), std::string(id_b), match, "train"}}, "review");
+  const auto a = ws_.catalog().get(id_a), b = ws_.catalog().get(id_b);
   std::unique_lock lock(state_mutex_);
-  const auto a = key_of(id_a), b = key_of(id_b);
-  if (a && b) labelled_.emplace(std::min(*a, *b), std::max(*a, *b));
+  if (a && b) labelled_.emplace(std::min(a->key, b->key), std::max(a->key, b->key));
 }
 
 std::vector<ReviewPair> ServerState::review_queue(size_t n, size_t sample) const {
+  // The `sample` keys after the last window's, wrapping round to the first keys.
+  const int64_t after = review_cursor_.load();
+  auto keys = readers_.read([&](const CatalogStore& catalog) {
+    auto window = catalog.keys_after(after, sample);
+    if (window.size() < sample)
+      for (int64_t key : catalog.keys_after(0, sample - window.size()))
+        if (key <= after) window.push_back(key);
+    return window;
+  });
+  if (keys.empty()) return {};
+  review_cursor_.store(keys.back());
   std::shared_lock lock(state_mutex_);
-  const auto& listings = models_.featurizer->listings();
-  if (listings.empty()) return {};
-  const size_t start = review_cursor_.fetch_add(sample) % listings.size();
-  std::vector<int64_t> keys;
-  for (size_t i = 0; i < std::min(sample, listings.size()); ++i)
-    keys.push_back(listings[(start + i) % listings.size()].key);
-  return uncertain_pairs(text_index_.index(), *models_.featurizer, *models_.decider, keys,
-                         labelled_,
+  return uncertain_pairs(text_index_.index(), fetch(), *models_.decider, keys, labelled_,
                          /*k=*/10, n);
 }
 
 ServerStats ServerState::stats() const {
   std::shared_lock lock(state_mutex_);
   ServerStats s;
-  s.listings = models_.featurizer->size();
+  s.listings = readers_.read([](const CatalogStore& catalog) { return catalog.size(); });
   s.indexed = text_index_.index().size();
   s.index_spec = text_index_.index().spec();
   if (image_index_) {

@@ -1,16 +1,19 @@
 // ServerState — what `doppel serve` keeps in memory: the workspace's models (text encoder, image
-// encoder when the workspace has one, pair featurizer, decider) and the vector indexes, kept in
-// step with catalog.db: the text index, and with an image encoder an image index (the saved
-// ws/index/image.index, else a Flat one built in memory at start). With an image encoder, an
-// upserted listing's photo is embedded and stored beside its text vector (and enters the image
+// encoder when the workspace has one, decider) and the vector indexes, kept in step with
+// catalog.db: the text index, and with an image encoder an image index (the saved
+// ws/index/image.index, else a Flat one built in memory at start). Listings and their vectors
+// stay in catalog.db: each request reads the few it needs (its candidates) through a pool of read
+// connections (candidates by model number too, through catalog.db's index of model-number keys),
+// so the server's memory beyond its indexes does not grow with the catalog. With an image encoder,
+// an upserted listing's photo is embedded and stored beside its text vector (and enters the image
 // index), and a match request's photo is embedded: its candidates are the nearest by text ∪ the
 // nearest by image ∪ those sharing its model number, and its vector feeds the decider's image
 // features.
 //
 // Concurrency: reads (match, listing, cluster, review queue) share a readers-writer lock and run
-// in parallel; a write takes it exclusively only to apply its change in memory. Writers are
-// serialised by a second mutex that also guards the one catalog.db connection, so a slow SQLite
-// commit never blocks readers.
+// in parallel, each on a read connection of its own; a write takes the lock exclusively only to
+// apply its change to the indexes. Writers are serialised by a second mutex that also guards the
+// one writing catalog.db connection, so a slow SQLite commit never blocks readers.
 //
 // Durability: a write returns only after catalog.db has committed it (WAL): the listing and its
 // vectors in one transaction. The in-memory indexes are then caught up from the catalog's vector
@@ -23,7 +26,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,9 +33,9 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "catalog/catalog_readers.h"
 #include "catalog/encoder.h"
 #include "image/neural_image_encoder.h"
 #include "pipeline/match_models.h"
@@ -41,7 +43,6 @@
 #include "pipeline/workspace.h"
 #include "server/deadline.h"
 #include "server/live_index.h"
-#include "server/model_number_keys.h"
 #include "server/online_match.h"
 
 namespace doppel {
@@ -66,10 +67,8 @@ class ServerState {
   // `images` says how the image encoder reads an upserted listing's photo (the server's image
   // root, cache and limits). Error as well when the decider uses image features but the
   // workspace has no image encoder, or the stored image vectors are another encoder's.
-  // `preparation`: when the pair featurizer prepares listings (pipeline/pair_featurizer.h).
-  explicit ServerState(
-      const std::filesystem::path& workspace, const ImageFetcherOptions& images = {},
-      PairFeaturizer::Preparation preparation = PairFeaturizer::Preparation::kOnDemand);
+  explicit ServerState(const std::filesystem::path& workspace,
+                       const ImageFetcherOptions& images = {});
 
   const Workspace& workspace() const { return ws_; }
 
@@ -101,33 +100,35 @@ class ServerState {
   void add_label(std::string_view id_a, std::string_view id_b, bool match);
 
   // Up to n unlabelled candidate pairs whose confidence is closest to the threshold, from the
-  // neighbours of `sample` listings (a window that moves on with each call). "Unlabelled": not
-  // among the labels catalog.db held at start or this server stored since.
+  // neighbours of `sample` listings (a window of keys that moves on with each call). "Unlabelled":
+  // not among the labels catalog.db held at start or this server stored since.
   std::vector<ReviewPair> review_queue(size_t n, size_t sample) const;
 
+  // Counts included: at a million listings counting costs about a millisecond, so a request
+  // that needs only the threshold asks threshold().
   ServerStats stats() const;
+  float threshold() const { return models_.decider->threshold(); }
   // Saves the text index and a saved image index, each with the vector-log position it reflects.
   void save_index();
 
  private:
   // Reads what changed in catalog.db since the indexes' positions (writer lock held) and applies
-  // it under the exclusive lock, together with `apply` (the caller's own in-memory change).
-  void catch_up(const std::function<void()>& apply);
+  // it under the exclusive lock.
+  void catch_up();
   CandidateIndexes indexes() const;  // shared lock held
-  // The in-memory side of a stored listing (featurizer, id and model-number maps), exclusive
-  // lock held: put replaces what was there, drop forgets it (no-op for an unknown key).
-  void put_in_memory(const Listing& listing, std::span<const float> text_vector,
-                     std::span<const float> image_vector);
-  void drop_from_memory(int64_t key);
+  // The stored listings of these keys with their vectors, read on a read connection.
+  PairFeaturizer stored(std::span<const int64_t> keys) const;
+  ListingFetch fetch() const;  // stored() as a ListingFetch
   std::vector<float> encode(const Listing& listing) const;
   // The listing's image vector; empty without an image encoder, photo, or readable photo.
   std::vector<float> encode_image(const Listing& listing) const;
-  std::optional<int64_t> key_of(std::string_view id) const;  // shared lock held
+  std::optional<int64_t> key_of(std::string_view id) const;
 
   Workspace ws_;                     // its catalog is the writer connection
   mutable std::mutex writer_mutex_;  // serialises writes and guards ws_.catalog()
   mutable std::shared_mutex state_mutex_;
-  MatchModels models_;                     // featurizer, decider; index_ holds the index
+  CatalogReaders readers_;
+  MatchModels models_;                     // the classical encoder, the decider and its layout
   std::unique_ptr<Encoder> text_encoder_;  // the encoder of the stored "text" vectors
   std::unique_ptr<NeuralImageEncoder> image_encoder_;  // of the "image" vectors; may be null
   // What the vectors an upsert stores are made from, so `doppel embed` does not redo them.
@@ -135,12 +136,10 @@ class ServerState {
   std::optional<VectorSources> image_sources_;  // with an image encoder
   LiveIndex text_index_;
   std::optional<LiveIndex> image_index_;  // with an image encoder
-  std::unordered_map<std::string, int64_t> key_of_id_;
-  ModelNumberKeys model_numbers_;
   // Labelled pairs (smaller key first), read once at start: reading catalog.db's 380k labels on
   // every review-queue request cost 0.25 s of its 0.75 s at 100k listings.
   std::set<KeyPair> labelled_;
-  mutable std::atomic<size_t> review_cursor_{0};
+  mutable std::atomic<int64_t> review_cursor_{0};  // the last key of the last window
 };
 
 }  // namespace doppel

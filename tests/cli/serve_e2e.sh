@@ -35,8 +35,7 @@ wait "$writer" || true
 acked=$(wc -l < "$scratch/acked.txt")
 check "some writes were acknowledged before the kill ($acked)" test "$acked" -ge 5
 
-# Restarted with every listing's profile prepared at start (--prepare-all), the other mode.
-start_server "$ws" --token-file "$scratch/token" --prepare-all
+start_server "$ws" --token-file "$scratch/token"
 missing=0
 while read -r id; do
   [ "$(api GET "/v1/listings/$id")" = 200 ] || { echo "lost: $id"; missing=$((missing + 1)); }

@@ -44,7 +44,7 @@ void add_match(CLI::App& app) {
     fetch.base_dir = from_stdin ? std::filesystem::current_path()
                                 : std::filesystem::absolute(queries).parent_path();
     const ImageFetcher images(fetch);
-    const float threshold = state.stats().threshold;
+    const float threshold = state.threshold();
     for (size_t i = 0; i < listings.size(); ++i) {
       const Listing& query = listings[i];
       cv::Mat photo;

@@ -98,9 +98,6 @@ void add_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-image-bytes", options.max_image_bytes, "Largest image")
       ->capture_default_str();
-  cmd->add_flag("--prepare-all", options.prepare_all,
-                "Keep every listing's pair-feature profile in memory from the start: ~10% more "
-                "matches/s for ~3.4 KB more per listing and a slower start");
   cmd->callback([] {
     options.token = load_token(token_file);
     options.image_root = image_root;
