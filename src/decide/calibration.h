@@ -19,7 +19,8 @@ class IsotonicCalibration {
   static IsotonicCalibration fit(std::span<const float> scores, std::span<const uint8_t> labels);
   // From stored knots: scores strictly increasing, probabilities non-decreasing in [0, 1], equal
   // lengths; Error naming what is wrong otherwise. Empty knots give the identity.
-  static IsotonicCalibration from_knots(std::vector<float> scores, std::vector<float> probabilities);
+  static IsotonicCalibration from_knots(std::vector<float> scores,
+                                        std::vector<float> probabilities);
 
   float apply(float score) const;
   void apply(std::span<float> scores) const;

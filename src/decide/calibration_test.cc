@@ -21,8 +21,8 @@ TEST(IsotonicCalibration, PoolsViolatorsIntoIncreasingBlocks) {
   EXPECT_FLOAT_EQ(c.knot_probabilities()[1], 0.5f);
   EXPECT_FLOAT_EQ(c.knot_probabilities()[2], 1.0f);
   EXPECT_FLOAT_EQ(c.knot_scores()[1], 0.25f);
-  EXPECT_FLOAT_EQ(c.apply(0.0f), 0.0f);    // flat below the first knot
-  EXPECT_FLOAT_EQ(c.apply(0.9f), 1.0f);    // and above the last
+  EXPECT_FLOAT_EQ(c.apply(0.0f), 0.0f);       // flat below the first knot
+  EXPECT_FLOAT_EQ(c.apply(0.9f), 1.0f);       // and above the last
   EXPECT_NEAR(c.apply(0.175f), 0.25f, 1e-6);  // halfway between knots 0 and 1
 }
 

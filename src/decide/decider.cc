@@ -185,6 +185,10 @@ std::vector<float> Decider::predict(const float* x, size_t n) const {
   return scores;
 }
 
+void Decider::set_prediction_threads(int threads) {
+  for (auto& model : impl_->models) model->set_threads(threads);
+}
+
 float Decider::threshold() const { return impl_->threshold; }
 
 void Decider::set_threshold(float threshold) {

@@ -68,10 +68,13 @@ class Decider {
                                     const DeciderOptions& options,
                                     std::vector<float>* oof_scores = nullptr);
 
-  // Confidences for n rows (row-major, num_features() floats each, NaN = missing). Thread-safe
-  // (an XGBoost model serialises concurrent callers: each call already uses all the threads it
-  // was given), so batch rows rather than calling per pair.
+  // Confidences for n rows (row-major, num_features() floats each, NaN = missing). Thread-safe;
+  // each call uses the threads set below, so batch rows rather than calling per pair.
   std::vector<float> predict(const float* x, size_t n) const;
+  // The threads one predict() call may use (XGBoost; 0 = all cores, the default of a trained
+  // decider). A server whose requests already run in parallel gives 1: a team of threads costs
+  // more than the few rows of one match. Not while another thread predicts.
+  void set_prediction_threads(int threads);
 
   float threshold() const;
   void set_threshold(float threshold);  // Error unless in [0, 1]

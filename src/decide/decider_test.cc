@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <thread>
 
 #include <unistd.h>
 
@@ -156,6 +157,35 @@ TEST_P(DeciderTest, SaveLoadRoundTripPredictsIdentically) {
   EXPECT_EQ(loaded.predict(test_.x.data(), test_.y.size()),
             decider().predict(test_.x.data(), test_.y.size()));
   std::filesystem::remove_all(dir);
+}
+
+// The server predicts from several request threads at once, each call on one thread.
+TEST_P(DeciderTest, ConcurrentSingleThreadedPredictionsEqualSerialOnes) {
+  const auto dir = temp_dir("concurrent");
+  decider().save(dir, kNames);
+  Decider loaded = Decider::load(dir, kNames);
+  std::filesystem::remove_all(dir);
+  const size_t n = test_.y.size();
+  const auto expected = decider().predict(test_.x.data(), n);
+  loaded.set_prediction_threads(1);
+  EXPECT_EQ(loaded.predict(test_.x.data(), n), expected);
+  // Each thread scores small batches (a match's candidates) at its own offsets, many times, and
+  // must get what one thread got for the same batch (an MLP's last bits depend on the batching).
+  constexpr size_t kThreads = 4, kBatch = 7;
+  const auto batch = [&](size_t start) {
+    return loaded.predict(test_.x.data() + start * kFeatures, kBatch);
+  };
+  std::vector<std::vector<float>> serial;
+  for (size_t start = 0; start + kBatch <= n; ++start) serial.push_back(batch(start));
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (size_t start = t; start + kBatch <= n; start += kThreads)
+        mismatches[t] += batch(start) != serial[start];
+    });
+  for (auto& thread : threads) thread.join();
+  for (size_t t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 
 TEST_P(DeciderTest, LoadWithOtherFeatureListFails) {

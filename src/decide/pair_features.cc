@@ -246,7 +246,8 @@ void add_codes(std::string_view lowered, std::vector<std::string>& out) {
       [&](std::string_view chunk) {
         // Trailing dots end sentences, and a trailing '-' or '/' joins the next word; neither is
         // part of a code.
-        while (!chunk.empty() && (chunk.back() == '.' || chunk.back() == '-' || chunk.back() == '/')) {
+        while (!chunk.empty() &&
+               (chunk.back() == '.' || chunk.back() == '-' || chunk.back() == '/')) {
           chunk.remove_suffix(1);
         }
         add_code_candidate(chunk, out);

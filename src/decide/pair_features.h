@@ -52,7 +52,7 @@ struct ListingProfile {
   // Colours the title names, canonicalised across languages ("schwarz", "nero", "siyah" -> black),
   // as indices into a fixed palette. Sorted unique.
   std::vector<uint8_t> colours;
-  std::vector<uint8_t> audiences;  // who the title says it is for (men, women, kids), likewise
+  std::vector<uint8_t> audiences;    // who the title says it is for (men, women, kids), likewise
   std::vector<std::string> numbers;  // tokens of the title that are all digits (sorted unique)
   std::string brand;                 // the brand's tokens joined by ' '; empty if unknown
   std::string title_text;            // the title's tokens in order, joined by ' ' (brand lookup)

@@ -161,9 +161,9 @@ TEST(ListingProfile, TransferRatesAreQuantitiesNotCodes) {
       {6, "gb/s"}, {54, "mbit/s"}, {95, "mb/s"}, {1000, "mbit/s"}};
   EXPECT_EQ(drive.quantities, drive_quantities);
   // A size and a rate of one unit do not conflict: "64MB cache" is not "64MB/s".
-  EXPECT_EQ(feature(features(listing("ssd 64mb cache"), listing("ssd 550mb/s")),
-                    "quantities_conflicts"),
-            0.0f);
+  EXPECT_EQ(
+      feature(features(listing("ssd 64mb cache"), listing("ssd 550mb/s")), "quantities_conflicts"),
+      0.0f);
 }
 
 TEST(PairFeatures, CodesAndQuantitiesComparisons) {
@@ -384,8 +384,7 @@ TEST(ListingProfile, TheLeadCodeIsTheTitlesFirstCodeWhole) {
   EXPECT_EQ(make_profile(listing("Sony Cyber-shot DSC-W120/B (silver) w120")).lead_code,
             "dscw120b");
   // A code from the model number or description never leads; a title without one has none.
-  EXPECT_EQ(make_profile(listing("Sony Cyber-shot", "", {}, "DSC-W120", "DSC-W120")).lead_code,
-            "");
+  EXPECT_EQ(make_profile(listing("Sony Cyber-shot", "", {}, "DSC-W120", "DSC-W120")).lead_code, "");
   EXPECT_EQ(make_profile(listing("Seagate 2TB 7200rpm ST2000DM001")).lead_code, "st2000dm001");
 }
 
@@ -402,8 +401,8 @@ TEST(PairFeatures, LeadCodesTellApartSiblingsListedWithEachOthersCodes) {
                              listing("Air Force 1 (315122-111) | Shop"));
   EXPECT_EQ(feature(same, "lead_codes_equal"), 1.0f);
   EXPECT_EQ(feature(same, "lead_codes_prefix_share"), 1.0f);
-  EXPECT_TRUE(std::isnan(feature(features(listing("Nike Air Force"), listing("315122-111")),
-                                 "lead_codes_equal")));
+  EXPECT_TRUE(std::isnan(
+      feature(features(listing("Nike Air Force"), listing("315122-111")), "lead_codes_equal")));
 }
 
 TEST(PairFeatures, ColoursUnmatchedAcrossLanguages) {
@@ -413,7 +412,7 @@ TEST(PairFeatures, ColoursUnmatchedAcrossLanguages) {
   EXPECT_EQ(unmatched("Air Force 1 - Black", "Air Force 1 schwarz"), 0.0f);
   EXPECT_EQ(unmatched("Air Force 1 - White", "Air Force 1 Nero/Nero"), 2.0f);
   EXPECT_EQ(unmatched("Gel-Noosa Black/Black/Charcoal", "Gel-Noosa White/White/Black"), 2.0f);
-  EXPECT_EQ(unmatched("Grey case", "gray case"), 0.0f);       // spellings of one colour
+  EXPECT_EQ(unmatched("Grey case", "gray case"), 0.0f);  // spellings of one colour
   // written with and without the language's letters, in any case
   EXPECT_EQ(unmatched("Schuh WEISS", "Schuh weiß"), 0.0f);
   EXPECT_EQ(unmatched("Kılıf Yeşil", "kilif YESIL"), 0.0f);

@@ -19,6 +19,9 @@ class ScoreModel {
 
   // Scores of n rows (row-major, num_features floats each, NaN = missing). Thread-safe.
   virtual std::vector<float> predict(const float* x, size_t n) const = 0;
+  // The threads one predict() call may use, 0 = all cores (a model that takes its threads from
+  // a process-wide pool ignores it). Not while another thread predicts.
+  virtual void set_threads(int /*threads*/) {}
   // Writes the model to `path` atomically (the file model_<k>.<file_extension()>).
   virtual void save(const std::filesystem::path& path) const = 0;
 };

@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -80,18 +79,19 @@ class XgboostModel final : public ScoreModel {
     const bst_ulong* shape = nullptr;
     bst_ulong dims = 0;
     const float* result = nullptr;
-    // XGBoost's result buffer belongs to the booster: one prediction at a time.
-    const std::lock_guard lock(mutex_);
+    // Thread-safe for tree models since XGBoost 1.4: the result lies in the calling thread's
+    // buffer, so concurrent requests predict in parallel (tested in decider_test).
     XGB(XGBoosterPredictFromDense(booster_.handle, values.c_str(), kConfig, nullptr, &shape, &dims,
                                   &result));
     if (dims != 1 || shape[0] != n) fail("xgboost: predicted {} values for {} rows", shape[0], n);
     return std::vector<float>(result, result + n);
   }
 
+  void set_threads(int threads) override { booster_.set("nthread", std::to_string(threads)); }
+
   void save(const std::filesystem::path& path) const override {
     bst_ulong length = 0;
     const char* bytes = nullptr;
-    const std::lock_guard lock(mutex_);
     XGB(XGBoosterSaveModelToBuffer(booster_.handle, R"({"format": "ubj"})", &length, &bytes));
     write_file_atomic(path, std::string_view(bytes, length));
   }
@@ -99,7 +99,6 @@ class XgboostModel final : public ScoreModel {
  private:
   Booster booster_;
   int num_features_;
-  mutable std::mutex mutex_;
 };
 
 }  // namespace

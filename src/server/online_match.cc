@@ -12,8 +12,6 @@ namespace doppel {
 
 namespace {
 
-using FoundKeys = std::vector<std::pair<int64_t, unsigned>>;  // key, CandidateSource bits
-
 void mark(FoundKeys& found, int64_t key, CandidateSource source) {
   auto it = std::find_if(found.begin(), found.end(), [&](const auto& f) { return f.first == key; });
   if (it == found.end()) it = found.insert(found.end(), {key, 0u});
@@ -92,9 +90,7 @@ MatchCandidate stored_candidate(const PairFeaturizer& stored, const Decider& dec
 
 }  // namespace
 
-std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
-                                             const ListingFetch& fetch, const Decider& decider,
-                                             const MatchQuery& query) {
+FoundKeys find_candidates(const CandidateIndexes& indexes, const MatchQuery& query) {
   FoundKeys found;
   search_into(indexes.text, query.text_vector, query.k, query.self, kFoundByText, found);
   if (indexes.image && !query.image_vector.empty() && query.image_k > 0)
@@ -103,6 +99,11 @@ std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
   if (indexes.model_numbers)
     for (int64_t key : indexes.model_numbers(query.listing.model_number))
       if (key != query.self) mark(found, key, kFoundByModelNumber);
+  return found;
+}
+
+std::vector<MatchCandidate> score_candidates(const ListingFetch& fetch, const Decider& decider,
+                                             const MatchQuery& query, FoundKeys found) {
   if (found.empty()) return {};
   std::vector<int64_t> keys;
   for (const auto& [key, sources] : found) keys.push_back(key);
@@ -127,6 +128,12 @@ std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.confidence > b.confidence; });
   return out;
+}
+
+std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
+                                             const ListingFetch& fetch, const Decider& decider,
+                                             const MatchQuery& query) {
+  return score_candidates(fetch, decider, query, find_candidates(indexes, query));
 }
 
 std::vector<MatchCandidate> cluster_around(const CandidateIndexes& indexes,

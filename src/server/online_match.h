@@ -8,6 +8,7 @@
 #include <set>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "decide/decider.h"
@@ -65,8 +66,17 @@ struct MatchQuery {
 };
 
 // The k nearest listings by text ∪ the image_k nearest by image ∪ those sharing the query's
-// model number (the union `doppel dedup` takes), each scored by the decider, most confident
-// first; each candidate says which sources found it and carries both cosines.
+// model number (the union `doppel dedup` takes): their keys with the CandidateSource bits of
+// the searches that found each. Reads the indexes (a caller's lock must cover this call only).
+using FoundKeys = std::vector<std::pair<int64_t, unsigned>>;
+FoundKeys find_candidates(const CandidateIndexes& indexes, const MatchQuery& query);
+
+// The found listings (those still stored), each scored by the decider, most confident first;
+// each candidate says which sources found it and carries both cosines. Reads catalog.db only.
+std::vector<MatchCandidate> score_candidates(const ListingFetch& fetch, const Decider& decider,
+                                             const MatchQuery& query, FoundKeys found);
+
+// score_candidates(find_candidates(...)).
 std::vector<MatchCandidate> score_neighbours(const CandidateIndexes& indexes,
                                              const ListingFetch& fetch, const Decider& decider,
                                              const MatchQuery& query);

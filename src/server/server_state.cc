@@ -128,10 +128,16 @@ std::vector<MatchCandidate> ServerState::match(const Listing& query, int k, int 
     image_encoder_->encode_images(std::span(image, 1), image_vector.data());
   }
   check("waiting for the catalog lock");
-  std::shared_lock lock(state_mutex_);
-  check("searching and scoring candidates");
   const MatchQuery match_query{query, vector, image_vector, k, image_k};
-  auto candidates = score_neighbours(indexes(), fetch(), *models_.decider, match_query);
+  FoundKeys found;
+  {
+    // Only the index searches need the lock: a writer waits for them, not for the scoring.
+    std::shared_lock lock(state_mutex_);
+    check("searching candidates");
+    found = find_candidates(indexes(), match_query);
+  }
+  check("scoring candidates");
+  auto candidates = score_candidates(fetch(), *models_.decider, match_query, std::move(found));
   check("answering");
   return candidates;
 }

@@ -10,9 +10,9 @@
 // nearest by image ∪ those sharing its model number, and its vector feeds the decider's image
 // features.
 //
-// Concurrency: reads (match, listing, cluster, review queue) share a readers-writer lock and run
-// in parallel, each on a read connection of its own; a write takes the lock exclusively only to
-// apply its change to the indexes. Writers are serialised by a second mutex that also guards the
+// Concurrency: reads (match, listing, cluster, review queue) run in parallel, each on a read
+// connection of its own, and share a readers-writer lock over the indexes (a match holds it only
+// for its searches); a write takes the lock exclusively only to apply its change to the indexes. Writers are serialised by a second mutex that also guards the
 // one writing catalog.db connection, so a slow SQLite commit never blocks readers.
 //
 // Durability: a write returns only after catalog.db has committed it (WAL): the listing and its
