@@ -489,6 +489,18 @@ std::vector<CatalogStore::StoredLabel> CatalogStore::labels(std::string_view spl
   return out;
 }
 
+std::vector<std::pair<int64_t, int64_t>> CatalogStore::unlabelled(
+    std::span<const std::pair<int64_t, int64_t>> pairs) const {
+  Stmt s(impl_->db, impl_->path, "SELECT 1 FROM labels WHERE key_a = ? AND key_b = ?");
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const auto& [a, b] : pairs) {
+    s.reset();
+    s.bind(1, a).bind(2, b);
+    if (!s.step()) out.emplace_back(a, b);
+  }
+  return out;
+}
+
 void CatalogStore::put_vectors(std::string_view space, std::span<const int64_t> keys,
                                const float* data, int dim, std::span<const uint64_t> sources) {
   const fs::path& path = impl_->path;

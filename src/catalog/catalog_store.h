@@ -112,6 +112,9 @@ class CatalogStore {
   };
   // Labels ordered by (key_a, key_b); an empty split selects all.
   std::vector<StoredLabel> labels(std::string_view split = {}) const;
+  // The pairs (smaller key first) that have no stored label, in the given order.
+  std::vector<std::pair<int64_t, int64_t>> unlabelled(
+      std::span<const std::pair<int64_t, int64_t>> pairs) const;
 
   // Vectors per named space ("text", "image"): one float32 row of `dim` values per listing key,
   // data holding keys.size() * dim floats, row-major. Replaces existing rows of those keys. One

@@ -432,6 +432,19 @@ TEST(CatalogStore, ReadsListingsByKeysAndKeyWindows) {
   EXPECT_EQ(store.vector_count("text"), 2u);
 }
 
+TEST(CatalogStore, TellsWhichPairsHaveNoLabel) {
+  TestDir dir;
+  auto store = CatalogStore::open(dir.path() / "catalog.db", /*create=*/true);
+  std::vector<Listing> items = {make("a", "Lamp"), make("b", "Desk"), make("c", "Chair")};
+  store.upsert(items);
+  store.add_labels({{"b", "a", true, "train"}});
+  const int64_t a = items[0].key, b = items[1].key, c = items[2].key;
+  using Pair = std::pair<int64_t, int64_t>;
+  const std::vector<Pair> pairs = {{b, c}, {a, b}, {a, c}};
+  EXPECT_EQ(store.unlabelled(pairs), (std::vector<Pair>{{b, c}, {a, c}}));
+  EXPECT_TRUE(store.unlabelled({}).empty());
+}
+
 TEST(CatalogStore, ASnapshotReadsOneCommitWhileAnotherConnectionWrites) {
   TestDir dir;
   const auto path = dir.path() / "catalog.db";

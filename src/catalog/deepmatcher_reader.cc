@@ -9,8 +9,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const PairFileLayout kDeepMatcherLayout{"ltable_id", "rtable_id", "A:", "B:", "tableA.csv",
-                                       "tableB.csv"};
+const PairFileLayout kDeepMatcherLayout{
+    "ltable_id", "rtable_id", "A:", "B:", "tableA.csv", "tableB.csv"};
 
 }  // namespace
 

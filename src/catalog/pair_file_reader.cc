@@ -59,10 +59,10 @@ void read_pair_csv(const std::filesystem::path& file, const ReadOptions& options
         }
         if (!known(id_a) || !known(id_b)) {
           bool left_unknown = !known(id_a);
-          out.add_error(file, line,
-                        fmt::format("id '{}' is not in {}",
-                                    trim(fields[left_unknown ? left : right]),
-                                    left_unknown ? layout.left_source : layout.right_source));
+          out.add_error(
+              file, line,
+              fmt::format("id '{}' is not in {}", trim(fields[left_unknown ? left : right]),
+                          left_unknown ? layout.left_source : layout.right_source));
           return;
         }
         out.result().labels.push_back(LabeledPair{id_a, id_b, verdict == "1", pair_split});

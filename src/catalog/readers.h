@@ -35,13 +35,15 @@ namespace doppel {
 
 enum class CatalogFormat { kAuto, kCsv, kJsonLines, kDitto, kDeepMatcher, kPairs };
 
-// "auto", "csv", "jsonl", "ditto", "deepmatcher", "pairs" (case-insensitive); doppel::Error otherwise.
+// "auto", "csv", "jsonl", "ditto", "deepmatcher", "pairs" (case-insensitive); doppel::Error
+// otherwise.
 CatalogFormat parse_catalog_format(std::string_view name);
 
 struct ReadOptions {
   // kAuto: a folder holding tableA.csv -> DeepMatcher; .csv -> CSV (DeepMatcher when its header
-  // starts with ltable_id,rtable_id; labelled pairs when it starts with id_a,id_b); .jsonl/.json/.ndjson -> JSON Lines; any other file whose
-  // first non-blank line starts with "COL " -> Ditto; anything else is an Error.
+  // starts with ltable_id,rtable_id; labelled pairs when it starts with id_a,id_b);
+  // .jsonl/.json/.ndjson -> JSON Lines; any other file whose first non-blank line starts with "COL
+  // " -> Ditto; anything else is an Error.
   CatalogFormat format = CatalogFormat::kAuto;
   // doppel field -> source column, e.g. {"title":"name","price":"cost"}; see parse_column_map().
   std::map<std::string, std::string> column_map;

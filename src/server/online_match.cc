@@ -198,13 +198,12 @@ std::vector<MatchCandidate> cluster_around(const CandidateIndexes& indexes,
 
 std::vector<ReviewPair> uncertain_pairs(const VectorIndex& index, const ListingFetch& fetch,
                                         const Decider& decider, std::span<const int64_t> keys,
-                                        const std::set<KeyPair>& labelled, int k, size_t n) {
+                                        const UnlabelledFilter& unlabelled, int k, size_t n) {
   const PairFeaturizer sampled = fetch(keys);
   std::vector<int64_t> held;
   for (int64_t key : keys)
     if (sampled.contains(key)) held.push_back(key);
-  auto pairs = candidate_pairs(nearest_neighbours(index, sampled, held, k));
-  std::erase_if(pairs, [&](const KeyPair& p) { return labelled.count(p) != 0; });
+  auto pairs = unlabelled(candidate_pairs(nearest_neighbours(index, sampled, held, k)));
   const PairFeaturizer stored = fetch(keys_of(pairs));
   pairs = held_pairs(stored, pairs);
   const auto confidence = score_pairs(stored, decider, pairs);

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <functional>
-#include <set>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -94,10 +93,13 @@ std::vector<MatchCandidate> cluster_around(const CandidateIndexes& indexes,
                                            const ListingFetch& fetch, const Decider& decider,
                                            int64_t key, const ClusterSearch& search);
 
-// Up to n candidate pairs among the neighbours of `keys` (k each) that are not in `labelled`,
-// closest to the decider's threshold first.
+// The pairs among `pairs` (smaller key first) that carry no stored label, in the given order.
+using UnlabelledFilter = std::function<std::vector<KeyPair>(std::span<const KeyPair> pairs)>;
+
+// Up to n unlabelled candidate pairs among the neighbours of `keys` (k each), closest to the
+// decider's threshold first.
 std::vector<ReviewPair> uncertain_pairs(const VectorIndex& index, const ListingFetch& fetch,
                                         const Decider& decider, std::span<const int64_t> keys,
-                                        const std::set<KeyPair>& labelled, int k, size_t n);
+                                        const UnlabelledFilter& unlabelled, int k, size_t n);
 
 }  // namespace doppel

@@ -77,9 +77,7 @@ ServerState::ServerState(const std::filesystem::path& workspace, const ImageFetc
           ws_, kTextSpace,
           {ws_.catalog().vector_count(kTextSpace), text_encoder_->dim(), text_encoder_->name()})),
       image_index_(
-          image_index_if_any(ws_, image_encoder_.get(), ws_.catalog().vector_count(kImageSpace))) {
-  for (const auto& label : ws_.catalog().labels()) labelled_.emplace(label.key_a, label.key_b);
-}
+          image_index_if_any(ws_, image_encoder_.get(), ws_.catalog().vector_count(kImageSpace))) {}
 
 std::vector<float> ServerState::encode(const Listing& listing) const {
   std::vector<float> vector(text_encoder_->dim());
@@ -213,9 +211,6 @@ void ServerState::add_label(std::string_view id_a, std::string_view id_b, bool m
   if (id_a == id_b) fail("a label needs two different listings, got '{}' twice", id_a);
   std::lock_guard writer(writer_mutex_);
   ws_.catalog().add_labels({{std::string(id_a), std::string(id_b), match, "train"}}, "review");
-  const auto a = ws_.catalog().get(id_a), b = ws_.catalog().get(id_b);
-  std::unique_lock lock(state_mutex_);
-  if (a && b) labelled_.emplace(std::min(a->key, b->key), std::max(a->key, b->key));
 }
 
 std::vector<ReviewPair> ServerState::review_queue(size_t n, size_t sample) const {
@@ -230,8 +225,12 @@ std::vector<ReviewPair> ServerState::review_queue(size_t n, size_t sample) const
   });
   if (keys.empty()) return {};
   review_cursor_.store(keys.back());
+  // Labels read when needed, not held: another process (`doppel ingest`) may add them too.
+  const UnlabelledFilter unlabelled = [this](std::span<const KeyPair> pairs) {
+    return readers_.read([&](const CatalogStore& catalog) { return catalog.unlabelled(pairs); });
+  };
   std::shared_lock lock(state_mutex_);
-  return uncertain_pairs(text_index_.index(), fetch(), *models_.decider, keys, labelled_,
+  return uncertain_pairs(text_index_.index(), fetch(), *models_.decider, keys, unlabelled,
                          /*k=*/10, n);
 }
 

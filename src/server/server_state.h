@@ -12,8 +12,9 @@
 //
 // Concurrency: reads (match, listing, cluster, review queue) run in parallel, each on a read
 // connection of its own, and share a readers-writer lock over the indexes (a match holds it only
-// for its searches); a write takes the lock exclusively only to apply its change to the indexes. Writers are serialised by a second mutex that also guards the
-// one writing catalog.db connection, so a slow SQLite commit never blocks readers.
+// for its searches); a write takes the lock exclusively only to apply its change to the indexes.
+// Writers are serialised by a second mutex that also guards the one writing catalog.db connection,
+// so a slow SQLite commit never blocks readers.
 //
 // Durability: a write returns only after catalog.db has committed it (WAL): the listing and its
 // vectors in one transaction. The in-memory indexes are then caught up from the catalog's vector
@@ -29,7 +30,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -100,11 +100,11 @@ class ServerState {
   void add_label(std::string_view id_a, std::string_view id_b, bool match);
 
   // Up to n unlabelled candidate pairs whose confidence is closest to the threshold, from the
-  // neighbours of `sample` listings (a window of keys that moves on with each call). "Unlabelled":
-  // not among the labels catalog.db held at start or this server stored since.
+  // neighbours of `sample` listings (a window of keys that moves on with each call).
+  // Unlabelled: catalog.db holds no label for the pair, whichever process stored it.
   std::vector<ReviewPair> review_queue(size_t n, size_t sample) const;
 
-  // Counts included: at a million listings counting costs about a millisecond, so a request
+  // Counts included: at a million listings counting costs a few milliseconds, so a request
   // that needs only the threshold asks threshold().
   ServerStats stats() const;
   float threshold() const { return models_.decider->threshold(); }
@@ -135,10 +135,7 @@ class ServerState {
   VectorSources text_sources_;
   std::optional<VectorSources> image_sources_;  // with an image encoder
   LiveIndex text_index_;
-  std::optional<LiveIndex> image_index_;  // with an image encoder
-  // Labelled pairs (smaller key first), read once at start: reading catalog.db's 380k labels on
-  // every review-queue request cost 0.25 s of its 0.75 s at 100k listings.
-  std::set<KeyPair> labelled_;
+  std::optional<LiveIndex> image_index_;           // with an image encoder
   mutable std::atomic<int64_t> review_cursor_{0};  // the last key of the last window
 };
 

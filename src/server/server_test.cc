@@ -546,6 +546,25 @@ TEST_F(ServerTest, ReviewQueueAndPage) {
   EXPECT_THAT(page->body, HasSubstr("</html>"));
 }
 
+TEST_F(ServerTest, TheReviewQueueLeavesOutPairsLabelledByAnyProcess) {
+  const ServerState state(ws());
+  // Every candidate pair of one window over the whole catalog.
+  const size_t all = catalog_->listings.size() + 100, every_pair = 1'000'000;
+  const auto before = state.review_queue(every_pair, all);
+  ASSERT_GE(before.size(), 2u);
+  // Stored through another connection, as `doppel ingest` would while the server runs.
+  auto catalog = CatalogStore::open(ws() / "catalog.db");
+  catalog.add_labels({{before[0].a.id, before[0].b.id, true, "train"}});
+  const auto after = state.review_queue(every_pair, all);
+  const auto same_pair = [&](const ReviewPair& p) {
+    return (p.a.id == before[0].a.id && p.b.id == before[0].b.id) ||
+           (p.a.id == before[0].b.id && p.b.id == before[0].a.id);
+  };
+  EXPECT_EQ(std::count_if(after.begin(), after.end(), same_pair), 0);
+  EXPECT_EQ(std::count_if(before.begin(), before.end(), same_pair), 1);
+  EXPECT_EQ(after.size(), before.size() - 1);
+}
+
 // The server reads each match's candidates from catalog.db and featurises them apart from the
 // rest of the catalog; `doppel dedup` featurises the whole catalog at once. Same scores.
 TEST_F(ServerTest, MatchScoresAreThoseOfTheWholeCatalogFeaturizer) {
