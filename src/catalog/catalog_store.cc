@@ -454,6 +454,12 @@ std::vector<Listing> CatalogStore::all_listings() const {
   return out;
 }
 
+void CatalogStore::for_each_id(
+    const std::function<void(int64_t key, std::string_view id)>& visit) const {
+  Stmt s(impl_->db, impl_->path, "SELECT key, id FROM listings ORDER BY key");
+  while (s.step()) visit(s.int64(0), s.text(1));
+}
+
 size_t CatalogStore::size() const {
   Stmt s(impl_->db, impl_->path, "SELECT count(*) FROM listings");
   s.step();

@@ -97,6 +97,8 @@ class CatalogStore {
   // The stored listings of these keys, in the given order; keys without one are left out.
   std::vector<Listing> get_by_keys(std::span<const int64_t> keys) const;
   std::vector<Listing> all_listings() const;  // ordered by key
+  // Calls visit(key, id) for every listing in key order, without holding them all.
+  void for_each_id(const std::function<void(int64_t key, std::string_view id)>& visit) const;
   size_t size() const;
   // Up to n listing keys greater than `after`, ascending.
   std::vector<int64_t> keys_after(int64_t after, size_t n) const;

@@ -423,6 +423,9 @@ TEST(CatalogStore, ReadsListingsByKeysAndKeyWindows) {
   ASSERT_EQ(got.size(), 2u);  // the unknown key is left out, the order kept
   EXPECT_EQ(got[0].id, "c");
   EXPECT_EQ(got[1].id, "a");
+  std::vector<std::pair<int64_t, std::string>> ids;
+  store.for_each_id([&](int64_t key, std::string_view id) { ids.emplace_back(key, id); });
+  EXPECT_EQ(ids, (std::vector<std::pair<int64_t, std::string>>{{a, "a"}, {b, "b"}, {c, "c"}}));
   EXPECT_EQ(store.keys_after(0, 2), (std::vector<int64_t>{a, b}));
   EXPECT_EQ(store.keys_after(b, 10), std::vector<int64_t>{c});
   EXPECT_TRUE(store.keys_after(c, 10).empty());

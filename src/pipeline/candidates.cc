@@ -9,18 +9,15 @@
 
 namespace doppel {
 
-std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
-    const VectorIndex& index, const PairFeaturizer& featurizer, std::span<const int64_t> keys,
+namespace {
+
+// The k nearest other listings of each query key by its vector (dim floats at vector_at(i) for
+// queries[i]), searched in batches with a progress bar.
+template <typename VectorAt>
+std::unordered_map<int64_t, std::vector<Neighbour>> search_neighbours(
+    const VectorIndex& index, std::span<const int64_t> queries, const VectorAt& vector_at, int dim,
     int k, Modality modality) {
   const bool text = modality == Modality::kText;
-  const int dim = text ? featurizer.text_dim() : featurizer.image_dim();
-  const auto vector_of = [&](int64_t key) {
-    return text ? featurizer.text_vector(key) : featurizer.image_vector(key);
-  };
-  std::vector<int64_t> queries;
-  for (int64_t key : keys)
-    if (vector_of(key)) queries.push_back(key);
-
   std::unordered_map<int64_t, std::vector<Neighbour>> out;
   out.reserve(queries.size());
   constexpr size_t kBatch = 4096;
@@ -30,8 +27,7 @@ std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
   Progress progress(text ? "candidates by text" : "candidates by image", queries.size());
   for (size_t start = 0; start < queries.size(); start += kBatch) {
     size_t n = std::min(kBatch, queries.size() - start);
-    for (size_t i = 0; i < n; ++i)
-      std::copy_n(vector_of(queries[start + i]), dim, batch.data() + i * dim);
+    for (size_t i = 0; i < n; ++i) std::copy_n(vector_at(start + i), dim, batch.data() + i * dim);
     index.search(n, batch.data(), fetch, scores.data(), found.data());
     for (size_t i = 0; i < n; ++i) {
       auto& list = out[queries[start + i]];
@@ -45,6 +41,31 @@ std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
   }
   progress.finish();
   return out;
+}
+
+}  // namespace
+
+std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
+    const VectorIndex& index, const PairFeaturizer& featurizer, std::span<const int64_t> keys,
+    int k, Modality modality) {
+  const bool text = modality == Modality::kText;
+  const auto vector_of = [&](int64_t key) {
+    return text ? featurizer.text_vector(key) : featurizer.image_vector(key);
+  };
+  std::vector<int64_t> queries;
+  for (int64_t key : keys)
+    if (vector_of(key)) queries.push_back(key);
+  return search_neighbours(
+      index, queries, [&](size_t i) { return vector_of(queries[i]); },
+      text ? featurizer.text_dim() : featurizer.image_dim(), k, modality);
+}
+
+std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
+    const VectorIndex& index, const CatalogStore::VectorSet& vectors, int k, Modality modality) {
+  const auto vector_at = [&](size_t i) {
+    return vectors.data.data() + i * static_cast<size_t>(vectors.dim);
+  };
+  return search_neighbours(index, vectors.keys, vector_at, vectors.dim, k, modality);
 }
 
 std::vector<KeyPair> candidate_pairs(
@@ -91,6 +112,18 @@ std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t ma
   std::sort(pairs.begin(), pairs.end());
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   return pairs;
+}
+
+std::vector<int64_t> keys_of(std::span<const KeyPair> pairs) {
+  std::vector<int64_t> keys;
+  keys.reserve(2 * pairs.size());
+  for (const auto& [a, b] : pairs) {
+    keys.push_back(a);
+    keys.push_back(b);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
 }
 
 std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists) {

@@ -27,6 +27,11 @@ enum class Modality { kText, kImage };
 std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
     const VectorIndex& index, const PairFeaturizer& featurizer, std::span<const int64_t> keys,
     int k, Modality modality = Modality::kText);
+// The same for the listings of `vectors` (rows of the space of `modality`), for a caller that
+// has their vectors but not the listings.
+std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
+    const VectorIndex& index, const CatalogStore::VectorSet& vectors, int k,
+    Modality modality = Modality::kText);
 
 // More listings than this sharing a model_number_key (catalog/listing.h) make it too generic to
 // mean one product: it then gives no candidates.
@@ -39,6 +44,9 @@ std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer,
 
 // The sorted union of candidate pair lists (each sorted unique, smaller key first).
 std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists);
+
+// The distinct listings of `pairs`, ascending.
+std::vector<int64_t> keys_of(std::span<const KeyPair> pairs);
 
 // Share of `pairs` that are in `candidates` (sorted unique, smaller key first, as above).
 double pair_recall(std::span<const KeyPair> pairs, std::span<const KeyPair> candidates);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <tuple>
@@ -20,14 +21,15 @@
 namespace doppel {
 namespace {
 
-std::vector<float> score_in_chunks(const MatchModels& models, std::span<const KeyPair> pairs) {
+std::vector<float> score_in_chunks(const PairFeaturizer& featurizer, const Decider& decider,
+                                   std::span<const KeyPair> pairs) {
   constexpr size_t kChunk = 20000;
   std::vector<float> confidence;
   confidence.reserve(pairs.size());
   Progress progress("decide", pairs.size());
   for (size_t start = 0; start < pairs.size(); start += kChunk) {
     auto chunk = pairs.subspan(start, std::min(kChunk, pairs.size() - start));
-    auto scores = score_pairs(*models.featurizer, *models.decider, chunk);
+    auto scores = score_pairs(featurizer, decider, chunk);
     confidence.insert(confidence.end(), scores.begin(), scores.end());
     progress.advance(chunk.size());
   }
@@ -133,46 +135,94 @@ void cluster_and_write(const MatchModels& models, std::vector<ScoredPair>& score
 
 }  // namespace
 
-DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
-  if (options.k < 1) fail("--k must be at least 1, got {}", options.k);
-  auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/true);
-  const auto& featurizer = *models.featurizer;
-  const Shard shard = options.shard;
-  DedupSummary summary;
-  summary.threshold = models.decider->threshold();
+namespace {
 
-  std::vector<int64_t> keys;
-  for (const auto& listing : featurizer.listings()) {
-    if (shard.contains(listing.id)) keys.push_back(listing.key);
-  }
-  summary.listings = keys.size();
-  std::vector<std::vector<KeyPair>> sources;
-  sources.push_back(
-      candidate_pairs(nearest_neighbours(*models.index, featurizer, keys, options.k)));
-  summary.text_candidates = sources.back().size();
-  if (models.image_index && options.image_k > 0) {
-    sources.push_back(candidate_pairs(nearest_neighbours(*models.image_index, featurizer, keys,
-                                                         options.image_k, Modality::kImage)));
-    summary.image_candidates = sources.back().size();
-  }
-  if (options.exact_keys) {
-    auto pairs = exact_key_pairs(featurizer);
-    std::erase_if(
-        pairs, [&](const KeyPair& p) { return !shard.contains(featurizer.listing(p.first).id); });
-    sources.push_back(std::move(pairs));
-    summary.exact_key_candidates = sources.back().size();
-  }
-  const auto pairs = union_pairs(sources);
-  summary.candidate_pairs = pairs.size();
-  auto confidence = score_in_chunks(models, pairs);
-
+std::vector<ScoredPair> scored_pairs(std::span<const KeyPair> pairs,
+                                     std::span<const float> confidence) {
   std::vector<ScoredPair> scored(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i)
     scored[i] = {pairs[i].first, pairs[i].second, confidence[i]};
-  if (shard.whole()) {
-    cluster_and_write(models, scored, options, summary);
-    return summary;
+  return scored;
+}
+
+// The pairs of the listings of `keys` that share a model-number key with another listing, as
+// exact_key_pairs over the whole catalog gives them, where the smaller key is one of `keys`.
+std::vector<KeyPair> exact_pairs_of(const CatalogStore& catalog, std::span<const int64_t> keys) {
+  std::vector<KeyPair> pairs;
+  for (const Listing& listing : catalog.get_by_keys(keys)) {
+    const auto group = catalog.keys_with_model_number_key(model_number_key(listing.model_number),
+                                                          kMaxModelNumberGroup + 1);
+    if (group.size() < 2 || group.size() > kMaxModelNumberGroup) continue;
+    for (int64_t other : group)
+      if (other > listing.key) pairs.emplace_back(listing.key, other);
   }
+  std::sort(pairs.begin(), pairs.end());
+  return pairs;
+}
+
+// One shard. Its listings' nearest neighbours are searched from their vectors alone; then the
+// pairs are featurised and scored a block of the shard's listings at a time, with the listings
+// they name read from catalog.db, so a shard's memory is a block's, not the catalog's. A pair
+// belongs to the block of its smaller key when that is the shard's, else of its larger one: each
+// pair is scored once.
+DedupSummary run_dedup_shard(Workspace& ws, const DedupOptions& options) {
+  constexpr size_t kBlock = 4096;  // shard listings featurised together
+  const auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/true,
+                                        std::nullopt, /*need_catalog=*/false);
+  const CatalogStore& catalog = ws.catalog();
+  const Shard shard = options.shard;
+  DedupSummary summary;
+  summary.threshold = models.decider->threshold();
+  std::vector<int64_t> keys;  // ascending
+  catalog.for_each_id([&](int64_t key, std::string_view id) {
+    if (shard.contains(id)) keys.push_back(key);
+  });
+  summary.listings = keys.size();
+  std::vector<std::vector<KeyPair>> searched;
+  searched.push_back(
+      candidate_pairs(nearest_neighbours(*models.index, catalog.vectors("text", keys), options.k)));
+  summary.text_candidates = searched.back().size();
+  if (models.image_index && options.image_k > 0) {
+    searched.push_back(candidate_pairs(nearest_neighbours(
+        *models.image_index, catalog.vectors("image", keys), options.image_k, Modality::kImage)));
+    summary.image_candidates = searched.back().size();
+  }
+  const auto found = union_pairs(searched);
+  searched.clear();
+  const auto is_shards = [&](int64_t key) {
+    return std::binary_search(keys.begin(), keys.end(), key);
+  };
+  const auto block_of = [&](const KeyPair& p) {
+    const int64_t owner = is_shards(p.first) ? p.first : p.second;
+    return static_cast<size_t>(std::lower_bound(keys.begin(), keys.end(), owner) - keys.begin()) /
+           kBlock;
+  };
+  std::vector<std::vector<KeyPair>> found_by_block((keys.size() + kBlock - 1) / kBlock);
+  for (const KeyPair& p : found) found_by_block[block_of(p)].push_back(p);
+
+  std::vector<ScoredPair> scored;
+  Progress progress("decide", keys.size());
+  for (size_t b = 0; b < found_by_block.size(); ++b) {
+    const auto block_keys =
+        std::span(keys).subspan(b * kBlock, std::min(kBlock, keys.size() - b * kBlock));
+    std::vector<std::vector<KeyPair>> sources{std::move(found_by_block[b])};
+    if (options.exact_keys) {
+      sources.push_back(exact_pairs_of(catalog, block_keys));
+      summary.exact_key_candidates += sources.back().size();
+    }
+    const auto pairs = union_pairs(sources);
+    const PairFeaturizer featurizer =
+        stored_listings(catalog, keys_of(pairs), *models.text_encoder, models.layout);
+    const auto block_scored = scored_pairs(pairs, score_pairs(featurizer, *models.decider, pairs));
+    scored.insert(scored.end(), block_scored.begin(), block_scored.end());
+    progress.advance(block_keys.size());
+  }
+  progress.finish();
+  std::sort(scored.begin(), scored.end(), [](const ScoredPair& x, const ScoredPair& y) {
+    return std::tie(x.a, x.b) < std::tie(y.a, y.b);
+  });
+  summary.candidate_pairs = scored.size();
+
   std::filesystem::create_directories(options.out_dir);
   save_scored_pairs(options.out_dir / kPairsFile, scored);
   const nlohmann::json fields = {{"pairs", kPairsFile},
@@ -185,6 +235,38 @@ DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
                                  {"exact_key_candidates", summary.exact_key_candidates}};
   write_shard_manifest(options.out_dir,
                        {"dedup", shard, dedup_digest(ws, options), keys.size(), fields.dump()});
+  return summary;
+}
+
+}  // namespace
+
+DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
+  if (options.k < 1) fail("--k must be at least 1, got {}", options.k);
+  if (!options.shard.whole()) return run_dedup_shard(ws, options);
+  auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/true);
+  const auto& featurizer = *models.featurizer;
+  DedupSummary summary;
+  summary.threshold = models.decider->threshold();
+  std::vector<int64_t> keys;
+  for (const auto& listing : featurizer.listings()) keys.push_back(listing.key);
+  summary.listings = keys.size();
+  std::vector<std::vector<KeyPair>> sources;
+  sources.push_back(
+      candidate_pairs(nearest_neighbours(*models.index, featurizer, keys, options.k)));
+  summary.text_candidates = sources.back().size();
+  if (models.image_index && options.image_k > 0) {
+    sources.push_back(candidate_pairs(nearest_neighbours(*models.image_index, featurizer, keys,
+                                                         options.image_k, Modality::kImage)));
+    summary.image_candidates = sources.back().size();
+  }
+  if (options.exact_keys) {
+    sources.push_back(exact_key_pairs(featurizer));
+    summary.exact_key_candidates = sources.back().size();
+  }
+  const auto pairs = union_pairs(sources);
+  summary.candidate_pairs = pairs.size();
+  auto scored = scored_pairs(pairs, score_in_chunks(featurizer, *models.decider, pairs));
+  cluster_and_write(models, scored, options, summary);
   return summary;
 }
 

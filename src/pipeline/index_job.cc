@@ -152,9 +152,7 @@ IndexUpdate update_index(Workspace& ws, const std::string& space,
   return caught_up.update;
 }
 
-std::unique_ptr<VectorIndex> load_workspace_index(const Workspace& ws,
-                                                  const CatalogStore::VectorSet& stored,
-                                                  const std::string& space) {
+std::unique_ptr<VectorIndex> load_workspace_index(const Workspace& ws, const std::string& space) {
   auto index = load_saved_index(ws, space);
   const IndexState state = load_state(ws, space);
   const int64_t head = ws.catalog().vector_log_head(space);
@@ -164,10 +162,12 @@ std::unique_ptr<VectorIndex> load_workspace_index(const Workspace& ws,
          "`doppel index {} --update` (or rebuild it with `doppel index {}`)",
          path, ws.catalog().vector_changes_since(space, state.vector_log_seq).size(),
          ws.root().string(), ws.root().string());
-  if (index->size() != stored.keys.size() || index->dim() != stored.dim)
+  const size_t stored = ws.catalog().vector_count(space);
+  const int dim = ws.catalog().vector_dim(space);
+  if (index->size() != stored || index->dim() != dim)
     fail("{}: index holds {} vectors of dim {} but catalog.db has {} of dim {}; rebuild it with "
          "`doppel index {}`",
-         path, index->size(), index->dim(), stored.keys.size(), stored.dim, ws.root().string());
+         path, index->size(), index->dim(), stored, dim, ws.root().string());
   return index;
 }
 

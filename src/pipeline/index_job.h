@@ -66,11 +66,10 @@ void save_workspace_index(const Workspace& ws, const std::string& space, const V
                           int64_t seq);
 
 // Loads ws/index/<space>.index, checking that it is current: its state's seq equals the
-// catalog's vector-log head and it holds as many vectors as `stored` (the space's vectors in
-// catalog.db). A stale index is an error that says how to refresh it, not silently wrong
+// catalog's vector-log head and it holds as many vectors, of the same dim, as the space in
+// catalog.db. A stale index is an error that says how to refresh it, not silently wrong
 // candidates.
 std::unique_ptr<VectorIndex> load_workspace_index(const Workspace& ws,
-                                                  const CatalogStore::VectorSet& stored,
                                                   const std::string& space = "text");
 
 }  // namespace doppel

@@ -16,6 +16,12 @@ FeatureLayout default_layout(const Workspace& ws, std::string_view classical_enc
   return layout;
 }
 
+PairFeaturizer stored_listings(const CatalogStore& catalog, std::span<const int64_t> keys,
+                               const ClassicalTextEncoder& classical, const FeatureLayout& layout) {
+  return PairFeaturizer(catalog.get_by_keys(keys), classical, catalog.vectors("text", keys),
+                        catalog.vectors("image", keys), layout);
+}
+
 Decider load_decider(const Workspace& ws, FeatureLayout* layout) {
   if (!std::filesystem::exists(ws.decider_dir() / "decider.json"))
     fail("{}: no decider; run `doppel train decider {}` first", ws.decider_dir().string(),
@@ -34,10 +40,10 @@ MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_
     models.text_vectors = ws.catalog().vectors("text");
     models.image_vectors = ws.catalog().vectors("image");
   }
-  if (need_catalog && need_index) {
-    models.index = load_workspace_index(ws, models.text_vectors, "text");
+  if (need_index) {
+    models.index = load_workspace_index(ws, "text");
     if (std::filesystem::exists(ws.index_path("image")))
-      models.image_index = load_workspace_index(ws, models.image_vectors, "image");
+      models.image_index = load_workspace_index(ws, "image");
   }
   if (need_decider) {
     FeatureLayout decider_layout;

@@ -28,8 +28,8 @@ struct MatchModels {
 
   // With need_decider, the featurizer computes the decider's features (its layout is read from
   // the decider's feature names); without, `layout`, or default_layout() when none is given.
-  // Without need_catalog neither listings nor vectors are loaded (the server reads them per
-  // request), nor the indexes.
+  // Without need_catalog neither listings nor vectors are loaded (the server and dedup shards
+  // read the listings they need: stored_listings below).
   static MatchModels load(const Workspace& ws, bool need_decider, bool need_index,
                           std::optional<FeatureLayout> layout = {}, bool need_catalog = true);
 };
@@ -39,6 +39,12 @@ struct MatchModels {
 // another encoder than `classical_encoder` (the name of the workspace's classical one); and the
 // image features when the catalog holds image vectors.
 FeatureLayout default_layout(const Workspace& ws, std::string_view classical_encoder);
+
+// The stored listings of `keys` (keys of no stored listing are left out) with their text and
+// image vectors, in a featurizer of `layout`: what a reader that does not hold the catalog
+// featurises. `classical` must outlive the featurizer.
+PairFeaturizer stored_listings(const CatalogStore& catalog, std::span<const int64_t> keys,
+                               const ClassicalTextEncoder& classical, const FeatureLayout& layout);
 
 // Loads ws/models/decider and the layout of its features; Error telling the user to train it
 // when missing.

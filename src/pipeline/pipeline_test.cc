@@ -286,6 +286,29 @@ struct SmallCatalog {
   }
 };
 
+// A dedup shard searches from its listings' vectors alone, without a featurizer: same neighbours.
+TEST(Candidates, NeighboursOfStoredVectorsAreTheFeaturizersNeighbours) {
+  const SmallCatalog catalog(8, {5});
+  const auto featurizer = catalog.featurizer();
+  const auto index = catalog.flat_index();
+  std::vector<int64_t> keys;
+  for (const auto& l : catalog.listings) keys.push_back(l.key);
+  const auto from_featurizer = nearest_neighbours(*index, featurizer, keys, 3);
+  const auto from_vectors = nearest_neighbours(*index, catalog.vectors, 3);
+  ASSERT_EQ(from_vectors.size(), from_featurizer.size());
+  for (const auto& [key, list] : from_featurizer) {
+    ASSERT_TRUE(from_vectors.count(key)) << key;
+    const auto& other = from_vectors.at(key);
+    ASSERT_EQ(other.size(), list.size()) << key;
+    for (size_t i = 0; i < list.size(); ++i) {
+      EXPECT_EQ(other[i].key, list[i].key);
+      EXPECT_EQ(other[i].similarity, list[i].similarity);
+    }
+  }
+  EXPECT_EQ(keys_of(std::vector<KeyPair>{{4, 2}, {2, 7}, {1, 4}}),
+            (std::vector<int64_t>{1, 2, 4, 7}));
+}
+
 TEST(Candidates, NearestNeighboursExcludeTheQueryAndReturnAtMostK) {
   const SmallCatalog catalog(8, {5});
   const auto featurizer = catalog.featurizer();

@@ -45,18 +45,6 @@ float cosine(std::span<const float> query, const float* stored) {
   return cosine(query.empty() ? nullptr : query.data(), stored, static_cast<int>(query.size()));
 }
 
-// The distinct listings of `pairs`.
-std::vector<int64_t> keys_of(std::span<const KeyPair> pairs) {
-  std::vector<int64_t> keys;
-  for (const auto& [a, b] : pairs) {
-    keys.push_back(a);
-    keys.push_back(b);
-  }
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  return keys;
-}
-
 // The pairs whose two listings `stored` holds.
 std::vector<KeyPair> held_pairs(const PairFeaturizer& stored, std::span<const KeyPair> pairs) {
   std::vector<KeyPair> out;

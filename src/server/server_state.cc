@@ -101,9 +101,7 @@ std::optional<int64_t> ServerState::key_of(std::string_view id) const {
 
 PairFeaturizer ServerState::stored(std::span<const int64_t> keys) const {
   return readers_.read([&](const CatalogStore& catalog) {
-    return PairFeaturizer(catalog.get_by_keys(keys), *models_.text_encoder,
-                          catalog.vectors(kTextSpace, keys), catalog.vectors(kImageSpace, keys),
-                          models_.layout);
+    return stored_listings(catalog, keys, *models_.text_encoder, models_.layout);
   });
 }
 

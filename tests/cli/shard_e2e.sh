@@ -8,6 +8,17 @@ ws=$scratch/ws
 "$doppel" -q init "$ws" > /dev/null
 "$doppel" -q ingest "$ws" "$scratch/data/listings.csv" > /dev/null
 "$doppel" -q ingest "$ws" "$scratch/data/pairs.csv" > /dev/null
+# Listings with model numbers, so that the pairs sharing one (exact keys) are candidates too.
+cat > "$scratch/models.csv" <<'CSV'
+id,title,model_number
+MN1,Sony compact camera silver,DSC-W120
+MN2,Cyber-shot seven megapixel,dsc w120
+MN3,Pocket camera W120 bundle,DSCW120
+MN4,Wireless adapter USB,AB-1234
+MN5,Network stick for laptops,ab1234
+MN6,Lone gadget,XY-98765
+CSV
+"$doppel" -q ingest "$ws" "$scratch/models.csv" > /dev/null
 "$doppel" -q train text "$ws" > /dev/null
 cp -r "$ws" "$scratch/ws_sharded"
 
@@ -18,7 +29,7 @@ for i in 0 1 2; do
   out=$("$doppel" -q embed "$scratch/ws_sharded" --shard "$i/3" --out "$scratch/embed_$i")
   total=$((total + $(sed -E 's/.*: ([0-9]+) listings.*/\1/' <<< "$out")))
 done
-listings=$(($(wc -l < "$scratch/data/listings.csv") - 1))
+listings=$(($(wc -l < "$scratch/data/listings.csv") - 1 + $(wc -l < "$scratch/models.csv") - 1))
 check "the three embed shards split the $listings listings ($total)" test "$total" -eq "$listings"
 expect_fail merge "$scratch/ws_sharded" "$scratch/embed_0" "$scratch/embed_2"
 check "an incomplete set is refused, naming the missing shard ($err)" contains "$err" "shards 1 of 3 are missing"
@@ -44,6 +55,10 @@ PY
 for i in 0 1 2; do
   "$doppel" -q dedup "$ws" --shard "$i/3" --out "$scratch/dedup_$i" > /dev/null
 done
+exact=$(python3 -c 'import json, sys
+print(sum(json.load(open(f"{d}/shard.json"))["exact_key_candidates"] for d in sys.argv[1:]))' \
+  "$scratch"/dedup_0 "$scratch"/dedup_1 "$scratch"/dedup_2)
+check "the shards found the 4 pairs that share a model number ($exact)" test "$exact" -eq 4
 out=$("$doppel" -q merge "$ws" "$scratch/dedup_0" "$scratch/dedup_1" "$scratch/dedup_2" --out "$scratch/dedup_merged")
 check "merge writes pairs and clusters ($out)" contains "$out" "merged 3 dedup shards"
 for f in pairs.csv clusters.csv; do

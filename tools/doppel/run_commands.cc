@@ -104,7 +104,7 @@ void add_index(CLI::App& app) {
     auto workspace = Workspace::open(ws);
     const auto path = workspace.index_path(space).string();
     if (check) {
-      auto index = load_workspace_index(workspace, workspace.catalog().vectors(space), space);
+      auto index = load_workspace_index(workspace, space);
       fmt::print("{}: ok, {} vectors ({}), current with catalog.db\n", path, index->size(),
                  index->spec());
     } else if (update || !search_params.empty()) {
