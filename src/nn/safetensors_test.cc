@@ -1,7 +1,6 @@
 #include "nn/safetensors.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -9,15 +8,13 @@
 #include "util/error.h"
 #include "util/expect_error.h"
 #include "util/files.h"
+#include "util/process_temp_dir.h"
 
 namespace doppel::nn {
 namespace {
 
 std::filesystem::path test_file(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("doppel_nn_safetensors_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir / name;
+  return process_temp_dir("doppel_nn_safetensors_test") / name;
 }
 
 std::string le64(uint64_t n) {

@@ -2,20 +2,17 @@
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include "nn/safetensors.h"
 #include "util/error.h"
 #include "util/expect_error.h"
+#include "util/process_temp_dir.h"
 
 namespace doppel::nn {
 namespace {
 
 std::filesystem::path test_file(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("doppel_nn_state_dict_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir / name;
+  return process_temp_dir("doppel_nn_state_dict_test") / name;
 }
 
 struct BlockImpl : torch::nn::Module {
