@@ -279,6 +279,11 @@ struct SmallCatalog {
   PairFeaturizer featurizer(FeatureLayout layout = {}) const {
     return PairFeaturizer(listings, *classical, vectors, {}, layout);
   }
+  std::vector<int64_t> keys() const {
+    std::vector<int64_t> out;
+    for (const auto& l : listings) out.push_back(l.key);
+    return out;
+  }
   std::unique_ptr<VectorIndex> flat_index() const {
     auto index = make_index("Flat", vectors.dim);
     index->add(vectors.keys.size(), vectors.data.data(), vectors.keys.data());
@@ -291,8 +296,7 @@ TEST(Candidates, NeighboursOfStoredVectorsAreTheFeaturizersNeighbours) {
   const SmallCatalog catalog(8, {5});
   const auto featurizer = catalog.featurizer();
   const auto index = catalog.flat_index();
-  std::vector<int64_t> keys;
-  for (const auto& l : catalog.listings) keys.push_back(l.key);
+  const auto keys = catalog.keys();
   const auto from_featurizer = nearest_neighbours(*index, featurizer, keys, 3);
   const auto from_vectors = nearest_neighbours(*index, catalog.vectors, 3);
   ASSERT_EQ(from_vectors.size(), from_featurizer.size());
@@ -313,8 +317,7 @@ TEST(Candidates, NearestNeighboursExcludeTheQueryAndReturnAtMostK) {
   const SmallCatalog catalog(8, {5});
   const auto featurizer = catalog.featurizer();
   const auto index = catalog.flat_index();
-  std::vector<int64_t> keys;
-  for (const auto& l : catalog.listings) keys.push_back(l.key);
+  const auto keys = catalog.keys();
 
   for (int k : {1, 2, 3, 20}) {
     const auto neighbours = nearest_neighbours(*index, featurizer, keys, k);
