@@ -36,10 +36,6 @@ MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_
                               std::optional<FeatureLayout> layout, bool need_catalog) {
   MatchModels models;
   models.text_encoder = std::make_unique<ClassicalTextEncoder>(load_text_encoder(ws));
-  if (need_catalog) {
-    models.text_vectors = ws.catalog().vectors("text");
-    models.image_vectors = ws.catalog().vectors("image");
-  }
   if (need_index) {
     models.index = load_workspace_index(ws, "text");
     if (std::filesystem::exists(ws.index_path("image")))
@@ -56,10 +52,10 @@ MatchModels MatchModels::load(const Workspace& ws, bool need_decider, bool need_
         "{}: the decider uses image features but the catalog has no image vectors; run `doppel "
         "embed {}` with a trained image encoder",
         ws.root().string(), ws.root().string());
-  if (need_catalog)
-    models.featurizer =
-        std::make_unique<PairFeaturizer>(ws.catalog().all_listings(), *models.text_encoder,
-                                         models.text_vectors, models.image_vectors, models.layout);
+  if (need_catalog)  // the featurizer keeps its own copy of the vectors
+    models.featurizer = std::make_unique<PairFeaturizer>(
+        ws.catalog().all_listings(), *models.text_encoder, ws.catalog().vectors("text"),
+        ws.catalog().vectors("image"), models.layout);
   return models;
 }
 

@@ -23,8 +23,6 @@ struct MatchModels {
   std::unique_ptr<Decider> decider;            // null when loaded with need_decider = false
   std::unique_ptr<VectorIndex> index;          // the text index; null when need_index = false
   std::unique_ptr<VectorIndex> image_index;    // null unless need_index and ws/index/image.index
-  CatalogStore::VectorSet text_vectors;
-  CatalogStore::VectorSet image_vectors;
 
   // With need_decider, the featurizer computes the decider's features (its layout is read from
   // the decider's feature names); without, `layout`, or default_layout() when none is given.
