@@ -220,13 +220,6 @@ struct CatalogStore::Impl {
     if (db) sqlite3_close_v2(db);
   }
 
-  std::optional<int64_t> key_of(std::string_view id) const {
-    Stmt s(db, path, "SELECT key FROM listings WHERE id = ?");
-    s.bind(1, id);
-    if (!s.step()) return std::nullopt;
-    return s.int64(0);
-  }
-
   UpsertStats upsert(std::vector<Listing>& listings) {
     Stmt find(db, path, "SELECT key FROM listings WHERE id = ?");
     Stmt update(db, path,
@@ -426,6 +419,13 @@ std::optional<Listing> CatalogStore::get(std::string_view id) const {
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
   return read_listing(s);
+}
+
+std::optional<int64_t> CatalogStore::key_of(std::string_view id) const {
+  Stmt s(impl_->db, impl_->path, "SELECT key FROM listings WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return s.int64(0);
 }
 
 std::optional<Listing> CatalogStore::get_by_key(int64_t key) const {

@@ -93,6 +93,7 @@ class CatalogStore {
   bool remove(std::string_view id);
 
   std::optional<Listing> get(std::string_view id) const;
+  std::optional<int64_t> key_of(std::string_view id) const;  // nullopt for an unknown id
   std::optional<Listing> get_by_key(int64_t key) const;
   // The stored listings of these keys, in the given order; keys without one are left out.
   std::vector<Listing> get_by_keys(std::span<const int64_t> keys) const;

@@ -418,6 +418,8 @@ TEST(CatalogStore, ReadsListingsByKeysAndKeyWindows) {
   std::vector<Listing> items = {make("a", "Lamp"), make("b", "Desk"), make("c", "Chair")};
   store.upsert(items);
   const int64_t a = items[0].key, b = items[1].key, c = items[2].key;
+  EXPECT_EQ(store.key_of("b"), b);
+  EXPECT_FALSE(store.key_of("absent"));
   const std::vector<int64_t> wanted = {c, 999, a};
   const auto got = store.get_by_keys(wanted);
   ASSERT_EQ(got.size(), 2u);  // the unknown key is left out, the order kept

@@ -133,10 +133,6 @@ void cluster_and_write(const MatchModels& models, std::vector<ScoredPair>& score
   }
 }
 
-}  // namespace
-
-namespace {
-
 std::vector<ScoredPair> scored_pairs(std::span<const KeyPair> pairs,
                                      std::span<const float> confidence) {
   std::vector<ScoredPair> scored(pairs.size());
@@ -189,13 +185,10 @@ DedupSummary run_dedup_shard(Workspace& ws, const DedupOptions& options) {
   }
   const auto found = union_pairs(searched);
   searched.clear();
-  const auto is_shards = [&](int64_t key) {
-    return std::binary_search(keys.begin(), keys.end(), key);
-  };
   const auto block_of = [&](const KeyPair& p) {
-    const int64_t owner = is_shards(p.first) ? p.first : p.second;
-    return static_cast<size_t>(std::lower_bound(keys.begin(), keys.end(), owner) - keys.begin()) /
-           kBlock;
+    auto at = std::lower_bound(keys.begin(), keys.end(), p.first);
+    if (at == keys.end() || *at != p.first) at = std::lower_bound(at, keys.end(), p.second);
+    return static_cast<size_t>(at - keys.begin()) / kBlock;
   };
   std::vector<std::vector<KeyPair>> found_by_block((keys.size() + kBlock - 1) / kBlock);
   for (const KeyPair& p : found) found_by_block[block_of(p)].push_back(p);

@@ -94,9 +94,7 @@ std::vector<float> ServerState::encode_image(const Listing& listing) const {
 }
 
 std::optional<int64_t> ServerState::key_of(std::string_view id) const {
-  const auto listing = readers_.read([id](const CatalogStore& catalog) { return catalog.get(id); });
-  if (!listing) return std::nullopt;
-  return listing->key;
+  return readers_.read([id](const CatalogStore& catalog) { return catalog.key_of(id); });
 }
 
 PairFeaturizer ServerState::stored(std::span<const int64_t> keys) const {
