@@ -1,13 +1,16 @@
 #include "pipeline/dedup_job.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <tuple>
+#include <unordered_map>
 
 #include "pipeline/candidates.h"
 #include "pipeline/match_models.h"
@@ -20,22 +23,6 @@
 
 namespace doppel {
 namespace {
-
-std::vector<float> score_in_chunks(const PairFeaturizer& featurizer, const Decider& decider,
-                                   std::span<const KeyPair> pairs) {
-  constexpr size_t kChunk = 20000;
-  std::vector<float> confidence;
-  confidence.reserve(pairs.size());
-  Progress progress("decide", pairs.size());
-  for (size_t start = 0; start < pairs.size(); start += kChunk) {
-    auto chunk = pairs.subspan(start, std::min(kChunk, pairs.size() - start));
-    auto scores = score_pairs(featurizer, decider, chunk);
-    confidence.insert(confidence.end(), scores.begin(), scores.end());
-    progress.advance(chunk.size());
-  }
-  progress.finish();
-  return confidence;
-}
 
 constexpr const char* kPairsFile = "scored_pairs.bin";
 constexpr char kPairsMagic[8] = {'D', 'P', 'L', 'P', 'A', 'I', 'R', '1'};
@@ -87,33 +74,23 @@ void load_scored_pairs(const std::filesystem::path& path, std::vector<ScoredPair
   }
 }
 
-// Clusters the scored candidate pairs and writes pairs.csv and clusters.csv (see run_dedup).
-void cluster_and_write(const MatchModels& models, std::vector<ScoredPair>& scored,
-                       const DedupOptions& options, DedupSummary& summary) {
-  const auto& featurizer = *models.featurizer;
+// Clusters the scored candidate pairs and writes pairs.csv and clusters.csv (see run_dedup),
+// holding only the listings in accepted pairs: the rest are read from catalog.db.
+void cluster_and_write(const CatalogStore& catalog, const MatchModels& models,
+                       std::vector<ScoredPair>& scored, const DedupOptions& options,
+                       DedupSummary& summary) {
   // The guard asks for the cross pairs of two groups that were never candidates, one batch per
   // attempted merge.
   PairScorer scorer = [&](std::span<const KeyPair> unscored) {
-    return score_pairs(featurizer, *models.decider, unscored);
+    const PairFeaturizer listings =
+        stored_listings(catalog, keys_of(unscored), *models.text_encoder, models.layout);
+    return score_pairs(listings, *models.decider, unscored);
   };
   ClusterOptions cluster_options;
   cluster_options.threshold = summary.threshold;
   cluster_options.linkage = options.linkage;
   cluster_options.max_cluster_size = options.max_cluster_size;
   auto cluster_of = cluster_pairs(scored, scorer, cluster_options);
-
-  std::filesystem::create_directories(options.out_dir);
-  std::vector<size_t> accepted;
-  for (size_t i = 0; i < scored.size(); ++i)
-    if (scored[i].confidence >= summary.threshold) accepted.push_back(i);
-  std::stable_sort(accepted.begin(), accepted.end(),
-                   [&](size_t x, size_t y) { return scored[x].confidence > scored[y].confidence; });
-  summary.accepted_pairs = accepted.size();
-  auto pairs_out = create_file(options.out_dir / "pairs.csv");
-  pairs_out << "id_a,id_b,confidence\n";
-  for (size_t i : accepted)
-    pairs_out << fmt::format("{},{},{:.4f}\n", csv_field(featurizer.listing(scored[i].a).id),
-                             csv_field(featurizer.listing(scored[i].b).id), scored[i].confidence);
 
   std::map<int64_t, size_t> cluster_sizes;
   for (const auto& [key, cluster] : cluster_of) ++cluster_sizes[cluster];
@@ -123,14 +100,35 @@ void cluster_and_write(const MatchModels& models, std::vector<ScoredPair>& score
     summary.clustered_listings += size;
     summary.largest_cluster = std::max(summary.largest_cluster, size);
   }
+
+  // One pass over the catalog's ids in key order. A cluster's id is its smallest key, so the
+  // cluster's first listing is met before the others; the ids of the listings in accepted pairs
+  // (all in cluster_of) are kept for pairs.csv.
+  std::filesystem::create_directories(options.out_dir);
+  std::unordered_map<int64_t, std::string> clustered_ids;
   auto clusters_out = create_file(options.out_dir / "clusters.csv");
   clusters_out << "id,cluster_id\n";
-  for (const auto& listing : featurizer.listings()) {
-    auto it = cluster_of.find(listing.key);
-    int64_t cluster = it == cluster_of.end() ? listing.key : it->second;
-    clusters_out << fmt::format("{},{}\n", csv_field(listing.id),
-                                csv_field(featurizer.listing(cluster).id));
-  }
+  catalog.for_each_id([&](int64_t key, std::string_view id) {
+    const auto it = cluster_of.find(key);
+    if (it == cluster_of.end()) {
+      clusters_out << fmt::format("{},{}\n", csv_field(id), csv_field(id));
+      return;
+    }
+    clustered_ids.emplace(key, id);
+    clusters_out << fmt::format("{},{}\n", csv_field(id), csv_field(clustered_ids.at(it->second)));
+  });
+
+  std::vector<size_t> accepted;
+  for (size_t i = 0; i < scored.size(); ++i)
+    if (scored[i].confidence >= summary.threshold) accepted.push_back(i);
+  std::stable_sort(accepted.begin(), accepted.end(),
+                   [&](size_t x, size_t y) { return scored[x].confidence > scored[y].confidence; });
+  summary.accepted_pairs = accepted.size();
+  auto pairs_out = create_file(options.out_dir / "pairs.csv");
+  pairs_out << "id_a,id_b,confidence\n";
+  for (size_t i : accepted)
+    pairs_out << fmt::format("{},{},{:.4f}\n", csv_field(clustered_ids.at(scored[i].a)),
+                             csv_field(clustered_ids.at(scored[i].b)), scored[i].confidence);
 }
 
 std::vector<ScoredPair> scored_pairs(std::span<const KeyPair> pairs,
@@ -156,22 +154,63 @@ std::vector<KeyPair> exact_pairs_of(const CatalogStore& catalog, std::span<const
   return pairs;
 }
 
-// One shard. Its listings' nearest neighbours are searched from their vectors alone; then the
-// pairs are featurised and scored a block of the shard's listings at a time, with the listings
-// they name read from catalog.db, so a shard's memory is a block's, not the catalog's. A pair
-// belongs to the block of its smaller key when that is the shard's, else of its larger one: each
-// pair is scored once.
-DedupSummary run_dedup_shard(Workspace& ws, const DedupOptions& options) {
-  constexpr size_t kBlock = 4096;  // shard listings featurised together
-  const auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/true,
-                                        std::nullopt, /*need_catalog=*/false);
-  const CatalogStore& catalog = ws.catalog();
-  const Shard shard = options.shard;
-  DedupSummary summary;
-  summary.threshold = models.decider->threshold();
-  std::vector<int64_t> keys;  // ascending
+// Positions of `keys` (ascending) in a breadth-first walk of the candidate pairs between them,
+// started from each not yet visited listing in key order. Listings that are candidates of each
+// other get near positions, so a block of consecutive positions holds most of its listings'
+// partners, and each listing is read and prepared in fewer blocks than in key order.
+std::vector<size_t> neighbourhood_positions(std::span<const int64_t> keys,
+                                            std::span<const KeyPair> pairs) {
+  const auto index_of = [&](int64_t key) -> std::optional<size_t> {
+    const auto at = std::lower_bound(keys.begin(), keys.end(), key);
+    if (at == keys.end() || *at != key) return std::nullopt;
+    return static_cast<size_t>(at - keys.begin());
+  };
+  // The pairs between two of the keys as adjacency lists, compressed rows.
+  std::vector<std::pair<size_t, size_t>> edges;
+  for (const auto& [a, b] : pairs) {
+    const auto i = index_of(a), j = index_of(b);
+    if (!i || !j) continue;
+    edges.emplace_back(*i, *j);
+    edges.emplace_back(*j, *i);
+  }
+  std::sort(edges.begin(), edges.end());
+  std::vector<size_t> first(keys.size() + 1, 0);
+  for (const auto& edge : edges) ++first[edge.first + 1];
+  for (size_t i = 0; i < keys.size(); ++i) first[i + 1] += first[i];
+
+  constexpr size_t kUnvisited = std::numeric_limits<size_t>::max();
+  std::vector<size_t> position(keys.size(), kUnvisited);
+  std::vector<size_t> walk;  // indices, in visiting order
+  walk.reserve(keys.size());
+  for (size_t start = 0; start < keys.size(); ++start) {
+    if (position[start] != kUnvisited) continue;
+    position[start] = walk.size();
+    walk.push_back(start);
+    for (size_t next = walk.size() - 1; next < walk.size(); ++next) {
+      for (size_t e = first[walk[next]]; e < first[walk[next] + 1]; ++e) {
+        const size_t other = edges[e].second;
+        if (position[other] != kUnvisited) continue;
+        position[other] = walk.size();
+        walk.push_back(other);
+      }
+    }
+  }
+  return position;
+}
+
+// The scored candidate pairs of the shard's listings (every listing when options.shard is
+// whole), sorted by (a, b). The listings' nearest neighbours are searched from their vectors
+// alone; then the pairs are featurised and scored a block of the listings at a time, with the
+// listings they name read from catalog.db, so the memory is the vectors' and a block's, not the
+// catalog's. A block is consecutive listings of neighbourhood_positions' walk. A pair belongs to
+// the block of its smaller key when that is the shard's, else of its larger one: each pair is
+// scored once.
+std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const MatchModels& models,
+                                         const DedupOptions& options, DedupSummary& summary) {
+  constexpr size_t kBlock = 4096;  // listings featurised together
+  std::vector<int64_t> keys;       // ascending
   catalog.for_each_id([&](int64_t key, std::string_view id) {
-    if (shard.contains(id)) keys.push_back(key);
+    if (options.shard.contains(id)) keys.push_back(key);
   });
   summary.listings = keys.size();
   std::vector<std::vector<KeyPair>> searched;
@@ -185,10 +224,13 @@ DedupSummary run_dedup_shard(Workspace& ws, const DedupOptions& options) {
   }
   const auto found = union_pairs(searched);
   searched.clear();
+  const auto position = neighbourhood_positions(keys, found);
+  std::vector<int64_t> ordered(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) ordered[position[i]] = keys[i];
   const auto block_of = [&](const KeyPair& p) {
     auto at = std::lower_bound(keys.begin(), keys.end(), p.first);
     if (at == keys.end() || *at != p.first) at = std::lower_bound(at, keys.end(), p.second);
-    return static_cast<size_t>(at - keys.begin()) / kBlock;
+    return position[at - keys.begin()] / kBlock;
   };
   std::vector<std::vector<KeyPair>> found_by_block((keys.size() + kBlock - 1) / kBlock);
   for (const KeyPair& p : found) found_by_block[block_of(p)].push_back(p);
@@ -197,7 +239,7 @@ DedupSummary run_dedup_shard(Workspace& ws, const DedupOptions& options) {
   Progress progress("decide", keys.size());
   for (size_t b = 0; b < found_by_block.size(); ++b) {
     const auto block_keys =
-        std::span(keys).subspan(b * kBlock, std::min(kBlock, keys.size() - b * kBlock));
+        std::span(ordered).subspan(b * kBlock, std::min(kBlock, keys.size() - b * kBlock));
     std::vector<std::vector<KeyPair>> sources{std::move(found_by_block[b])};
     if (options.exact_keys) {
       sources.push_back(exact_pairs_of(catalog, block_keys));
@@ -215,7 +257,12 @@ DedupSummary run_dedup_shard(Workspace& ws, const DedupOptions& options) {
     return std::tie(x.a, x.b) < std::tie(y.a, y.b);
   });
   summary.candidate_pairs = scored.size();
+  return scored;
+}
 
+// A shard's output for merge_dedup_shards: its scored pairs and its manifest.
+void write_shard(const Workspace& ws, const DedupOptions& options,
+                 std::span<const ScoredPair> scored, const DedupSummary& summary) {
   std::filesystem::create_directories(options.out_dir);
   save_scored_pairs(options.out_dir / kPairsFile, scored);
   const nlohmann::json fields = {{"pairs", kPairsFile},
@@ -226,46 +273,33 @@ DedupSummary run_dedup_shard(Workspace& ws, const DedupOptions& options) {
                                  {"text_candidates", summary.text_candidates},
                                  {"image_candidates", summary.image_candidates},
                                  {"exact_key_candidates", summary.exact_key_candidates}};
-  write_shard_manifest(options.out_dir,
-                       {"dedup", shard, dedup_digest(ws, options), keys.size(), fields.dump()});
-  return summary;
+  write_shard_manifest(options.out_dir, {"dedup", options.shard, dedup_digest(ws, options),
+                                         summary.listings, fields.dump()});
 }
 
 }  // namespace
 
 DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
   if (options.k < 1) fail("--k must be at least 1, got {}", options.k);
-  if (!options.shard.whole()) return run_dedup_shard(ws, options);
-  auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/true);
-  const auto& featurizer = *models.featurizer;
+  // One read transaction: every read sees one state of the catalog, the one the shard digest
+  // names, and the thousands of block reads share one lock of the file.
+  const auto snapshot = ws.catalog().snapshot();
+  const auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/true,
+                                        std::nullopt, /*need_catalog=*/false);
   DedupSummary summary;
   summary.threshold = models.decider->threshold();
-  std::vector<int64_t> keys;
-  for (const auto& listing : featurizer.listings()) keys.push_back(listing.key);
-  summary.listings = keys.size();
-  std::vector<std::vector<KeyPair>> sources;
-  sources.push_back(
-      candidate_pairs(nearest_neighbours(*models.index, featurizer, keys, options.k)));
-  summary.text_candidates = sources.back().size();
-  if (models.image_index && options.image_k > 0) {
-    sources.push_back(candidate_pairs(nearest_neighbours(*models.image_index, featurizer, keys,
-                                                         options.image_k, Modality::kImage)));
-    summary.image_candidates = sources.back().size();
-  }
-  if (options.exact_keys) {
-    sources.push_back(exact_key_pairs(featurizer));
-    summary.exact_key_candidates = sources.back().size();
-  }
-  const auto pairs = union_pairs(sources);
-  summary.candidate_pairs = pairs.size();
-  auto scored = scored_pairs(pairs, score_in_chunks(featurizer, *models.decider, pairs));
-  cluster_and_write(models, scored, options, summary);
+  auto scored = score_candidates(ws.catalog(), models, options, summary);
+  if (options.shard.whole())
+    cluster_and_write(ws.catalog(), models, scored, options, summary);
+  else
+    write_shard(ws, options, scored, summary);
   return summary;
 }
 
 DedupSummary merge_dedup_shards(Workspace& ws, std::span<const std::filesystem::path> dirs,
                                 const DedupOptions& options) {
   const auto manifests = read_complete_shard_set(dirs);
+  const auto snapshot = ws.catalog().snapshot();  // as in run_dedup
   if (manifests.front().job != "dedup") {
     fail("{}: an {} shard; merge it without --out", dirs.front().string(), manifests.front().job);
   }
@@ -277,7 +311,8 @@ DedupSummary merge_dedup_shards(Workspace& ws, std::span<const std::filesystem::
   shard_options.exact_keys = fields.at("exact_keys").get<bool>();
   check_same_catalog(manifests.front(), dirs.front(), dedup_digest(ws, shard_options));
 
-  auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/false);
+  const auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/false,
+                                        std::nullopt, /*need_catalog=*/false);
   std::vector<ScoredPair> scored;
   for (size_t i = 0; i < dirs.size(); ++i) {
     const auto shard_fields = nlohmann::json::parse(manifests[i].fields);
@@ -293,10 +328,10 @@ DedupSummary merge_dedup_shards(Workspace& ws, std::span<const std::filesystem::
                            }),
                scored.end());
   DedupSummary summary;
-  summary.listings = models.featurizer->size();
+  summary.listings = ws.catalog().size();
   summary.threshold = models.decider->threshold();
   summary.candidate_pairs = scored.size();
-  cluster_and_write(models, scored, options, summary);
+  cluster_and_write(ws.catalog(), models, scored, options, summary);
   return summary;
 }
 

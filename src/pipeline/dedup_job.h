@@ -2,7 +2,9 @@
 // numbers) -> decider -> clusters -> pairs.csv + clusters.csv. Sharded (options.shard, see
 // pipeline/shards.h), a run stops after the decider and writes the scored candidate pairs of its
 // listings; merge_dedup_shards() then clusters the union of all shards into the same files one
-// unsharded run writes.
+// unsharded run writes. Neither holds the catalog: listings are read from catalog.db a block at a
+// time, and what stays in memory is the searched listings' vectors, the candidate pairs with their
+// scores, and the ids of the listings in accepted pairs.
 #pragma once
 
 #include <filesystem>
