@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <map>
@@ -14,7 +15,7 @@
 
 #include "pipeline/candidates.h"
 #include "pipeline/match_models.h"
-#include "util/binary_io.h"
+#include "pipeline/scored_pairs_file.h"
 #include "util/csv_write.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -25,7 +26,6 @@ namespace doppel {
 namespace {
 
 constexpr const char* kPairsFile = "scored_pairs.bin";
-constexpr char kPairsMagic[8] = {'D', 'P', 'L', 'P', 'A', 'I', 'R', '1'};
 
 // What a dedup shard's output depends on besides the listings: the vectors, the decider, the
 // indexes and the candidate options. Shards and merge must agree on all of it.
@@ -43,54 +43,68 @@ std::string dedup_digest(const Workspace& ws, const DedupOptions& options) {
   return catalog_digest(catalog, extra);
 }
 
-void save_scored_pairs(const std::filesystem::path& path, std::span<const ScoredPair> pairs) {
-  std::string out;
-  append_bytes(out, kPairsMagic, sizeof(kPairsMagic));
-  append_pod<uint64_t>(out, pairs.size());
-  for (const ScoredPair& p : pairs) {
-    append_pod(out, p.a);
-    append_pod(out, p.b);
-    append_pod(out, p.confidence);
-  }
-  write_file_atomic(path, out);
-}
+// The listings the clustering guard asks about, read from catalog.db and kept prepared for the
+// calls after: a growing group is asked about again at every merge it attempts. At most
+// `capacity` listings (more only while one call needs more); the longest held go first.
+class RecentListings {
+ public:
+  RecentListings(const CatalogStore& catalog, const MatchModels& models, size_t capacity)
+      : catalog_(catalog),
+        capacity_(capacity),
+        featurizer_({}, *models.text_encoder, catalog.vectors("text", std::span<const int64_t>{}),
+                    catalog.vectors("image", std::span<const int64_t>{}), models.layout) {}
 
-void load_scored_pairs(const std::filesystem::path& path, std::vector<ScoredPair>& into) {
-  const std::string bytes = read_file(path);
-  BinaryReader in(path, bytes, "scored pairs file");
-  in.expect_magic(std::string_view(kPairsMagic, sizeof(kPairsMagic)));
-  const auto n = in.get<uint64_t>("pair count");
-  constexpr size_t kRecord = 2 * sizeof(int64_t) + sizeof(float);
-  if (n != in.remaining() / kRecord || in.remaining() % kRecord != 0) {
-    fail("{}: {} pairs announced, {} bytes of pairs follow; the file is damaged", path.string(), n,
-         in.remaining());
+  // A featurizer that holds every listing of `pairs`.
+  const PairFeaturizer& holding(std::span<const KeyPair> pairs) {
+    const auto needed = keys_of(pairs);
+    while (!held_.empty() && featurizer_.size() + needed.size() > capacity_) {
+      featurizer_.remove(held_.front());
+      held_.pop_front();
+    }
+    std::vector<int64_t> missing;
+    for (int64_t key : needed)
+      if (!featurizer_.contains(key)) missing.push_back(key);
+    if (missing.empty()) return featurizer_;
+    const auto text = catalog_.vectors("text", missing);
+    const auto image = catalog_.vectors("image", missing);
+    const auto row_of = [](const CatalogStore::VectorSet& set, int64_t key) {
+      const auto at = std::lower_bound(set.keys.begin(), set.keys.end(), key);
+      if (at == set.keys.end() || *at != key) return std::span<const float>{};
+      const auto dim = static_cast<size_t>(set.dim);
+      return std::span(set.data).subspan(static_cast<size_t>(at - set.keys.begin()) * dim, dim);
+    };
+    for (const Listing& listing : catalog_.get_by_keys(missing)) {
+      featurizer_.upsert(listing, row_of(text, listing.key), row_of(image, listing.key));
+      held_.push_back(listing.key);
+    }
+    return featurizer_;
   }
-  for (uint64_t i = 0; i < n; ++i) {
-    ScoredPair p;
-    p.a = in.get<int64_t>("pair");
-    p.b = in.get<int64_t>("pair");
-    p.confidence = in.get<float>("pair");
-    into.push_back(p);
-  }
-}
 
-// Clusters the scored candidate pairs and writes pairs.csv and clusters.csv (see run_dedup),
-// holding only the listings in accepted pairs: the rest are read from catalog.db.
+ private:
+  const CatalogStore& catalog_;
+  size_t capacity_;
+  PairFeaturizer featurizer_;
+  std::deque<int64_t> held_;  // oldest first
+};
+
+// Clusters the accepted candidate pairs (confidence >= the threshold) and writes pairs.csv and
+// clusters.csv (see run_dedup), holding only the listings in accepted pairs: the rest are read
+// from catalog.db. The rejected candidates are not kept: average linkage asks the scorer for a
+// cross pair it has no score of, and scoring a rejected candidate again gives its score again.
 void cluster_and_write(const CatalogStore& catalog, const MatchModels& models,
-                       std::vector<ScoredPair>& scored, const DedupOptions& options,
+                       std::vector<ScoredPair>& accepted, const DedupOptions& options,
                        DedupSummary& summary) {
   // The guard asks for the cross pairs of two groups that were never candidates, one batch per
   // attempted merge.
+  RecentListings recent(catalog, models, /*capacity=*/32768);
   PairScorer scorer = [&](std::span<const KeyPair> unscored) {
-    const PairFeaturizer listings =
-        stored_listings(catalog, keys_of(unscored), *models.text_encoder, models.layout);
-    return score_pairs(listings, *models.decider, unscored);
+    return score_pairs(recent.holding(unscored), *models.decider, unscored);
   };
   ClusterOptions cluster_options;
   cluster_options.threshold = summary.threshold;
   cluster_options.linkage = options.linkage;
   cluster_options.max_cluster_size = options.max_cluster_size;
-  auto cluster_of = cluster_pairs(scored, scorer, cluster_options);
+  auto cluster_of = cluster_pairs(accepted, scorer, cluster_options);
 
   std::map<int64_t, size_t> cluster_sizes;
   for (const auto& [key, cluster] : cluster_of) ++cluster_sizes[cluster];
@@ -118,25 +132,15 @@ void cluster_and_write(const CatalogStore& catalog, const MatchModels& models,
     clusters_out << fmt::format("{},{}\n", csv_field(id), csv_field(clustered_ids.at(it->second)));
   });
 
-  std::vector<size_t> accepted;
-  for (size_t i = 0; i < scored.size(); ++i)
-    if (scored[i].confidence >= summary.threshold) accepted.push_back(i);
-  std::stable_sort(accepted.begin(), accepted.end(),
-                   [&](size_t x, size_t y) { return scored[x].confidence > scored[y].confidence; });
+  std::stable_sort(accepted.begin(), accepted.end(), [](const ScoredPair& x, const ScoredPair& y) {
+    return x.confidence > y.confidence;
+  });
   summary.accepted_pairs = accepted.size();
   auto pairs_out = create_file(options.out_dir / "pairs.csv");
   pairs_out << "id_a,id_b,confidence\n";
-  for (size_t i : accepted)
-    pairs_out << fmt::format("{},{},{:.4f}\n", csv_field(clustered_ids.at(scored[i].a)),
-                             csv_field(clustered_ids.at(scored[i].b)), scored[i].confidence);
-}
-
-std::vector<ScoredPair> scored_pairs(std::span<const KeyPair> pairs,
-                                     std::span<const float> confidence) {
-  std::vector<ScoredPair> scored(pairs.size());
-  for (size_t i = 0; i < pairs.size(); ++i)
-    scored[i] = {pairs[i].first, pairs[i].second, confidence[i]};
-  return scored;
+  for (const ScoredPair& p : accepted)
+    pairs_out << fmt::format("{},{},{:.4f}\n", csv_field(clustered_ids.at(p.a)),
+                             csv_field(clustered_ids.at(p.b)), p.confidence);
 }
 
 // The pairs of the listings of `keys` that share a model-number key with another listing, as
@@ -206,7 +210,8 @@ std::vector<size_t> neighbourhood_positions(std::span<const int64_t> keys,
 // the block of its smaller key when that is the shard's, else of its larger one: each pair is
 // scored once.
 std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const MatchModels& models,
-                                         const DedupOptions& options, DedupSummary& summary) {
+                                         const DedupOptions& options, bool accepted_only,
+                                         DedupSummary& summary) {
   constexpr size_t kBlock = 4096;  // listings featurised together
   std::vector<int64_t> keys;       // ascending
   catalog.for_each_id([&](int64_t key, std::string_view id) {
@@ -248,15 +253,17 @@ std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const Matc
     const auto pairs = union_pairs(sources);
     const PairFeaturizer featurizer =
         stored_listings(catalog, keys_of(pairs), *models.text_encoder, models.layout);
-    const auto block_scored = scored_pairs(pairs, score_pairs(featurizer, *models.decider, pairs));
-    scored.insert(scored.end(), block_scored.begin(), block_scored.end());
+    const auto confidence = score_pairs(featurizer, *models.decider, pairs);
+    for (size_t i = 0; i < pairs.size(); ++i)
+      if (!accepted_only || confidence[i] >= summary.threshold)
+        scored.push_back({pairs[i].first, pairs[i].second, confidence[i]});
+    summary.candidate_pairs += pairs.size();
     progress.advance(block_keys.size());
   }
   progress.finish();
   std::sort(scored.begin(), scored.end(), [](const ScoredPair& x, const ScoredPair& y) {
     return std::tie(x.a, x.b) < std::tie(y.a, y.b);
   });
-  summary.candidate_pairs = scored.size();
   return scored;
 }
 
@@ -288,8 +295,9 @@ DedupSummary run_dedup(Workspace& ws, const DedupOptions& options) {
                                         std::nullopt, /*need_catalog=*/false);
   DedupSummary summary;
   summary.threshold = models.decider->threshold();
-  auto scored = score_candidates(ws.catalog(), models, options, summary);
-  if (options.shard.whole())
+  const bool whole = options.shard.whole();
+  auto scored = score_candidates(ws.catalog(), models, options, /*accepted_only=*/whole, summary);
+  if (whole)
     cluster_and_write(ws.catalog(), models, scored, options, summary);
   else
     write_shard(ws, options, scored, summary);
@@ -313,25 +321,20 @@ DedupSummary merge_dedup_shards(Workspace& ws, std::span<const std::filesystem::
 
   const auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/false,
                                         std::nullopt, /*need_catalog=*/false);
-  std::vector<ScoredPair> scored;
+  std::vector<std::filesystem::path> files;
   for (size_t i = 0; i < dirs.size(); ++i) {
     const auto shard_fields = nlohmann::json::parse(manifests[i].fields);
-    load_scored_pairs(dirs[i] / shard_fields.at("pairs").get<std::string>(), scored);
+    files.push_back(dirs[i] / shard_fields.at("pairs").get<std::string>());
   }
-  std::sort(scored.begin(), scored.end(), [](const ScoredPair& x, const ScoredPair& y) {
-    return std::tie(x.a, x.b) < std::tie(y.a, y.b);
-  });
-  // A pair found from both of its listings' shards was scored twice, identically.
-  scored.erase(std::unique(scored.begin(), scored.end(),
-                           [](const ScoredPair& x, const ScoredPair& y) {
-                             return x.a == y.a && x.b == y.b;
-                           }),
-               scored.end());
   DedupSummary summary;
   summary.listings = ws.catalog().size();
   summary.threshold = models.decider->threshold();
-  summary.candidate_pairs = scored.size();
-  cluster_and_write(ws.catalog(), models, scored, options, summary);
+  std::vector<ScoredPair> accepted;
+  merge_scored_pairs(files, [&](const ScoredPair& pair) {
+    ++summary.candidate_pairs;
+    if (pair.confidence >= summary.threshold) accepted.push_back(pair);
+  });
+  cluster_and_write(ws.catalog(), models, accepted, options, summary);
   return summary;
 }
 
