@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <limits>
 #include <map>
@@ -15,6 +14,7 @@
 
 #include "pipeline/candidates.h"
 #include "pipeline/match_models.h"
+#include "pipeline/recent_listings.h"
 #include "pipeline/scored_pairs_file.h"
 #include "util/csv_write.h"
 #include "util/error.h"
@@ -43,50 +43,6 @@ std::string dedup_digest(const Workspace& ws, const DedupOptions& options) {
   return catalog_digest(catalog, extra);
 }
 
-// The listings the clustering guard asks about, read from catalog.db and kept prepared for the
-// calls after: a growing group is asked about again at every merge it attempts. At most
-// `capacity` listings (more only while one call needs more); the longest held go first.
-class RecentListings {
- public:
-  RecentListings(const CatalogStore& catalog, const MatchModels& models, size_t capacity)
-      : catalog_(catalog),
-        capacity_(capacity),
-        featurizer_({}, *models.text_encoder, catalog.vectors("text", std::span<const int64_t>{}),
-                    catalog.vectors("image", std::span<const int64_t>{}), models.layout) {}
-
-  // A featurizer that holds every listing of `pairs`.
-  const PairFeaturizer& holding(std::span<const KeyPair> pairs) {
-    const auto needed = keys_of(pairs);
-    while (!held_.empty() && featurizer_.size() + needed.size() > capacity_) {
-      featurizer_.remove(held_.front());
-      held_.pop_front();
-    }
-    std::vector<int64_t> missing;
-    for (int64_t key : needed)
-      if (!featurizer_.contains(key)) missing.push_back(key);
-    if (missing.empty()) return featurizer_;
-    const auto text = catalog_.vectors("text", missing);
-    const auto image = catalog_.vectors("image", missing);
-    const auto row_of = [](const CatalogStore::VectorSet& set, int64_t key) {
-      const auto at = std::lower_bound(set.keys.begin(), set.keys.end(), key);
-      if (at == set.keys.end() || *at != key) return std::span<const float>{};
-      const auto dim = static_cast<size_t>(set.dim);
-      return std::span(set.data).subspan(static_cast<size_t>(at - set.keys.begin()) * dim, dim);
-    };
-    for (const Listing& listing : catalog_.get_by_keys(missing)) {
-      featurizer_.upsert(listing, row_of(text, listing.key), row_of(image, listing.key));
-      held_.push_back(listing.key);
-    }
-    return featurizer_;
-  }
-
- private:
-  const CatalogStore& catalog_;
-  size_t capacity_;
-  PairFeaturizer featurizer_;
-  std::deque<int64_t> held_;  // oldest first
-};
-
 // Clusters the accepted candidate pairs (confidence >= the threshold) and writes pairs.csv and
 // clusters.csv (see run_dedup), holding only the listings in accepted pairs: the rest are read
 // from catalog.db. The rejected candidates are not kept: average linkage asks the scorer for a
@@ -96,7 +52,7 @@ void cluster_and_write(const CatalogStore& catalog, const MatchModels& models,
                        DedupSummary& summary) {
   // The guard asks for the cross pairs of two groups that were never candidates, one batch per
   // attempted merge.
-  RecentListings recent(catalog, models, /*capacity=*/32768);
+  RecentListings recent(catalog, *models.text_encoder, models.layout, /*capacity=*/32768);
   PairScorer scorer = [&](std::span<const KeyPair> unscored) {
     return score_pairs(recent.holding(unscored), *models.decider, unscored);
   };

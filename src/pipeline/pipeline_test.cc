@@ -26,6 +26,7 @@
 #include "pipeline/ingest_job.h"
 #include "pipeline/labeled_pairs.h"
 #include "pipeline/pair_featurizer.h"
+#include "pipeline/recent_listings.h"
 #include "pipeline/text_jobs.h"
 #include "pipeline/text_model_jobs.h"
 #include "pipeline/workspace.h"
@@ -634,6 +635,48 @@ TEST(PairFeaturizer, AFeaturizerOverAFewListingsGivesTheCatalogWideFeatures) {
   ASSERT_EQ(wa.size(), fa.size());
   for (size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(same_bits(wa[i], fa[i])) << i;
   EXPECT_FALSE(few.contains(3));
+}
+
+// The dedup clustering guard's cache: what it holds gives the catalog-wide featurizer's features,
+// and it keeps at most its capacity, dropping the listings it has held longest.
+TEST(RecentListings, HoldsWhatWasAskedUpToItsCapacityWithTheCatalogWideFeatures) {
+  TempDir tmp;
+  const SmallCatalog small(6, {3});
+  auto store = CatalogStore::open(tmp.path() / "catalog.db", /*create=*/true);
+  std::vector<Listing> listings = small.listings;
+  store.upsert(listings);
+  std::vector<int64_t> vector_keys;
+  for (size_t i = 0; i < listings.size(); ++i)
+    if (small.listings[i].key != 3) vector_keys.push_back(listings[i].key);
+  store.put_vectors("text", vector_keys, small.vectors.data.data(), small.vectors.dim);
+  const auto layout = FeatureLayout::parse("pair,text");
+  const PairFeaturizer whole(store.all_listings(), *small.classical, store.vectors("text"), {},
+                             layout);
+  const auto k = [&](size_t i) { return listings[i].key; };
+  RecentListings recent(store, *small.classical, layout, /*capacity=*/3);
+  // recent.holding(pairs), after checking its features of `pairs`.
+  const auto holding = [&](const std::vector<KeyPair>& pairs) -> const PairFeaturizer& {
+    const PairFeaturizer& held = recent.holding(pairs);
+    const auto expected = whole.features(pairs), got = held.features(pairs);
+    EXPECT_EQ(expected.size(), got.size());
+    for (size_t i = 0; i < std::min(expected.size(), got.size()); ++i)
+      EXPECT_TRUE(same_bits(expected[i], got[i])) << i;
+    return held;
+  };
+
+  EXPECT_EQ(holding({{k(0), k(1)}, {k(0), k(2)}}).size(), 3u);  // listing 3 has no vector
+  EXPECT_EQ(recent.reads(), 3u);
+  holding({{k(1), k(2)}});  // all held: nothing read
+  EXPECT_EQ(recent.reads(), 3u);
+  const PairFeaturizer& held = holding({{k(3), k(4)}});  // two more: the two held longest go
+  EXPECT_EQ(recent.reads(), 5u);
+  EXPECT_EQ(held.size(), 3u);
+  EXPECT_FALSE(held.contains(k(0)));
+  EXPECT_FALSE(held.contains(k(1)));
+  EXPECT_TRUE(held.contains(k(2)));
+  // More than the capacity, for one call.
+  EXPECT_EQ(holding({{k(0), k(1)}, {k(2), k(5)}}).size(), 4u);
+  EXPECT_EQ(recent.reads(), 8u);
 }
 
 // ---------------------------------------------------------------------------------------------
