@@ -126,6 +126,12 @@ std::vector<int64_t> keys_of(std::span<const KeyPair> pairs) {
   return keys;
 }
 
+std::optional<size_t> index_in(std::span<const int64_t> ascending, int64_t key) {
+  const auto at = std::lower_bound(ascending.begin(), ascending.end(), key);
+  if (at == ascending.end() || *at != key) return std::nullopt;
+  return static_cast<size_t>(at - ascending.begin());
+}
+
 std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists) {
   std::vector<KeyPair> out;
   for (const auto& list : lists) {

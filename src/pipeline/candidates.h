@@ -3,6 +3,7 @@
 #pragma once
 
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +48,9 @@ std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists);
 
 // The distinct listings of `pairs`, ascending.
 std::vector<int64_t> keys_of(std::span<const KeyPair> pairs);
+
+// The index of `key` in `ascending` (sorted keys), or nullopt when it is not there.
+std::optional<size_t> index_in(std::span<const int64_t> ascending, int64_t key);
 
 // Share of `pairs` that are in `candidates` (sorted unique, smaller key first, as above).
 double pair_recall(std::span<const KeyPair> pairs, std::span<const KeyPair> candidates);

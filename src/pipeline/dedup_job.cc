@@ -120,15 +120,10 @@ std::vector<KeyPair> exact_pairs_of(const CatalogStore& catalog, std::span<const
 // partners, and each listing is read and prepared in fewer blocks than in key order.
 std::vector<size_t> neighbourhood_positions(std::span<const int64_t> keys,
                                             std::span<const KeyPair> pairs) {
-  const auto index_of = [&](int64_t key) -> std::optional<size_t> {
-    const auto at = std::lower_bound(keys.begin(), keys.end(), key);
-    if (at == keys.end() || *at != key) return std::nullopt;
-    return static_cast<size_t>(at - keys.begin());
-  };
   // The pairs between two of the keys as adjacency lists, compressed rows.
   std::vector<std::pair<size_t, size_t>> edges;
   for (const auto& [a, b] : pairs) {
-    const auto i = index_of(a), j = index_of(b);
+    const auto i = index_in(keys, a), j = index_in(keys, b);
     if (!i || !j) continue;
     edges.emplace_back(*i, *j);
     edges.emplace_back(*j, *i);
@@ -189,9 +184,8 @@ std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const Matc
   std::vector<int64_t> ordered(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) ordered[position[i]] = keys[i];
   const auto block_of = [&](const KeyPair& p) {
-    auto at = std::lower_bound(keys.begin(), keys.end(), p.first);
-    if (at == keys.end() || *at != p.first) at = std::lower_bound(at, keys.end(), p.second);
-    return position[at - keys.begin()] / kBlock;
+    const auto owner = index_in(keys, p.first);  // else p.second is the shard's
+    return position[owner ? *owner : *index_in(keys, p.second)] / kBlock;
   };
   std::vector<std::vector<KeyPair>> found_by_block((keys.size() + kBlock - 1) / kBlock);
   for (const KeyPair& p : found) found_by_block[block_of(p)].push_back(p);

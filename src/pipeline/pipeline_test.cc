@@ -359,6 +359,16 @@ TEST(Candidates, CandidatePairsAreUniqueWithTheSmallerKeyFirst) {
   EXPECT_EQ(pairs, expected);
 }
 
+TEST(Candidates, IndexInFindsAKeyInAscendingKeys) {
+  const std::vector<int64_t> keys = {2, 5, 9};
+  EXPECT_EQ(index_in(keys, 2), 0u);
+  EXPECT_EQ(index_in(keys, 9), 2u);
+  EXPECT_EQ(index_in(keys, 5), 1u);
+  EXPECT_EQ(index_in(keys, 4), std::nullopt);
+  EXPECT_EQ(index_in(keys, 10), std::nullopt);
+  EXPECT_EQ(index_in({}, 1), std::nullopt);
+}
+
 TEST(Candidates, RecallCountsEitherDirectionWithinK) {
   const std::unordered_map<int64_t, std::vector<Neighbour>> neighbours = {
       {1, {{2, 0.9f}, {3, 0.8f}, {4, 0.7f}}},

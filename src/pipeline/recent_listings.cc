@@ -10,10 +10,10 @@ namespace {
 
 // The row of `key` in a set whose keys ascend; empty when it has none.
 std::span<const float> row_of(const CatalogStore::VectorSet& set, int64_t key) {
-  const auto at = std::lower_bound(set.keys.begin(), set.keys.end(), key);
-  if (at == set.keys.end() || *at != key) return {};
+  const auto i = index_in(set.keys, key);
+  if (!i) return {};
   const auto dim = static_cast<size_t>(set.dim);
-  return std::span(set.data).subspan(static_cast<size_t>(at - set.keys.begin()) * dim, dim);
+  return std::span(set.data).subspan(*i * dim, dim);
 }
 
 }  // namespace
