@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "index/top_k.h"
 #include "util/error.h"
 
 namespace doppel {
@@ -14,19 +15,6 @@ namespace {
 // Block sizes: a query block × base block of scores is 1024 × 8192 floats = 32 MiB.
 constexpr size_t kQueryBlock = 1024;
 constexpr size_t kBaseBlock = 8192;
-
-// Inserts (score, key) into a best-first list of k entries whose last entry is the worst. Keys
-// arrive in increasing order, so an equal score never displaces an entry (smaller key wins ties).
-inline void insert_top(float* scores, int64_t* keys, size_t k, float score, int64_t key) {
-  size_t pos = k - 1;
-  while (pos > 0 && scores[pos - 1] < score) {
-    scores[pos] = scores[pos - 1];
-    keys[pos] = keys[pos - 1];
-    --pos;
-  }
-  scores[pos] = score;
-  keys[pos] = key;
-}
 
 }  // namespace
 

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "index/index_backends.h"
+#include "index/ivf_flat_blas.h"
 #include "index/vector_index.h"
 #include "index/vector_store.h"
 #include "util/binary_io.h"
@@ -590,8 +591,13 @@ class FaissIndex final : public VectorIndex {
     const size_t fetch = parsed_.node_addressed() ? std::min(kk + tombstones_, ntotal) : kk;
     std::vector<float> d(n * fetch);
     std::vector<faiss_id> ids(n * fetch);
-    index_->search(static_cast<faiss_id>(n), queries, static_cast<faiss_id>(fetch), d.data(),
-                   ids.data());
+    const auto* ivf_flat = dynamic_cast<const faiss::IndexIVFFlat*>(index_.get());
+    if (ivf_flat != nullptr && ivf_flat->metric_type == faiss::METRIC_INNER_PRODUCT) {
+      search_ivf_flat_blas(*ivf_flat, n, queries, fetch, d.data(), ids.data());
+    } else {
+      index_->search(static_cast<faiss_id>(n), queries, static_cast<faiss_id>(fetch), d.data(),
+                     ids.data());
+    }
     for (size_t q = 0; q < n; ++q) {
       size_t out = 0;
       for (size_t r = 0; r < fetch && out < kk; ++r) {
