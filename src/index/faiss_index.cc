@@ -16,7 +16,9 @@
 //         k×k_factor candidates by the exact inner product.
 // - HNSW: IndexHNSWFlat addressed by node number, with our own node→key table. FAISS's HNSW
 //         cannot delete, so removed nodes stay as tombstones, marked -1 in that table.
-// Loading maps IVF lists from the index file (IO_FLAG_MMAP) instead of copying them.
+// Loading maps IVF lists from the index file (IO_FLAG_MMAP) instead of copying them. A bare
+// inner-product IVF-Flat index is searched by search_ivf_flat_blas (ivf_flat_blas.h), whose dot
+// products run in OpenBLAS; every other structure by FAISS.
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
