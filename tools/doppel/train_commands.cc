@@ -167,6 +167,10 @@ void add_train(CLI::App& app) {
   decider->add_option("--rounds", xgb.rounds, "XGBoost: boosting rounds (max)")->capture_default_str();
   decider->add_option("--max-depth", xgb.max_depth, "XGBoost: tree depth")->capture_default_str();
   decider->add_option("--eta", xgb.eta, "XGBoost: learning rate")->capture_default_str();
+  decider
+      ->add_option("--parallel-trees", xgb.parallel_trees,
+                   "XGBoost: trees per round, averaged (prediction cost grows with it)")
+      ->capture_default_str();
   auto& mlp = decider_options.mlp;
   decider->add_option("--hidden", mlp.hidden, "MLP: hidden layer widths, e.g. 128,32")
       ->delimiter(',')
