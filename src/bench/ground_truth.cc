@@ -40,14 +40,8 @@ void exact_top_k(size_t n_base, const float* base, int dim, size_t n, const floa
         float* top_scores = scores + (q0 + q) * kk;
         int64_t* top_keys = keys + (q0 + q) * kk;
         const float* row = &block[q * bn];
-        float worst = top_scores[kk - 1];
-        for (size_t j = 0; j < bn; ++j) {
-          // -inf padding loses to every real score, so an empty slot is always filled.
-          if (row[j] > worst || (top_keys[kk - 1] < 0 && row[j] >= worst)) {
-            insert_top(top_scores, top_keys, kk, row[j], static_cast<int64_t>(b0 + j));
-            worst = top_scores[kk - 1];
-          }
-        }
+        for (size_t j = 0; j < bn; ++j)
+          offer_top(top_scores, top_keys, kk, row[j], static_cast<int64_t>(b0 + j));
       }
     }
   }

@@ -86,10 +86,8 @@ void probed_lists(const faiss::IndexIVFFlat& index, size_t n, const float* queri
       int64_t* top_lists = &lists[(q0 + q) * nprobe];
       std::fill_n(top_lists, nprobe, int64_t{-1});
       const float* row = &block[q * nlist];
-      for (size_t l = 0; l < nlist; ++l) {
-        if (row[l] > top_scores[nprobe - 1] || top_lists[nprobe - 1] < 0)
-          insert_top(top_scores.data(), top_lists, nprobe, row[l], static_cast<int64_t>(l));
-      }
+      for (size_t l = 0; l < nlist; ++l)
+        offer_top(top_scores.data(), top_lists, nprobe, row[l], static_cast<int64_t>(l));
     }
   }
 }
@@ -143,11 +141,8 @@ void search_ivf_flat_blas(const faiss::IndexIVFFlat& index, size_t n, const floa
           float* top_scores = &probe_scores[probes[i] * k];
           int64_t* top_ids = &probe_ids[probes[i] * k];
           const float* row = &block[i * rn];
-          for (size_t j = 0; j < rn; ++j) {
-            // -inf padding loses to every real score, so an empty slot is always filled.
-            if (row[j] > top_scores[k - 1] || (top_ids[k - 1] < 0 && row[j] >= top_scores[k - 1]))
-              insert_top(top_scores, top_ids, k, row[j], list_ids.get()[r0 + j]);
-          }
+          for (size_t j = 0; j < rn; ++j)
+            offer_top(top_scores, top_ids, k, row[j], list_ids.get()[r0 + j]);
         }
       }
     }
@@ -159,9 +154,7 @@ void search_ivf_flat_blas(const faiss::IndexIVFFlat& index, size_t n, const floa
       std::fill_n(top_scores, k, kNone);
       std::fill_n(top_ids, k, int64_t{-1});
       for (size_t c = q * nprobe * k; c < (q + 1) * nprobe * k; ++c) {
-        if (probe_ids[c] < 0) continue;
-        if (probe_scores[c] > top_scores[k - 1] || top_ids[k - 1] < 0)
-          insert_top(top_scores, top_ids, k, probe_scores[c], probe_ids[c]);
+        if (probe_ids[c] >= 0) offer_top(top_scores, top_ids, k, probe_scores[c], probe_ids[c]);
       }
     }
   }

@@ -1,5 +1,5 @@
 // top_k — the running best-k list that the BLAS searches keep per query while they walk a block
-// of scores.
+// of scores. A list starts as k entries of score -inf and key -1.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +20,13 @@ inline void insert_top(float* scores, int64_t* keys, size_t k, float score, int6
   }
   scores[pos] = score;
   keys[pos] = key;
+}
+
+// Offers (score, key) to such a list: it goes in when it beats the worst entry, or when a slot is
+// still empty (key -1), which any score but NaN fills.
+inline void offer_top(float* scores, int64_t* keys, size_t k, float score, int64_t key) {
+  if (score > scores[k - 1] || (keys[k - 1] < 0 && score >= scores[k - 1]))
+    insert_top(scores, keys, k, score, key);
 }
 
 }  // namespace doppel
