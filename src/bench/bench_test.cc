@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <numeric>
 
-#include "bench/ground_truth.h"
 #include "bench/index_bench.h"
 #include "bench/synthetic_vectors.h"
 #include "index/exact_search.h"
@@ -73,34 +72,6 @@ TEST(SyntheticVectors, RejectsBadOptions) {
   o.min_duplicate_cos = 0.99f;
   o.max_duplicate_cos = 0.9f;
   EXPECT_THROW(make_synthetic_vectors(o), Error);
-}
-
-TEST(GroundTruth, MatchesExactSearch) {
-  auto o = small_options();
-  o.n = 2000;
-  o.queries = 150;
-  const auto data = make_synthetic_vectors(o);
-  const int k = 10;
-  std::vector<int64_t> base_keys(data.size());
-  std::iota(base_keys.begin(), base_keys.end(), 0);
-  std::vector<float> want_scores(o.queries * k), got_scores(o.queries * k);
-  std::vector<int64_t> want(o.queries * k), got(o.queries * k);
-  exact_search(data.size(), data.base.data(), base_keys.data(), 32, o.queries, data.queries.data(),
-               k, want_scores.data(), want.data());
-  exact_top_k(data.size(), data.base.data(), 32, o.queries, data.queries.data(), k,
-              got_scores.data(), got.data());
-  EXPECT_EQ(got, want);
-  for (size_t i = 0; i < got_scores.size(); ++i) EXPECT_NEAR(got_scores[i], want_scores[i], 1e-5);
-}
-
-TEST(GroundTruth, PadsWhenBaseIsSmallerThanK) {
-  const std::vector<float> base = {1, 0, 0, 1};
-  const std::vector<float> query = {0.6f, 0.8f};
-  std::vector<float> scores(3);
-  std::vector<int64_t> keys(3);
-  exact_top_k(2, base.data(), 2, 1, query.data(), 3, scores.data(), keys.data());
-  EXPECT_EQ(keys, (std::vector<int64_t>{1, 0, -1}));
-  EXPECT_TRUE(std::isinf(scores[2]));
 }
 
 TEST(IndexBench, FlatAndHnswOnSmallData) {

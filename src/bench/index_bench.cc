@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "bench/ground_truth.h"
+#include "index/exact_top_k.h"
 #include "index/vector_index.h"
 #include "util/error.h"
 #include "util/files.h"

@@ -12,7 +12,7 @@
 //              on the first large GEMM; that is not index memory). Includes doppel's key map.
 //   RSS load   the built index is saved and destroyed, then load_index() runs in the same
 //              process: anonymous-RSS growth over the load (after malloc_trim) / n.
-//   quality    k = 10 on the loaded index, against exact ground truth (ground_truth.h):
+//   quality    k = 10 on the loaded index, against exact ground truth (index/exact_top_k.h):
 //              recall@1 = P(top-1 == exact top-1); recall@10 = |top-10 ∩ exact top-10| / 10;
 //              dup@1 / dup@10 = P(the query's duplicate row is the top-1 / in the top-10).
 //   latency    the first latency_queries queries one by one on 1 thread (omp_set_num_threads(1)),

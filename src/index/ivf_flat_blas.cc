@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "index/exact_top_k.h"
 #include "index/top_k.h"
 #include "util/error.h"
 
@@ -18,8 +19,6 @@ namespace {
 
 // Rows of a list scored per product: bounds one thread's block of scores (queries × rows).
 constexpr size_t kRowBlock = 2048;
-// Scores of queries × centroids per product in the coarse step (4 MiB).
-constexpr size_t kScoreBlock = size_t{1} << 20;
 // Fewer queries than this run on the calling thread alone (ivf_flat_blas.h).
 constexpr size_t kParallelQueries = 32;
 
@@ -64,32 +63,15 @@ ProbesByList group_by_list(const std::vector<faiss::Index::idx_t>& lists, size_t
 void probed_lists(const faiss::IndexIVFFlat& index, size_t n, const float* queries, size_t nprobe,
                   std::vector<faiss::Index::idx_t>& lists) {
   lists.resize(n * nprobe);
+  std::vector<float> scores(n * nprobe);
   const auto* flat = dynamic_cast<const faiss::IndexFlat*>(index.quantizer);
   if (flat == nullptr || flat->metric_type != faiss::METRIC_INNER_PRODUCT) {
-    std::vector<float> scores(n * nprobe);
     index.quantizer->search(static_cast<faiss::Index::idx_t>(n), queries,
                             static_cast<faiss::Index::idx_t>(nprobe), scores.data(), lists.data());
     return;
   }
-  const size_t nlist = index.nlist, dim = static_cast<size_t>(index.d);
-  const size_t query_block = std::max<size_t>(1, kScoreBlock / nlist);
-  std::vector<float> block(std::min(n, query_block) * nlist);
-  for (size_t q0 = 0; q0 < n; q0 += query_block) {
-    const size_t qn = std::min(query_block, n - q0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(qn),
-                static_cast<int>(nlist), static_cast<int>(dim), 1.0f, queries + q0 * dim,
-                static_cast<int>(dim), flat->get_xb(), static_cast<int>(dim), 0.0f, block.data(),
-                static_cast<int>(nlist));
-#pragma omp parallel for schedule(static)
-    for (size_t q = 0; q < qn; ++q) {
-      std::vector<float> top_scores(nprobe, -std::numeric_limits<float>::infinity());
-      int64_t* top_lists = &lists[(q0 + q) * nprobe];
-      std::fill_n(top_lists, nprobe, int64_t{-1});
-      const float* row = &block[q * nlist];
-      for (size_t l = 0; l < nlist; ++l)
-        offer_top(top_scores.data(), top_lists, nprobe, row[l], static_cast<int64_t>(l));
-    }
-  }
+  exact_top_k(index.nlist, flat->get_xb(), index.d, n, queries, static_cast<int>(nprobe),
+              scores.data(), lists.data());
 }
 
 }  // namespace

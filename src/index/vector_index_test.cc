@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "index/exact_search.h"
+#include "index/exact_top_k.h"
 #include "util/error.h"
 #include "util/expect_error.h"
 #include "util/files.h"
@@ -87,6 +88,31 @@ TEST(VectorIndex, FlatFindsHandComputedNearestNeighbour) {
   EXPECT_EQ(found[4], -1);
   EXPECT_EQ(found[5], -1);
   EXPECT_EQ(scores[5], -std::numeric_limits<float>::infinity());
+}
+
+TEST(ExactTopK, MatchesExactSearch) {
+  const int d = 32, k = 10;
+  const size_t n = 2000, nq = 150;
+  const auto base = clustered_unit_vectors(n, d, 20, 3);
+  const auto queries = clustered_unit_vectors(nq, d, 20, 4);
+  const auto base_keys = keys_from(0, n);
+  std::vector<float> want_scores(nq * k), got_scores(nq * k);
+  std::vector<int64_t> want(nq * k), got(nq * k);
+  exact_search(n, base.data(), base_keys.data(), d, nq, queries.data(), k, want_scores.data(),
+               want.data());
+  exact_top_k(n, base.data(), d, nq, queries.data(), k, got_scores.data(), got.data());
+  EXPECT_EQ(got, want);
+  for (size_t i = 0; i < got_scores.size(); ++i) EXPECT_NEAR(got_scores[i], want_scores[i], 1e-5);
+}
+
+TEST(ExactTopK, PadsWhenBaseIsSmallerThanK) {
+  const std::vector<float> base = {1, 0, 0, 1};
+  const std::vector<float> query = {0.6f, 0.8f};
+  std::vector<float> scores(3);
+  std::vector<int64_t> keys(3);
+  exact_top_k(2, base.data(), 2, 1, query.data(), 3, scores.data(), keys.data());
+  EXPECT_EQ(keys, (std::vector<int64_t>{1, 0, -1}));
+  EXPECT_TRUE(std::isinf(scores[2]));
 }
 
 TEST(VectorIndex, HnswRecallAgainstExact) {

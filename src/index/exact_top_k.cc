@@ -1,4 +1,4 @@
-#include "bench/ground_truth.h"
+#include "index/exact_top_k.h"
 
 #include <cblas.h>
 
