@@ -25,10 +25,13 @@ CREATE TABLE listings(
   category     TEXT NOT NULL DEFAULT '',
   model_number TEXT NOT NULL DEFAULT '',
   price        REAL,
-  image        TEXT NOT NULL DEFAULT '',
-  model_key    TEXT NOT NULL DEFAULT '');
--- Listings by model_number_key(model_number) (catalog/listing.h), for candidates that share it.
-CREATE INDEX listings_model_key ON listings(model_key) WHERE model_key != '';
+  image        TEXT NOT NULL DEFAULT '');
+-- Each listing's listing_codes (catalog/listing.h), for candidates that share a code.
+CREATE TABLE listing_codes(
+  code TEXT NOT NULL,
+  key  INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
+  PRIMARY KEY(code, key)) WITHOUT ROWID;
+CREATE INDEX listing_codes_key ON listing_codes(key);
 CREATE TABLE labels(
   key_a    INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
   key_b    INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
@@ -81,12 +84,26 @@ END;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
-// Version 2 to 3: listings gain their model-number key, indexed, so a process can find the
-// listings that share one without holding them all. migrate() fills the column.
+// Version 2 to 3: listings gained their model-number key, indexed, so a process could find the
+// listings that share one without holding them all. Version 4 drops the column again, so the
+// step only keeps the chain of versions whole.
 constexpr const char* kMigrateToVersion3 = R"sql(
 ALTER TABLE listings ADD COLUMN model_key TEXT NOT NULL DEFAULT '';
 CREATE INDEX listings_model_key ON listings(model_key) WHERE model_key != '';
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
+)sql";
+
+// Version 3 to 4: the model-number key becomes one of a listing's codes, in a table of their
+// own, which also holds the codes of its title. migrate() fills it.
+constexpr const char* kMigrateToVersion4 = R"sql(
+CREATE TABLE listing_codes(
+  code TEXT NOT NULL,
+  key  INTEGER NOT NULL REFERENCES listings(key) ON DELETE CASCADE,
+  PRIMARY KEY(code, key)) WITHOUT ROWID;
+CREATE INDEX listing_codes_key ON listing_codes(key);
+DROP INDEX listings_model_key;
+ALTER TABLE listings DROP COLUMN model_key;
+UPDATE meta SET value = '4' WHERE key = 'schema_version';
 )sql";
 
 constexpr const char* kListingColumns =
@@ -169,6 +186,30 @@ void exec(sqlite3* db, const fs::path& path, const char* sql) {
 // Rolls back unless commit() was called. Transactions nest (`depth` counts the open ones on the
 // connection): only the outermost begins, commits or rolls back, so a nested one that fails
 // leaves the rollback to the outer one its exception passes through (CatalogStore::in_transaction).
+// Writes the listing_codes rows of listings (catalog/listing.h).
+class CodeWriter {
+ public:
+  CodeWriter(sqlite3* db, const fs::path& path)
+      : clear_(db, path, "DELETE FROM listing_codes WHERE key = ?"),
+        insert_(db, path, "INSERT OR IGNORE INTO listing_codes(code, key) VALUES(?, ?)") {}
+
+  // The codes of a stored listing (l.key set); `replace` drops the ones it had before.
+  void write(const Listing& l, bool replace) {
+    if (replace) {
+      clear_.reset();
+      clear_.bind(1, l.key).step();
+    }
+    for (const std::string& code : listing_codes(l)) {
+      insert_.reset();
+      insert_.bind(1, code).bind(2, l.key).step();
+    }
+  }
+
+ private:
+  Stmt clear_;
+  Stmt insert_;
+};
+
 class Transaction {
  public:
   Transaction(sqlite3* db, const fs::path& path, int& depth)
@@ -224,10 +265,11 @@ struct CatalogStore::Impl {
     Stmt find(db, path, "SELECT key FROM listings WHERE id = ?");
     Stmt update(db, path,
                 "UPDATE listings SET title = ?2, description = ?3, brand = ?4, category = ?5, "
-                "model_number = ?6, price = ?7, image = ?8, model_key = ?9 WHERE key = ?1");
+                "model_number = ?6, price = ?7, image = ?8 WHERE key = ?1");
     Stmt insert(db, path,
                 "INSERT INTO listings(id, title, description, brand, category, model_number, "
-                "price, image, model_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                "price, image) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    CodeWriter codes(db, path);
     UpsertStats stats;
     for (Listing& l : listings) {
       if (l.id.empty()) fail("{}: cannot store a listing with an empty id", path.string());
@@ -246,9 +288,9 @@ struct CatalogStore::Impl {
       }
       write.bind(2, l.title).bind(3, l.description).bind(4, l.brand).bind(5, l.category);
       write.bind(6, l.model_number).bind(7, l.price).bind(8, l.image);
-      write.bind(9, model_number_key(l.model_number));
       write.step();
       if (&write == &insert) l.key = sqlite3_last_insert_rowid(db);
+      codes.write(l, /*replace=*/&write == &update);
     }
     return stats;
   }
@@ -336,22 +378,24 @@ void CatalogStore::migrate() {
   const auto version = meta("schema_version");
   if (!version) fail("{}: not a doppel catalog (no schema_version in meta)", db_path.string());
   if (*version == std::to_string(kSchemaVersion)) return;
-  if (*version != "1" && *version != "2") {
+  if (*version != "1" && *version != "2" && *version != "3") {
     fail("{}: catalog schema version '{}' is not supported (this doppel reads version {})",
          db_path.string(), *version, kSchemaVersion);
   }
   Transaction t(impl_->db, db_path, impl_->transaction_depth);
   // Read again under the write lock: another process may have migrated the file meanwhile.
   if (meta("schema_version") == "1") exec(impl_->db, db_path, kMigrateToVersion2);
-  if (meta("schema_version") == "2") {
-    exec(impl_->db, db_path, kMigrateToVersion3);
-    Stmt numbers(impl_->db, db_path,
-                 "SELECT key, model_number FROM listings WHERE model_number != ''");
-    Stmt set(impl_->db, db_path, "UPDATE listings SET model_key = ? WHERE key = ?");
-    while (numbers.step()) {
-      set.reset();
-      set.bind(1, model_number_key(numbers.text(1))).bind(2, numbers.int64(0));
-      set.step();
+  if (meta("schema_version") == "2") exec(impl_->db, db_path, kMigrateToVersion3);
+  if (meta("schema_version") == "3") {
+    exec(impl_->db, db_path, kMigrateToVersion4);
+    Stmt listings(impl_->db, db_path, "SELECT key, title, model_number FROM listings");
+    CodeWriter codes(impl_->db, db_path);
+    while (listings.step()) {
+      Listing l;
+      l.key = listings.int64(0);
+      l.title = listings.text(1);
+      l.model_number = listings.text(2);
+      codes.write(l, /*replace=*/false);
     }
   }
   t.commit();
@@ -474,13 +518,12 @@ std::vector<int64_t> CatalogStore::keys_after(int64_t after, size_t n) const {
   return out;
 }
 
-std::vector<int64_t> CatalogStore::keys_with_model_number_key(std::string_view model_key,
-                                                              size_t n) const {
+std::vector<int64_t> CatalogStore::keys_with_code(std::string_view code, size_t n) const {
   std::vector<int64_t> out;
-  if (model_key.empty()) return out;
+  if (code.empty()) return out;
   Stmt s(impl_->db, impl_->path,
-         "SELECT key FROM listings WHERE model_key = ? ORDER BY key LIMIT ?");
-  s.bind(1, model_key).bind(2, static_cast<int64_t>(n));
+         "SELECT key FROM listing_codes WHERE code = ? ORDER BY key LIMIT ?");
+  s.bind(1, code).bind(2, static_cast<int64_t>(n));
   while (s.step()) out.push_back(s.int64(0));
   return out;
 }

@@ -31,7 +31,7 @@ class CatalogStore {
  public:
   // The schema version this build reads and writes (meta 'schema_version'). open() migrates a
   // catalog of an earlier version in place (docs/catalog_format.md).
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens the database at db_path (creating file and schema when create == true; otherwise a
   // missing file is an Error). WAL journal, foreign keys on, 5 s busy timeout. Throws
@@ -103,9 +103,9 @@ class CatalogStore {
   size_t size() const;
   // Up to n listing keys greater than `after`, ascending.
   std::vector<int64_t> keys_after(int64_t after, size_t n) const;
-  // Up to n keys, ascending, of the listings whose model_number_key (listing.h) is `model_key`;
-  // none for an empty one.
-  std::vector<int64_t> keys_with_model_number_key(std::string_view model_key, size_t n) const;
+  // Up to n keys, ascending, of the listings that have `code` among their listing_codes
+  // (listing.h); none for an empty one.
+  std::vector<int64_t> keys_with_code(std::string_view code, size_t n) const;
 
   struct StoredLabel {
     int64_t key_a = 0;  // key_a < key_b

@@ -39,7 +39,7 @@ TEST(CatalogStore, CreatesReopensAndPersists) {
   }
   CatalogStore store = CatalogStore::open(db);
   EXPECT_EQ(store.size(), 2u);
-  EXPECT_EQ(store.meta("schema_version"), "3");
+  EXPECT_EQ(store.meta("schema_version"), "4");
   EXPECT_EQ(store.meta("model"), "tfidf");
   EXPECT_FALSE(store.meta("absent").has_value());
   auto b = store.get("b");
@@ -355,11 +355,12 @@ END;
 INSERT INTO meta VALUES('schema_version', '1');
 INSERT INTO listings(id, title, model_number) VALUES('a', 'Lamp', 'LMP-2000');
 INSERT INTO listings(id, title) VALUES('b', 'Desk');
+INSERT INTO listings(id, title) VALUES('c', 'Desk lamp DL-300X, 2x8GB');
 INSERT INTO vector_spaces VALUES('text', 1);
 INSERT INTO vectors(space, key, data) VALUES('text', 1, x'0000803f');
 )sql";
 
-TEST(CatalogStore, MigratesAVersion1CatalogKeepingItsRowsAndKeyingItsModelNumbers) {
+TEST(CatalogStore, MigratesAVersion1CatalogKeepingItsRowsAndIndexingItsCodes) {
   TestDir dir;
   const auto path = dir.path() / "v1.db";
   sqlite3* db = nullptr;
@@ -369,8 +370,10 @@ TEST(CatalogStore, MigratesAVersion1CatalogKeepingItsRowsAndKeyingItsModelNumber
 
   {
     auto store = CatalogStore::open(path);
-    EXPECT_EQ(store.meta("schema_version"), "3");
-    EXPECT_EQ(store.keys_with_model_number_key("lmp2000", 10), std::vector<int64_t>{1});
+    EXPECT_EQ(store.meta("schema_version"), "4");
+    EXPECT_EQ(store.keys_with_code("lmp2000", 10), std::vector<int64_t>{1});
+    EXPECT_EQ(store.keys_with_code("dl300x", 10), std::vector<int64_t>{3});
+    EXPECT_TRUE(store.keys_with_code("2x8gb", 10).empty());
     const auto v = store.vectors("text");
     EXPECT_EQ(v.keys, std::vector<int64_t>{1});
     EXPECT_EQ(v.data, std::vector<float>{1.0f});
@@ -384,32 +387,35 @@ TEST(CatalogStore, MigratesAVersion1CatalogKeepingItsRowsAndKeyingItsModelNumber
     store.put_vectors("text", key, &moved, 1, source);
     EXPECT_EQ(store.vector_changes_since("text", head).size(), 1u);
   }
-  auto reopened = CatalogStore::open(path);  // already version 3: nothing more to do
+  auto reopened = CatalogStore::open(path);  // already version 4: nothing more to do
   EXPECT_EQ(reopened.vector_sources("text").at(1), 42u);
   EXPECT_EQ(reopened.get("a")->title, "Lamp");
 }
 
-TEST(CatalogStore, FindsListingsByModelNumberKeyThroughUpsertsAndRemovals) {
+TEST(CatalogStore, FindsListingsByCodeThroughUpsertsAndRemovals) {
   TestDir dir;
   auto store = CatalogStore::open(dir.path() / "catalog.db", /*create=*/true);
-  std::vector<Listing> items = {make("a", "Camera"), make("b", "Camera W120"), make("c", "Case"),
-                                make("d", "Cable")};
+  std::vector<Listing> items = {make("a", "Camera"), make("b", "Camera W120"),
+                                make("c", "Case XYZ-9 for DSC-W120"), make("d", "Cable")};
   items[0].model_number = "DSC-W120";
   items[1].model_number = "dsc w120";
   items[2].model_number = "XYZ-9";
-  items[3].model_number = "AB";  // too short to be a key
+  items[3].model_number = "AB";  // too short to be a code
   store.upsert(items);
-  const int64_t a = items[0].key, b = items[1].key;
-  EXPECT_EQ(store.keys_with_model_number_key("dscw120", 10), (std::vector<int64_t>{a, b}));
-  EXPECT_EQ(store.keys_with_model_number_key("dscw120", 1), std::vector<int64_t>{a});
-  EXPECT_EQ(store.keys_with_model_number_key("xyz9", 10), std::vector<int64_t>{items[2].key});
-  EXPECT_TRUE(store.keys_with_model_number_key("", 10).empty());
-  std::vector<Listing> renumbered = {items[1]};
-  renumbered[0].model_number = "DSC-W130";
-  store.upsert(renumbered);
+  const int64_t a = items[0].key, b = items[1].key, c = items[2].key;
+  EXPECT_EQ(store.keys_with_code("dscw120", 10), (std::vector<int64_t>{a, b, c}));
+  EXPECT_EQ(store.keys_with_code("dscw120", 2), (std::vector<int64_t>{a, b}));
+  EXPECT_EQ(store.keys_with_code("xyz9", 10), std::vector<int64_t>{c});
+  EXPECT_TRUE(store.keys_with_code("ab", 10).empty());
+  EXPECT_TRUE(store.keys_with_code("", 10).empty());
+  std::vector<Listing> changed = {items[1], items[2]};
+  changed[0].model_number = "DSC-W130";
+  changed[1].title = "Case";  // its title's code goes, its model number's stays
+  store.upsert(changed);
   EXPECT_TRUE(store.remove("a"));
-  EXPECT_TRUE(store.keys_with_model_number_key("dscw120", 10).empty());
-  EXPECT_EQ(store.keys_with_model_number_key("dscw130", 10), std::vector<int64_t>{b});
+  EXPECT_TRUE(store.keys_with_code("dscw120", 10).empty());
+  EXPECT_EQ(store.keys_with_code("dscw130", 10), std::vector<int64_t>{b});
+  EXPECT_EQ(store.keys_with_code("xyz9", 10), std::vector<int64_t>{c});
 }
 
 TEST(CatalogStore, ReadsListingsByKeysAndKeyWindows) {

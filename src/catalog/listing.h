@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace doppel {
 
@@ -20,9 +21,15 @@ struct Listing {
   std::string image;  // local path or http(s) URL; empty when the listing has none
 };
 
-// A model number as an exact candidate key: its letters and digits, lower-cased; empty when
-// that leaves fewer than 4 characters (too short to mean one product).
-std::string model_number_key(std::string_view model_number);
+// The codes a listing is found by, as exact candidate keys, sorted and unique: its model number's
+// letters and digits, lower-cased, when there are at least 4 ("DSC-W120" -> "dscw120"), and each
+// code of its title. A title's code is a run of ASCII letters, digits and the separators '-',
+// '/', '.' (any other byte, non-ASCII ones included, ends a run) that, with the separators
+// dropped and lower-cased, has at least 5 characters, a letter and a digit ("SM-G991B" ->
+// "smg991b", "MJYR2LL/A" -> "mjyr2lla"), and is not a quantity: a number with only letters after
+// it ("128GB", "2.4GHz", "77in") or numbers joined by 'x' ("2x8GB", "1920x1080"). Runs are whole:
+// "SDCFXPS-128G-X46" is one code, and a seller who writes "SDCFXPS-128G" names another.
+std::vector<std::string> listing_codes(const Listing& listing);
 
 // A human (or benchmark) verdict on whether two listings are the same product.
 struct LabeledPair {

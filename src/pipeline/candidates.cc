@@ -99,8 +99,7 @@ double candidate_recall(std::span<const KeyPair> pairs,
 std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t max_group) {
   std::unordered_map<std::string, std::vector<int64_t>> by_key;
   for (const Listing& listing : featurizer.listings()) {
-    const std::string key = model_number_key(listing.model_number);
-    if (!key.empty()) by_key[key].push_back(listing.key);
+    for (std::string& code : listing_codes(listing)) by_key[std::move(code)].push_back(listing.key);
   }
   std::vector<KeyPair> pairs;
   for (const auto& [key, group] : by_key) {

@@ -34,14 +34,14 @@ std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
     const VectorIndex& index, const CatalogStore::VectorSet& vectors, int k,
     Modality modality = Modality::kText);
 
-// More listings than this sharing a model_number_key (catalog/listing.h) make it too generic to
-// mean one product: it then gives no candidates.
-constexpr size_t kMaxModelNumberGroup = 50;
+// More listings than this sharing a code (listing_codes, catalog/listing.h) make it too generic
+// to mean one product ("i7-8550u", "pc4-21300" in a large catalog): it then gives no candidates.
+constexpr size_t kMaxCodeGroup = 50;
 
-// Pairs of listings that share an exact key: the same model_number_key. A key shared by more
+// Pairs of listings that share an exact key: a code of listing_codes. A code shared by more
 // than max_group listings gives no pairs. Smaller key first, sorted, unique.
 std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer,
-                                     size_t max_group = kMaxModelNumberGroup);
+                                     size_t max_group = kMaxCodeGroup);
 
 // The sorted union of candidate pair lists (each sorted unique, smaller key first).
 std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists);

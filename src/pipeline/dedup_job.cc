@@ -99,18 +99,20 @@ void cluster_and_write(const CatalogStore& catalog, const MatchModels& models,
                              csv_field(clustered_ids.at(p.b)), p.confidence);
 }
 
-// The pairs of the listings of `keys` that share a model-number key with another listing, as
-// exact_key_pairs over the whole catalog gives them, where the smaller key is one of `keys`.
+// The pairs of the listings of `keys` that share a code with another listing, as exact_key_pairs
+// over the whole catalog gives them, where the smaller key is one of `keys`.
 std::vector<KeyPair> exact_pairs_of(const CatalogStore& catalog, std::span<const int64_t> keys) {
   std::vector<KeyPair> pairs;
   for (const Listing& listing : catalog.get_by_keys(keys)) {
-    const auto group = catalog.keys_with_model_number_key(model_number_key(listing.model_number),
-                                                          kMaxModelNumberGroup + 1);
-    if (group.size() < 2 || group.size() > kMaxModelNumberGroup) continue;
-    for (int64_t other : group)
-      if (other > listing.key) pairs.emplace_back(listing.key, other);
+    for (const std::string& code : listing_codes(listing)) {
+      const auto group = catalog.keys_with_code(code, kMaxCodeGroup + 1);
+      if (group.size() < 2 || group.size() > kMaxCodeGroup) continue;
+      for (int64_t other : group)
+        if (other > listing.key) pairs.emplace_back(listing.key, other);
+    }
   }
   std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   return pairs;
 }
 

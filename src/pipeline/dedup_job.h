@@ -1,5 +1,5 @@
-// The batch dedup job: candidates (top-k by text vector ∪ top-k by image vector ∪ shared model
-// numbers) -> decider -> clusters -> pairs.csv + clusters.csv. Sharded (options.shard, see
+// The batch dedup job: candidates (top-k by text vector ∪ top-k by image vector ∪ shared codes)
+// -> decider -> clusters -> pairs.csv + clusters.csv. Sharded (options.shard, see
 // pipeline/shards.h), a run stops after the decider and writes the scored candidate pairs of its
 // listings; merge_dedup_shards() then clusters the union of all shards into the same files one
 // unsharded run writes. Neither holds the catalog: listings are read from catalog.db a block at a
@@ -20,7 +20,7 @@ struct DedupOptions {
   std::filesystem::path out_dir;  // receives pairs.csv and clusters.csv
   int k = 10;                     // candidates per listing by text vector
   int image_k = 10;               // and by image vector (when ws/index/image.index exists)
-  bool exact_keys = true;         // and listings sharing a model number
+  bool exact_keys = true;         // and listings sharing a code (listing_codes)
   Linkage linkage = Linkage::kAverage;
   size_t max_cluster_size = 200;
   // A shard of the listings: candidates of its listings only (an exact-key pair belongs to the

@@ -171,7 +171,7 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
                           row["macro_f1"].get<double>());
   if (!summary.candidate_recall.empty()) {
     report += "\n## Candidate recall@k (true matches among the candidates, per source)\n\n"
-              "| k | text top-k | image top-k | same model number | union |\n"
+              "| k | text top-k | image top-k | shared code | union |\n"
               "|---:|---:|---:|---:|---:|\n";
     for (const auto& r : summary.candidate_recall) {
       report += fmt::format("| {} | {:.4f} | {} | {:.4f} | {:.4f} |\n", r.k, r.text,

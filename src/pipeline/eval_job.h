@@ -31,7 +31,7 @@ struct EvalSummary {
     int k = 0;
     double text = 0;      // top-k by text vector, either direction
     double image = NAN;   // top-k by image vector (NaN without ws/index/image.index)
-    double exact = 0;     // shared model number (independent of k)
+    double exact = 0;     // a shared code, listing_codes (independent of k)
     double any = 0;       // the union: what the dedup's decider gets to see
   };
   std::vector<CandidateRecall> candidate_recall;

@@ -29,7 +29,7 @@ json sources_json(unsigned sources) {
   json out = json::array();
   if (sources & kFoundByText) out.push_back("text");
   if (sources & kFoundByImage) out.push_back("image");
-  if (sources & kFoundByModelNumber) out.push_back("model_number");
+  if (sources & kFoundByCode) out.push_back("code");
   return out;
 }
 

@@ -84,9 +84,9 @@ FoundKeys find_candidates(const CandidateIndexes& indexes, const MatchQuery& que
   if (indexes.image && !query.image_vector.empty() && query.image_k > 0)
     search_into(*indexes.image, query.image_vector, query.image_k, query.self, kFoundByImage,
                 found);
-  if (indexes.model_numbers)
-    for (int64_t key : indexes.model_numbers(query.listing.model_number))
-      if (key != query.self) mark(found, key, kFoundByModelNumber);
+  if (indexes.codes)
+    for (int64_t key : indexes.codes(query.listing))
+      if (key != query.self) mark(found, key, kFoundByCode);
   return found;
 }
 

@@ -20,7 +20,7 @@ namespace doppel {
 enum CandidateSource : unsigned {
   kFoundByText = 1u,
   kFoundByImage = 2u,
-  kFoundByModelNumber = 4u,
+  kFoundByCode = 4u,  // a code it shares with the query (listing_codes, catalog/listing.h)
 };
 
 struct MatchCandidate {
@@ -42,16 +42,16 @@ struct ReviewPair {
 // layout; keys of no stored listing (removed since the index found them) are left out.
 using ListingFetch = std::function<PairFeaturizer(std::span<const int64_t> keys)>;
 
-// The stored listings that share a model number's model_number_key (catalog/listing.h); none
-// when it has no key, or when more than kMaxModelNumberGroup listings share it.
-using ModelNumberLookup = std::function<std::vector<int64_t>(std::string_view model_number)>;
+// The stored listings that share one of a listing's codes (listing_codes, catalog/listing.h),
+// leaving out codes shared by more than kMaxCodeGroup listings.
+using CodeLookup = std::function<std::vector<int64_t>(const Listing& listing)>;
 
 // Where candidates come from: the text index always, the image index when one is kept, and the
-// listings by model number when given.
+// listings by code when given.
 struct CandidateIndexes {
   const VectorIndex& text;
   const VectorIndex* image = nullptr;
-  ModelNumberLookup model_numbers;
+  CodeLookup codes;
 };
 
 // A listing to find candidates for, with its vectors.
@@ -64,8 +64,8 @@ struct MatchQuery {
   int64_t self = -1;                    // a stored query's own key, left out
 };
 
-// The k nearest listings by text ∪ the image_k nearest by image ∪ those sharing the query's
-// model number (the union `doppel dedup` takes): their keys with the CandidateSource bits of
+// The k nearest listings by text ∪ the image_k nearest by image ∪ those sharing a code with the
+// query (the union `doppel dedup` takes): their keys with the CandidateSource bits of
 // the searches that found each. Reads the indexes (a caller's lock must cover this call only).
 using FoundKeys = std::vector<std::pair<int64_t, unsigned>>;
 FoundKeys find_candidates(const CandidateIndexes& indexes, const MatchQuery& query);

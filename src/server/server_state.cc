@@ -137,16 +137,19 @@ std::vector<MatchCandidate> ServerState::match(const Listing& query, int k, int 
 }
 
 CandidateIndexes ServerState::indexes() const {
-  ModelNumberLookup model_numbers = [this](std::string_view model_number) {
-    auto keys = readers_.read([&](const CatalogStore& catalog) {
-      return catalog.keys_with_model_number_key(model_number_key(model_number),
-                                                kMaxModelNumberGroup + 1);
+  CodeLookup codes = [this](const Listing& listing) {
+    return readers_.read([&](const CatalogStore& catalog) {
+      std::vector<int64_t> keys;
+      for (const std::string& code : listing_codes(listing)) {
+        const auto group = catalog.keys_with_code(code, kMaxCodeGroup + 1);
+        if (group.size() <= kMaxCodeGroup) keys.insert(keys.end(), group.begin(), group.end());
+      }
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      return keys;
     });
-    if (keys.size() > kMaxModelNumberGroup) keys.clear();
-    return keys;
   };
-  return {text_index_.index(), image_index_ ? &image_index_->index() : nullptr,
-          std::move(model_numbers)};
+  return {text_index_.index(), image_index_ ? &image_index_->index() : nullptr, std::move(codes)};
 }
 
 void ServerState::catch_up() {

@@ -3,11 +3,11 @@
 // catalog.db: the text index, and with an image encoder an image index (the saved
 // ws/index/image.index, else a Flat one built in memory at start). Listings and their vectors
 // stay in catalog.db: each request reads the few it needs (its candidates) through a pool of read
-// connections (candidates by model number too, through catalog.db's index of model-number keys),
+// connections (candidates by code too, through catalog.db's index of listing codes),
 // so the server's memory beyond its indexes does not grow with the catalog. With an image encoder,
 // an upserted listing's photo is embedded and stored beside its text vector (and enters the image
 // index), and a match request's photo is embedded: its candidates are the nearest by text ∪ the
-// nearest by image ∪ those sharing its model number, and its vector feeds the decider's image
+// nearest by image ∪ those sharing a code with it, and its vector feeds the decider's image
 // features.
 //
 // Concurrency: reads (match, listing, cluster, review queue) run in parallel, each on a read
@@ -73,7 +73,7 @@ class ServerState {
   const Workspace& workspace() const { return ws_; }
 
   // Candidates for a listing that need not be in the catalog: the k nearest by text ∪ the
-  // image_k nearest by image ∪ the listings sharing its model number, most confident first.
+  // image_k nearest by image ∪ the listings sharing a code with it, most confident first.
   // `image` (RGB, may be null) is the query's decoded photo: with an image encoder it is
   // embedded, searched in the image index and its vector feeds the decider's image features.
   // `deadline` (may be null) is checked before each stage (embedding, taking the lock, searching

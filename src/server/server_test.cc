@@ -709,27 +709,34 @@ TEST_F(ServerTest, FuzzedBodiesNeverCrashTheServer) {
   EXPECT_EQ(get("/health").status, 200);
 }
 
-TEST_F(ServerTest, AListingWithTheSameModelNumberIsACandidateWhateverItsTitle) {
+TEST_F(ServerTest, AListingThatSharesACodeIsACandidateWhateverItsTitle) {
   ASSERT_EQ(put("/v1/listings/mn-twin", {{"title", "Qwzx vlmk jjhq"}, {"model_number", "ZX-9000Q"}})
                 .status,
             201);
   const json query = {
       {"title", "Lumina desk lamp with a brass arm"}, {"model_number", "zx 9000q"}, {"k", 3}};
   // (The title encoder sees the model number too, so the text search may find it as well.)
-  const auto by_model_number = [](const json& sources) {
-    return std::find(sources.begin(), sources.end(), "model_number") != sources.end();
+  const auto by_code = [](const json& sources) {
+    return std::find(sources.begin(), sources.end(), "code") != sources.end();
   };
-  EXPECT_TRUE(by_model_number(sources_of(post("/v1/match", query), "mn-twin")));
+  EXPECT_TRUE(by_code(sources_of(post("/v1/match", query), "mn-twin")));
   // Its model number changed: no longer a candidate by the old one.
   ASSERT_EQ(put("/v1/listings/mn-twin", {{"title", "Qwzx vlmk jjhq"}, {"model_number", "ZX-9001Q"}})
                 .status,
             200);
-  EXPECT_FALSE(by_model_number(sources_of(post("/v1/match", query), "mn-twin")));
+  EXPECT_FALSE(by_code(sources_of(post("/v1/match", query), "mn-twin")));
   json renumbered = query;
   renumbered["model_number"] = "ZX9001Q";
-  EXPECT_TRUE(by_model_number(sources_of(post("/v1/match", renumbered), "mn-twin")));
+  EXPECT_TRUE(by_code(sources_of(post("/v1/match", renumbered), "mn-twin")));
+  // A code in the query's title finds the stored model number, and the other way round.
+  const json titled = {{"title", "Lumina lamp ZX-9001Q brass"}, {"k", 3}};
+  EXPECT_TRUE(by_code(sources_of(post("/v1/match", titled), "mn-twin")));
+  ASSERT_EQ(put("/v1/listings/mn-twin", {{"title", "Qwzx vlmk QP-4412"}}).status, 200);
+  EXPECT_FALSE(by_code(sources_of(post("/v1/match", titled), "mn-twin")));
+  const json by_title_code = {{"title", "Desk light"}, {"model_number", "qp4412"}, {"k", 3}};
+  EXPECT_TRUE(by_code(sources_of(post("/v1/match", by_title_code), "mn-twin")));
   ASSERT_EQ(del("/v1/listings/mn-twin").status, 200);
-  EXPECT_TRUE(sources_of(post("/v1/match", renumbered), "mn-twin").is_null());
+  EXPECT_TRUE(sources_of(post("/v1/match", by_title_code), "mn-twin").is_null());
 }
 
 TEST_F(ServerTest, AMatchOverItsLatencyBudgetIs503AndCounted) {

@@ -86,7 +86,7 @@ check "four-vector decider: |a-b| and a*b of 8-d text and image vectors add 32 c
 out=$("$doppel" -q dedup "$ws" --out "$scratch/dedup" --k 3 --image-k 3)
 check "dedup takes candidates by image too ($out)" grep -Eq "[0-9]+ by text, [1-9][0-9]* by image" <<< "$out"
 out=$("$doppel" -q eval "$ws" --split test --out "$scratch/eval")
-check "eval reports candidate recall by image ($out)" grep -Eq "image [0-9.]+, model number" <<< "$out"
+check "eval reports candidate recall by image ($out)" grep -Eq "image [0-9.]+, shared code" <<< "$out"
 check "report has the per-source recall table" grep -q "image top-k" "$scratch/eval/report.md"
 check "report links the photos of the worst errors" grep -q "| image A | image B |" "$scratch/eval/report.md"
 

@@ -132,7 +132,7 @@ void add_dedup(CLI::App& app) {
       ->capture_default_str();
   static bool no_exact_keys = false;
   cmd->add_flag("--no-exact-keys", no_exact_keys,
-                "Do not add listings that share a model number as candidates");
+                "Do not add listings that share a code (model number or title code) as candidates");
   cmd->add_option("--linkage", linkage, "average (guards against chaining) or components")
       ->check(CLI::IsMember({"average", "components"}))
       ->capture_default_str();
@@ -147,7 +147,7 @@ void add_dedup(CLI::App& app) {
     options.exact_keys = !no_exact_keys;
     if (!shard.empty()) options.shard = Shard::parse(shard);
     auto s = run_dedup(workspace, options);
-    fmt::print("candidates: {} by text, {} by image, {} by model number\n", s.text_candidates,
+    fmt::print("candidates: {} by text, {} by image, {} by shared code\n", s.text_candidates,
                s.image_candidates, s.exact_key_candidates);
     if (!options.shard.whole()) {
       fmt::print("shard {}: {} listings, {} scored candidate pairs; wrote {}\n", shard,
@@ -214,7 +214,7 @@ void add_eval(CLI::App& app) {
     fmt::print("{} split: {} pairs, {} positive\n", s.split, s.pairs, s.positives);
     print_metrics(s.split, s.at_threshold);
     for (const auto& r : s.candidate_recall) {
-      fmt::print("candidate recall@{}: text {:.4f}, image {}, model number {:.4f}, union {:.4f}\n",
+      fmt::print("candidate recall@{}: text {:.4f}, image {}, shared code {:.4f}, union {:.4f}\n",
                  r.k, r.text, std::isnan(r.image) ? "-" : fmt::format("{:.4f}", r.image), r.exact,
                  r.any);
     }
