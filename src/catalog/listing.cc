@@ -17,7 +17,7 @@ bool is_quantity(std::string_view run) {
     const size_t start = i;
     while (i < run.size() && std::isdigit(static_cast<unsigned char>(run[i]))) ++i;
     if (i == start) return false;
-    if (i + 1 < run.size() && (run[i] == '.' || run[i] == ',') &&
+    if (i + 1 < run.size() && run[i] == '.' &&
         std::isdigit(static_cast<unsigned char>(run[i + 1]))) {
       ++i;
       while (i < run.size() && std::isdigit(static_cast<unsigned char>(run[i]))) ++i;

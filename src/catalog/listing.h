@@ -29,6 +29,8 @@ struct Listing {
 // "smg991b", "MJYR2LL/A" -> "mjyr2lla"), and is not a quantity: a number with only letters after
 // it ("128GB", "2.4GHz", "77in") or numbers joined by 'x' ("2x8GB", "1920x1080"). Runs are whole:
 // "SDCFXPS-128G-X46" is one code, and a seller who writes "SDCFXPS-128G" names another.
+// catalog.db stores each listing's codes (listing_codes table), so a change to these rules needs
+// a schema version whose migration writes them again.
 std::vector<std::string> listing_codes(const Listing& listing);
 
 // A human (or benchmark) verdict on whether two listings are the same product.

@@ -113,6 +113,17 @@ std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t ma
   return pairs;
 }
 
+std::vector<int64_t> keys_sharing_a_code(const CatalogStore& catalog, const Listing& listing) {
+  std::vector<int64_t> keys;
+  for (const std::string& code : listing_codes(listing)) {
+    const auto group = catalog.keys_with_code(code, kMaxCodeGroup + 1);
+    if (group.size() <= kMaxCodeGroup) keys.insert(keys.end(), group.begin(), group.end());
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
 std::vector<int64_t> keys_of(std::span<const KeyPair> pairs) {
   std::vector<int64_t> keys;
   keys.reserve(2 * pairs.size());

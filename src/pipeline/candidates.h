@@ -1,5 +1,5 @@
-// Candidate generation: the nearest listings of each listing by vector, the only pairs the
-// decider will ever look at in a dedup.
+// Candidate generation: the nearest listings of each listing by vector and the listings that
+// share a code with it, the only pairs the decider will ever look at in a dedup.
 #pragma once
 
 #include <limits>
@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "catalog/catalog_store.h"
+#include "catalog/listing.h"
 #include "index/vector_index.h"
 #include "pipeline/pair_featurizer.h"
 
@@ -42,6 +44,11 @@ constexpr size_t kMaxCodeGroup = 50;
 // than max_group listings gives no pairs. Smaller key first, sorted, unique.
 std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer,
                                      size_t max_group = kMaxCodeGroup);
+
+// The keys of the stored listings that share a code of listing_codes(listing) (the listing's own
+// key among them when it is stored), leaving out codes of more than kMaxCodeGroup listings;
+// ascending, unique. One catalog.db lookup per code.
+std::vector<int64_t> keys_sharing_a_code(const CatalogStore& catalog, const Listing& listing);
 
 // The sorted union of candidate pair lists (each sorted unique, smaller key first).
 std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists);

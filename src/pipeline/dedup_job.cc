@@ -104,15 +104,10 @@ void cluster_and_write(const CatalogStore& catalog, const MatchModels& models,
 std::vector<KeyPair> exact_pairs_of(const CatalogStore& catalog, std::span<const int64_t> keys) {
   std::vector<KeyPair> pairs;
   for (const Listing& listing : catalog.get_by_keys(keys)) {
-    for (const std::string& code : listing_codes(listing)) {
-      const auto group = catalog.keys_with_code(code, kMaxCodeGroup + 1);
-      if (group.size() < 2 || group.size() > kMaxCodeGroup) continue;
-      for (int64_t other : group)
-        if (other > listing.key) pairs.emplace_back(listing.key, other);
-    }
+    for (int64_t other : keys_sharing_a_code(catalog, listing))
+      if (other > listing.key) pairs.emplace_back(listing.key, other);
   }
   std::sort(pairs.begin(), pairs.end());
-  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   return pairs;
 }
 

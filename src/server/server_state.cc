@@ -138,16 +138,8 @@ std::vector<MatchCandidate> ServerState::match(const Listing& query, int k, int 
 
 CandidateIndexes ServerState::indexes() const {
   CodeLookup codes = [this](const Listing& listing) {
-    return readers_.read([&](const CatalogStore& catalog) {
-      std::vector<int64_t> keys;
-      for (const std::string& code : listing_codes(listing)) {
-        const auto group = catalog.keys_with_code(code, kMaxCodeGroup + 1);
-        if (group.size() <= kMaxCodeGroup) keys.insert(keys.end(), group.begin(), group.end());
-      }
-      std::sort(keys.begin(), keys.end());
-      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-      return keys;
-    });
+    return readers_.read(
+        [&](const CatalogStore& catalog) { return keys_sharing_a_code(catalog, listing); });
   };
   return {text_index_.index(), image_index_ ? &image_index_->index() : nullptr, std::move(codes)};
 }
