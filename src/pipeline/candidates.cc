@@ -96,23 +96,6 @@ double candidate_recall(std::span<const KeyPair> pairs,
   return static_cast<double>(found) / pairs.size();
 }
 
-std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer, size_t max_group) {
-  std::unordered_map<std::string, std::vector<int64_t>> by_key;
-  for (const Listing& listing : featurizer.listings()) {
-    for (std::string& code : listing_codes(listing)) by_key[std::move(code)].push_back(listing.key);
-  }
-  std::vector<KeyPair> pairs;
-  for (const auto& [key, group] : by_key) {
-    if (group.size() < 2 || group.size() > max_group) continue;
-    for (size_t i = 0; i < group.size(); ++i)
-      for (size_t j = i + 1; j < group.size(); ++j)
-        pairs.emplace_back(std::min(group[i], group[j]), std::max(group[i], group[j]));
-  }
-  std::sort(pairs.begin(), pairs.end());
-  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-  return pairs;
-}
-
 std::vector<int64_t> keys_sharing_a_code(const CatalogStore& catalog, const Listing& listing) {
   std::vector<int64_t> keys;
   for (const std::string& code : listing_codes(listing)) {
@@ -122,6 +105,17 @@ std::vector<int64_t> keys_sharing_a_code(const CatalogStore& catalog, const List
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
+}
+
+std::vector<KeyPair> exact_key_pairs(const CatalogStore& catalog, std::span<const int64_t> keys) {
+  std::vector<KeyPair> pairs;
+  for (const Listing& listing : catalog.get_by_keys(keys)) {
+    for (int64_t other : keys_sharing_a_code(catalog, listing))
+      if (other > listing.key) pairs.emplace_back(listing.key, other);
+  }
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  return pairs;
 }
 
 std::vector<int64_t> keys_of(std::span<const KeyPair> pairs) {

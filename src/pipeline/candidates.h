@@ -40,15 +40,15 @@ std::unordered_map<int64_t, std::vector<Neighbour>> nearest_neighbours(
 // to mean one product ("i7-8550u", "pc4-21300" in a large catalog): it then gives no candidates.
 constexpr size_t kMaxCodeGroup = 50;
 
-// Pairs of listings that share an exact key: a code of listing_codes. A code shared by more
-// than max_group listings gives no pairs. Smaller key first, sorted, unique.
-std::vector<KeyPair> exact_key_pairs(const PairFeaturizer& featurizer,
-                                     size_t max_group = kMaxCodeGroup);
-
 // The keys of the stored listings that share a code of listing_codes(listing) (the listing's own
 // key among them when it is stored), leaving out codes of more than kMaxCodeGroup listings;
 // ascending, unique. One catalog.db lookup per code.
 std::vector<int64_t> keys_sharing_a_code(const CatalogStore& catalog, const Listing& listing);
+
+// The pairs of stored listings that share a code (keys_sharing_a_code) whose smaller key is one
+// of `keys`: smaller key first, sorted, unique. Over blocks of keys that cover the catalog, they
+// are every pair sharing an exact key once.
+std::vector<KeyPair> exact_key_pairs(const CatalogStore& catalog, std::span<const int64_t> keys);
 
 // The sorted union of candidate pair lists (each sorted unique, smaller key first).
 std::vector<KeyPair> union_pairs(std::span<const std::vector<KeyPair>> lists);

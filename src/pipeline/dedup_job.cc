@@ -99,18 +99,6 @@ void cluster_and_write(const CatalogStore& catalog, const MatchModels& models,
                              csv_field(clustered_ids.at(p.b)), p.confidence);
 }
 
-// The pairs of the listings of `keys` that share a code with another listing, as exact_key_pairs
-// over the whole catalog gives them, where the smaller key is one of `keys`.
-std::vector<KeyPair> exact_pairs_of(const CatalogStore& catalog, std::span<const int64_t> keys) {
-  std::vector<KeyPair> pairs;
-  for (const Listing& listing : catalog.get_by_keys(keys)) {
-    for (int64_t other : keys_sharing_a_code(catalog, listing))
-      if (other > listing.key) pairs.emplace_back(listing.key, other);
-  }
-  std::sort(pairs.begin(), pairs.end());
-  return pairs;
-}
-
 // Positions of `keys` (ascending) in a breadth-first walk of the candidate pairs between them,
 // started from each not yet visited listing in key order. Listings that are candidates of each
 // other get near positions, so a block of consecutive positions holds most of its listings'
@@ -194,7 +182,7 @@ std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const Matc
         std::span(ordered).subspan(b * kBlock, std::min(kBlock, keys.size() - b * kBlock));
     std::vector<std::vector<KeyPair>> sources{std::move(found_by_block[b])};
     if (options.exact_keys) {
-      sources.push_back(exact_pairs_of(catalog, block_keys));
+      sources.push_back(exact_key_pairs(catalog, block_keys));
       summary.exact_key_candidates += sources.back().size();
     }
     const auto pairs = union_pairs(sources);

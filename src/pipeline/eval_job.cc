@@ -96,7 +96,7 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
     std::unordered_map<int64_t, std::vector<Neighbour>> by_image;
     if (models.image_index)
       by_image = nearest_neighbours(*models.image_index, featurizer, keys, max_k, Modality::kImage);
-    const auto exact = exact_key_pairs(featurizer);
+    const auto exact = exact_key_pairs(ws.catalog(), keys);
     for (int k : options.recall_ks) {
       EvalSummary::CandidateRecall r;
       r.k = k;
