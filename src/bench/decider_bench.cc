@@ -29,7 +29,7 @@ DeciderBenchRow time_method(std::string method, size_t pairs, int repetitions,
 }  // namespace
 
 std::vector<DeciderBenchRow> run_decider_bench(const PairFeaturizer& featurizer,
-                                               std::span<const Decider* const> deciders,
+                                               std::span<Decider* const> deciders,
                                                std::span<const KeyPair> pairs, int repetitions) {
   if (deciders.empty()) fail("bench decider: no decider loaded");
   if (pairs.empty()) fail("bench decider: no pairs to score");
@@ -53,16 +53,31 @@ std::vector<DeciderBenchRow> run_decider_bench(const PairFeaturizer& featurizer,
   rows.push_back(time_method(fmt::format("decider features ({} columns)", featurizer.width()),
                              pairs.size(), repetitions,
                              [&] { return featurizer.features(pairs).size(); }));
-  for (const Decider* decider : deciders) {
-    const std::string method =
-        fmt::format("features + {} decider ({} model{})",
-                    decider->classifier() == Classifier::kMlp ? "MLP" : "XGBoost",
-                    decider->num_models(), decider->num_models() == 1 ? "" : "s");
-    rows.push_back(time_method(method, pairs.size(), repetitions, [&] {
-      const auto scores = score_pairs(featurizer, *decider, pairs);
+  const std::vector<float> features = featurizer.features(pairs);
+  for (Decider* decider : deciders) {
+    const bool mlp = decider->classifier() == Classifier::kMlp;
+    const std::string models =
+        fmt::format("{} model{}", decider->num_models(), decider->num_models() == 1 ? "" : "s");
+    auto accepted = [&](const std::vector<float>& scores) {
       return static_cast<size_t>(std::count_if(scores.begin(), scores.end(),
                                                [&](float s) { return s >= decider->threshold(); }));
-    }));
+    };
+    // An XGBoost decider twice: XGBoost's own predictor, then the compiled trees it uses.
+    for (const auto predictor : {TreePredictor::kXgboost, TreePredictor::kCompiled}) {
+      if (mlp && predictor == TreePredictor::kXgboost) continue;
+      decider->set_tree_predictor(predictor);
+      const std::string name =
+          mlp ? fmt::format("MLP decider ({})", models)
+              : fmt::format("XGBoost decider ({}), {}", models,
+                            predictor == TreePredictor::kXgboost ? "XGBoost's predictor"
+                                                                 : "compiled trees");
+      rows.push_back(time_method(name + " alone", pairs.size(), repetitions, [&] {
+        return accepted(decider->predict(features.data(), pairs.size()));
+      }));
+      rows.push_back(time_method("features + " + name, pairs.size(), repetitions, [&] {
+        return accepted(score_pairs(featurizer, *decider, pairs));
+      }));
+    }
   }
   for (auto& row : rows) row.vs_cosine = row.median_per_second / rows.front().median_per_second;
   return rows;

@@ -189,6 +189,10 @@ void Decider::set_prediction_threads(int threads) {
   for (auto& model : impl_->models) model->set_threads(threads);
 }
 
+void Decider::set_tree_predictor(TreePredictor predictor) {
+  for (auto& model : impl_->models) model->set_tree_predictor(predictor);
+}
+
 float Decider::threshold() const { return impl_->threshold; }
 
 void Decider::set_threshold(float threshold) {

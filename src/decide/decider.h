@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "decide/decider_options.h"
+#include "decide/score_model.h"
 
 namespace doppel {
 
@@ -75,6 +76,10 @@ class Decider {
   // decider). A server whose requests already run in parallel gives 1: a team of threads costs
   // more than the few rows of one match. Not while another thread predicts.
   void set_prediction_threads(int threads);
+  // Which code walks an XGBoost decider's trees (score_model.h): the compiled copy by default,
+  // XGBoost's own predictor for a side-by-side benchmark. An MLP decider ignores it. Not while
+  // another thread predicts.
+  void set_tree_predictor(TreePredictor predictor);
 
   float threshold() const;
   void set_threshold(float threshold);  // Error unless in [0, 1]

@@ -13,6 +13,12 @@
 
 namespace doppel {
 
+// Which code walks the trees of a tree model (ScoreModel::set_tree_predictor).
+enum class TreePredictor {
+  kCompiled,  // TreeEnsemble (tree_ensemble.h), the default: several times faster
+  kXgboost,   // XGBoost's own predictor: the same scores, for benchmarks and checks
+};
+
 class ScoreModel {
  public:
   virtual ~ScoreModel() = default;
@@ -22,6 +28,8 @@ class ScoreModel {
   // The threads one predict() call may use, 0 = all cores (a model that takes its threads from
   // a process-wide pool ignores it). Not while another thread predicts.
   virtual void set_threads(int /*threads*/) {}
+  // A model without trees ignores it. Not while another thread predicts.
+  virtual void set_tree_predictor(TreePredictor /*predictor*/) {}
   // Writes the model to `path` atomically (the file model_<k>.<file_extension()>).
   virtual void save(const std::filesystem::path& path) const = 0;
 };

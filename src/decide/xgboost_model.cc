@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "decide/tree_ensemble.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -63,12 +64,46 @@ double parse_eval(const char* text) {
 
 class XgboostModel final : public ScoreModel {
  public:
-  XgboostModel(Booster booster, int num_features)
-      : booster_(std::move(booster)), num_features_(num_features) {}
+  // `threads` as set_threads() takes them.
+  XgboostModel(Booster booster, int num_features, int threads)
+      : booster_(std::move(booster)),
+        num_features_(num_features),
+        compiled_(TreeEnsemble::from_xgboost_json(to_json(booster_), num_features)) {
+    set_threads(threads);
+  }
+
+  std::vector<float> predict(const float* x, size_t n) const override {
+    if (predictor_ == TreePredictor::kXgboost) return predict_in_xgboost(x, n);
+    std::vector<float> scores(n);
+    compiled_.predict(x, n, scores.data(), threads_);
+    return scores;
+  }
+
+  void set_threads(int threads) override {
+    threads_ = threads;
+    booster_.set("nthread", std::to_string(threads));
+  }
+
+  void set_tree_predictor(TreePredictor predictor) override { predictor_ = predictor; }
+
+  void save(const std::filesystem::path& path) const override {
+    bst_ulong length = 0;
+    const char* bytes = nullptr;
+    XGB(XGBoosterSaveModelToBuffer(booster_.handle, R"({"format": "ubj"})", &length, &bytes));
+    write_file_atomic(path, std::string_view(bytes, length));
+  }
+
+ private:
+  static std::string to_json(const Booster& booster) {
+    bst_ulong length = 0;
+    const char* bytes = nullptr;
+    XGB(XGBoosterSaveModelToBuffer(booster.handle, R"({"format": "json"})", &length, &bytes));
+    return std::string(bytes, length);
+  }
 
   // In-place prediction on the caller's dense rows: no DMatrix is built, which at a few hundred
   // columns costs about as much as walking the trees.
-  std::vector<float> predict(const float* x, size_t n) const override {
+  std::vector<float> predict_in_xgboost(const float* x, size_t n) const {
     if (n == 0) return {};
     const std::string values =
         fmt::format(R"({{"data": [{}, true], "shape": [{}, {}], "typestr": "<f4", "version": 3}})",
@@ -87,18 +122,11 @@ class XgboostModel final : public ScoreModel {
     return std::vector<float>(result, result + n);
   }
 
-  void set_threads(int threads) override { booster_.set("nthread", std::to_string(threads)); }
-
-  void save(const std::filesystem::path& path) const override {
-    bst_ulong length = 0;
-    const char* bytes = nullptr;
-    XGB(XGBoosterSaveModelToBuffer(booster_.handle, R"({"format": "ubj"})", &length, &bytes));
-    write_file_atomic(path, std::string_view(bytes, length));
-  }
-
- private:
   Booster booster_;
   int num_features_;
+  TreeEnsemble compiled_;
+  int threads_ = 0;
+  TreePredictor predictor_ = TreePredictor::kCompiled;
 };
 
 }  // namespace
@@ -144,7 +172,7 @@ FittedModel fit_xgboost(const FitData& data, const XgboostOptions& options, int 
 
   Booster sliced;
   XGB(XGBoosterSlice(booster.handle, 0, best + 1, 1, &sliced.handle));
-  return {std::make_unique<XgboostModel>(std::move(sliced), data.num_features), best};
+  return {std::make_unique<XgboostModel>(std::move(sliced), data.num_features, threads), best};
 }
 
 std::unique_ptr<ScoreModel> load_xgboost(const std::filesystem::path& path, int num_features,
@@ -157,14 +185,17 @@ std::unique_ptr<ScoreModel> load_xgboost(const std::filesystem::path& path, int 
   } catch (const Error& e) {
     fail("{}: cannot load: {}", path.string(), e.what());
   }
-  if (threads > 0) booster.set("nthread", std::to_string(threads));
   bst_ulong booster_features = 0;
   XGB(XGBoosterGetNumFeature(booster.handle, &booster_features));
   if (booster_features != static_cast<bst_ulong>(num_features)) {
     fail("{}: the model has {} features but decider.json lists {}", path.string(), booster_features,
          num_features);
   }
-  return std::make_unique<XgboostModel>(std::move(booster), num_features);
+  try {
+    return std::make_unique<XgboostModel>(std::move(booster), num_features, threads);
+  } catch (const Error& e) {
+    fail("{}: {}", path.string(), e.what());
+  }
 }
 
 }  // namespace doppel

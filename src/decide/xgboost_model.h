@@ -1,6 +1,8 @@
 // XGBoost behind ScoreModel: binary:logistic gradient-boosted trees (hist method) trained through
 // the C API of libxgboost, early-stopped on valid logloss and sliced to the best round. Saved in
 // XGBoost's own UBJSON format (model_<k>.ubj).
+// Predicts with a compiled copy of the trees (tree_ensemble.h), made when the model is fitted or
+// loaded; XGBoost's own predictor gives the same scores and stays behind set_tree_predictor().
 #pragma once
 
 #include "decide/decider_options.h"

@@ -92,7 +92,9 @@ check "report links the photos of the worst errors" grep -q "| image A | image B
 
 out=$("$doppel" -q bench decider "$ws" --k 3 --reps 1)
 check "bench decider times the decider beside a cosine threshold ($out)" \
-  grep -q "features + XGBoost decider (1 model) | [0-9]* |" <<< "$out"
+  grep -q "features + XGBoost decider (1 model), compiled trees | [0-9]* |" <<< "$out"
+check "bench decider times XGBoost's own predictor beside the compiled trees" \
+  grep -q "XGBoost decider (1 model), XGBoost's predictor alone | [0-9]* |" <<< "$out"
 
 out=$("$doppel" -q --threads 2 bench images --workspace "$ws" --no-baselines --grocery "$grocery")
 check "bench images scores the workspace model on protocol B ($out)" contains "$out" "vitmae"

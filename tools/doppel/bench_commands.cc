@@ -141,8 +141,8 @@ void add_bench_decider(CLI::App& bench) {
     const auto names = models.featurizer->layout().names();
     const std::vector<std::string_view> name_views(names.begin(), names.end());
     for (const auto& dir : more_deciders) more.push_back(Decider::load(dir, name_views));
-    std::vector<const Decider*> deciders = {models.decider.get()};
-    for (const auto& decider : more) deciders.push_back(&decider);
+    std::vector<Decider*> deciders = {models.decider.get()};
+    for (auto& decider : more) deciders.push_back(&decider);
     std::vector<int64_t> keys;
     for (const auto& listing : models.featurizer->listings()) keys.push_back(listing.key);
     auto pairs = candidate_pairs(nearest_neighbours(*models.index, *models.featurizer, keys, k));
