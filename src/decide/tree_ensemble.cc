@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -18,6 +19,10 @@ namespace {
 // for their rows and positions to stay in the first-level cache.
 constexpr size_t kBlock = 64;
 
+// The deepest tree compiled (its depth is kept in a byte), which also ends the walk of a damaged
+// tree whose children lead back up.
+constexpr int kMaxDepth = 64;
+
 // Levels from the root (node 0) of a tree, given by its child arrays (-1 = none), to its deepest
 // leaf.
 int tree_depth(const std::vector<int>& left, const std::vector<int>& right) {
@@ -26,6 +31,7 @@ int tree_depth(const std::vector<int>& left, const std::vector<int>& right) {
   while (!stack.empty()) {
     const auto [node, level] = stack.back();
     stack.pop_back();
+    if (level > kMaxDepth) fail("xgboost model: a tree deeper than {} levels", kMaxDepth);
     depth = std::max(depth, level);
     if (left[node] == -1) continue;
     stack.emplace_back(left[node], level + 1);
@@ -94,6 +100,8 @@ TreeEnsemble TreeEnsemble::from_xgboost_json(std::string_view json, int num_feat
     }
   } catch (const nlohmann::json::exception& e) {
     fail("xgboost model: unexpected JSON: {}", e.what());
+  } catch (const std::logic_error& e) {  // std::stof of a base score that is no number
+    fail("xgboost model: unexpected base score: {}", e.what());
   }
   return ensemble;
 }

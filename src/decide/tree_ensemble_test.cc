@@ -1,5 +1,6 @@
 #include "decide/tree_ensemble.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,16 +17,31 @@
 namespace doppel {
 namespace {
 
+using ::testing::HasSubstr;
+
 // One split on column 0 at 0.5 (missing goes left), leaves -1 and 2, base score 0.5 (margin 0).
 std::string one_split_model(const std::string& split_column = "0",
-                            const std::string& objective = "binary:logistic") {
+                            const std::string& objective = "binary:logistic",
+                            const std::string& left_children = "1, -1, -1",
+                            const std::string& right_children = "2, -1, -1") {
   return R"({"learner": {"objective": {"name": ")" + objective +
          R"("}, "learner_model_param": {"base_score": "5E-1"},
     "gradient_booster": {"name": "gbtree", "model": {"trees": [{
-      "left_children": [1, -1, -1], "right_children": [2, -1, -1],
+      "left_children": [)" +
+         left_children + R"(], "right_children": [)" + right_children + R"(],
       "split_indices": [)" +
          split_column + R"(, 0, 0], "split_conditions": [0.5, -1.0, 2.0],
       "default_left": [1, 0, 0], "split_type": [0, 0, 0]}]}}}})";
+}
+
+// The message of the Error that compiling `json` for 2 columns throws ("" when it compiles).
+std::string compile_error(const std::string& json) {
+  try {
+    TreeEnsemble::from_xgboost_json(json, 2);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 float logistic(float margin) { return 1.0f / (1.0f + std::exp(-margin)); }
@@ -47,12 +63,10 @@ TEST(TreeEnsemble, RejectsWhatItCannotWalk) {
   EXPECT_THROW(TreeEnsemble::from_xgboost_json("{not json", 2), Error);
   EXPECT_THROW(TreeEnsemble::from_xgboost_json(R"({"learner": {}})", 2), Error);
   EXPECT_THROW(TreeEnsemble::from_xgboost_json(one_split_model("0", "reg:squarederror"), 2), Error);
-  try {
-    TreeEnsemble::from_xgboost_json(one_split_model("3"), 2);
-    FAIL() << "a split on column 3 of 2 compiled";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("column 3 of 2"), std::string::npos) << e.what();
-  }
+  // Node 1's left child is the root: a walk that never reaches a leaf.
+  EXPECT_THAT(compile_error(one_split_model("0", "binary:logistic", "1, 0, -1", "2, 2, -1")),
+              HasSubstr("deeper than"));
+  EXPECT_THAT(compile_error(one_split_model("3")), HasSubstr("column 3 of 2"));
 }
 
 // Rows of 6 columns: the label follows columns 0 and 1, columns 2 and 3 are missing now and then,
