@@ -95,8 +95,7 @@ TreeEnsemble TreeEnsemble::from_xgboost_json(std::string_view json, int num_feat
         }
         ensemble.nodes_.push_back(node);
       }
-      ensemble.roots_.push_back(base);
-      ensemble.depths_.push_back(static_cast<uint8_t>(tree_depth(left, right)));
+      ensemble.trees_.push_back({base, static_cast<uint8_t>(tree_depth(left, right))});
     }
   } catch (const nlohmann::json::exception& e) {
     fail("xgboost model: unexpected JSON: {}", e.what());
@@ -108,9 +107,9 @@ TreeEnsemble TreeEnsemble::from_xgboost_json(std::string_view json, int num_feat
 
 void TreeEnsemble::add_trees(const float* x, size_t rows, float* margin) const {
   uint32_t at[kBlock];
-  for (size_t t = 0; t < roots_.size(); ++t) {
-    std::fill_n(at, rows, roots_[t]);
-    for (int level = 0; level < depths_[t]; ++level) {
+  for (const Tree& tree : trees_) {
+    std::fill_n(at, rows, tree.root);
+    for (int level = 0; level < tree.depth; ++level) {
       for (size_t i = 0; i < rows; ++i) {
         const Node& node = nodes_[at[i]];
         const float v = x[i * num_features_ + node.feature];

@@ -24,8 +24,8 @@ namespace doppel {
 class TreeEnsemble {
  public:
   // Compiles the JSON form of an XGBoost model (XGBoosterSaveModelToBuffer, format "json").
-  // Error when it is not a binary:logistic tree model, has a categorical split, or a split
-  // reads a column at or beyond `num_features`.
+  // Error when it is not a binary:logistic tree model, has a categorical split, a split that
+  // reads a column at or beyond `num_features`, or a tree deeper than 64 levels.
   static TreeEnsemble from_xgboost_json(std::string_view json, int num_features);
 
   // Match scores of n rows (row-major, num_features floats each, NaN = missing) into out[0, n).
@@ -33,7 +33,7 @@ class TreeEnsemble {
   // Thread-safe.
   void predict(const float* x, size_t n, float* out, int threads) const;
 
-  size_t num_trees() const { return roots_.size(); }
+  size_t num_trees() const { return trees_.size(); }
 
  private:
   struct Node {
@@ -43,15 +43,18 @@ class TreeEnsemble {
     uint8_t missing_to;  // the child a missing value takes (0 = left, 1 = right)
     uint8_t padding = 0;
   };
+  struct Tree {
+    uint32_t root;  // index of its root in nodes_
+    uint8_t depth;  // levels from the root to its deepest leaf
+  };
 
   // Adds the trees' leaf values of `rows` rows (at most kBlock) to margin[0, rows).
   void add_trees(const float* x, size_t rows, float* margin) const;
 
   int num_features_ = 0;
   float base_margin_ = 0;
-  std::vector<Node> nodes_;      // every tree's nodes, tree after tree
-  std::vector<uint32_t> roots_;  // index of each tree's root in nodes_
-  std::vector<uint8_t> depths_;  // levels from each root to its deepest leaf
+  std::vector<Node> nodes_;  // every tree's nodes, tree after tree
+  std::vector<Tree> trees_;
 };
 
 }  // namespace doppel
