@@ -359,7 +359,16 @@ float compact_containment(const std::vector<std::string>& tokens, const std::vec
 size_t edit_distance_within(std::string_view a, std::string_view b, size_t limit) {
   if (a.size() > b.size()) std::swap(a, b);
   if (b.size() - a.size() > limit) return limit + 1;
-  std::vector<size_t> row(a.size() + 1);
+  // One row of the table. Tokens and codes are short, so it lives on the stack: Monge-Elkan
+  // calls this for most token pairs of every pair of titles, too often for a heap row each.
+  constexpr size_t kStackRow = 64;
+  std::array<size_t, kStackRow> stack_row;
+  std::vector<size_t> heap_row;
+  size_t* row = stack_row.data();
+  if (a.size() >= kStackRow) {
+    heap_row.resize(a.size() + 1);
+    row = heap_row.data();
+  }
   for (size_t i = 0; i <= a.size(); ++i) row[i] = i;
   for (size_t j = 1; j <= b.size(); ++j) {
     size_t diagonal = row[0];
@@ -393,6 +402,7 @@ float monge_elkan(const std::vector<std::string>& a, const std::vector<float>& w
       const size_t longer = std::max(a[i].size(), other.size());
       // Only near spellings matter: allow at most a third of the longer token to differ.
       const size_t limit = longer / 3;
+      if (limit == 0) continue;  // only an exact match would do, and there is none
       const size_t d = edit_distance_within(a[i], other, limit);
       if (d <= limit) best = std::max(best, 1.0 - double(d) / double(longer));
     }

@@ -9,6 +9,10 @@
 namespace doppel {
 namespace {
 
+// Listings prepared at once from which a team of threads pays: it costs more than preparing the
+// few listings of an online request.
+constexpr size_t kPrepareParallelFrom = 64;
+
 // The classical encoder gives a listing without tokens a row of zeros: no vector at all, here.
 std::vector<float> unless_zero(std::span<const float> vector) {
   if (std::all_of(vector.begin(), vector.end(), [](float v) { return v == 0; })) return {};
@@ -70,9 +74,7 @@ PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const ClassicalTex
   position_.reserve(n);
   for (size_t i = 0; i < n; ++i) position_.emplace(listings_[i].key, i);
   prepared_.resize(n);
-  // A team of threads costs more than preparing the few listings of an online request.
-  constexpr size_t kParallelFrom = 64;
-#pragma omp parallel for schedule(dynamic, 64) if (n >= kParallelFrom)
+#pragma omp parallel for schedule(dynamic, 64) if (n >= kPrepareParallelFrom)
   for (size_t i = 0; i < n; ++i) prepared_[i] = prepare(listings_[i], /*with_classical=*/false);
   if (layout_.classical && !prepared_.empty()) {
     const auto dim = static_cast<size_t>(classical.dim());
@@ -129,7 +131,39 @@ void PairFeaturizer::upsert(const Listing& listing, std::span<const float> text_
   DOPPEL_CHECK(listing.key >= 0, "listing '{}' has no key", listing.id);
   text_.check(text_vector, listing);
   image_.check(image_vector, listing);
-  Prepared prepared = prepare(listing);
+  store(listing, prepare(listing), text_vector, image_vector);
+}
+
+void PairFeaturizer::upsert(std::span<const Listing> listings,
+                            const CatalogStore::VectorSet& text_vectors,
+                            const CatalogStore::VectorSet& image_vectors) {
+  const auto rows_by_key = [&](const CatalogStore::VectorSet& set) {
+    std::vector<std::span<const float>> rows(listings.size());
+    std::unordered_map<int64_t, size_t> listing_of;
+    for (size_t i = 0; i < listings.size(); ++i) listing_of.emplace(listings[i].key, i);
+    const auto dim = static_cast<size_t>(set.dim);
+    for (size_t r = 0; r < set.keys.size(); ++r) {
+      const auto it = listing_of.find(set.keys[r]);
+      if (it != listing_of.end()) rows[it->second] = std::span(set.data).subspan(r * dim, dim);
+    }
+    return rows;
+  };
+  const auto text_rows = rows_by_key(text_vectors), image_rows = rows_by_key(image_vectors);
+  for (size_t i = 0; i < listings.size(); ++i) {
+    DOPPEL_CHECK(listings[i].key >= 0, "listing '{}' has no key", listings[i].id);
+    text_.check(text_rows[i], listings[i]);
+    image_.check(image_rows[i], listings[i]);
+  }
+  std::vector<Prepared> prepared(listings.size());
+#pragma omp parallel for schedule(dynamic, 16) if (listings.size() >= kPrepareParallelFrom)
+  for (size_t i = 0; i < listings.size(); ++i) prepared[i] = prepare(listings[i]);
+  for (size_t i = 0; i < listings.size(); ++i)
+    store(listings[i], std::move(prepared[i]), text_rows[i], image_rows[i]);
+}
+
+void PairFeaturizer::store(const Listing& listing, Prepared prepared,
+                           std::span<const float> text_vector,
+                           std::span<const float> image_vector) {
   auto [it, added] = position_.emplace(listing.key, listings_.size());
   const size_t i = it->second;
   if (added) {

@@ -57,6 +57,10 @@ class PairFeaturizer {
   // the space's dim floats, or is empty when the listing has none. Error on another size.
   void upsert(const Listing& listing, std::span<const float> text_vector,
               std::span<const float> image_vector = {});
+  // The same for many listings, prepared in parallel when there are many. A listing's vectors
+  // are its key's rows of the sets, or none when a set has no row for it.
+  void upsert(std::span<const Listing> listings, const CatalogStore::VectorSet& text_vectors,
+              const CatalogStore::VectorSet& image_vectors = {});
   // Drops the listing with this key; false when there was none.
   bool remove(int64_t key);
 
@@ -101,6 +105,9 @@ class PairFeaturizer {
   // Everything but the classical vector when `with_classical` is false (the constructor encodes
   // those in one batch).
   Prepared prepare(const Listing& listing, bool with_classical = true) const;
+  // Adds or replaces a listing already prepared; its vectors checked.
+  void store(const Listing& listing, Prepared prepared, std::span<const float> text_vector,
+             std::span<const float> image_vector);
   size_t position(int64_t key) const;
   Side stored(size_t position) const;
   // Fills n rows of features, row p from pair_side(p) = (a, b), in parallel when n is large.

@@ -6,17 +6,6 @@
 #include "pipeline/candidates.h"
 
 namespace doppel {
-namespace {
-
-// The row of `key` in a set whose keys ascend; empty when it has none.
-std::span<const float> row_of(const CatalogStore::VectorSet& set, int64_t key) {
-  const auto i = index_in(set.keys, key);
-  if (!i) return {};
-  const auto dim = static_cast<size_t>(set.dim);
-  return std::span(set.data).subspan(*i * dim, dim);
-}
-
-}  // namespace
 
 RecentListings::RecentListings(const CatalogStore& catalog, const ClassicalTextEncoder& classical,
                                const FeatureLayout& layout, size_t capacity)
@@ -41,13 +30,11 @@ const PairFeaturizer& RecentListings::holding(std::span<const KeyPair> pairs) {
       featurizer_.remove(key);
   }
   if (missing.empty()) return featurizer_;
-  const auto text = catalog_.vectors("text", missing);
-  const auto image = catalog_.vectors("image", missing);
-  for (const Listing& listing : catalog_.get_by_keys(missing)) {
-    featurizer_.upsert(listing, row_of(text, listing.key), row_of(image, listing.key));
-    held_.push_back(listing.key);
-    ++reads_;
-  }
+  const auto listings = catalog_.get_by_keys(missing);
+  featurizer_.upsert(listings, catalog_.vectors("text", missing),
+                     catalog_.vectors("image", missing));
+  for (const Listing& listing : listings) held_.push_back(listing.key);
+  reads_ += listings.size();
   return featurizer_;
 }
 
