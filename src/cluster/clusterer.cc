@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <span>
 #include <tuple>
 #include <utility>
 #include <vector>
 
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace doppel {
 namespace {
@@ -52,39 +55,86 @@ class Groups {
   std::vector<std::vector<int64_t>> members_;
 };
 
-// Whether the mean confidence over all cross pairs of x and y reaches the threshold. Known
-// scores come first: when they already settle the answer (confidences lie in [0, 1]) the scorer
-// is not asked; otherwise every unknown cross pair goes to the scorer in one batch.
-bool average_link_passes(const std::vector<int64_t>& x, const std::vector<int64_t>& y,
-                         ScoreMap& scores, const PairScorer& scorer, float threshold) {
-  const double needed = double(threshold) * double(x.size() * y.size());
-  auto confidence = [](float s) { return std::isnan(s) ? 0.0 : std::clamp(double(s), 0.0, 1.0); };
-  double sum = 0;
+// Confidences as whole multiples of 2^-32, so that a sum of them is exact in any order: whether a
+// merge passes must not depend on which of its cross pairs happened to be scored first.
+constexpr int64_t kOne = int64_t{1} << 32;
+
+int64_t units(float confidence) {
+  if (std::isnan(confidence)) return 0;
+  return std::llround(std::clamp(double(confidence), 0.0, 1.0) * double(kOne));
+}
+
+// The cross pairs of two groups as the scores known so far see them.
+struct CrossPairs {
+  int64_t known = 0;   // the sum of the known confidences, in units
+  int64_t needed = 0;  // the sum a merge needs: threshold × pairs
   std::vector<std::pair<int64_t, int64_t>> unknown;
+
+  // Whether the known confidences already decide the merge (each unknown one lies in [0, 1]).
+  bool passes() const { return known >= needed; }
+  bool fails() const { return known + int64_t(unknown.size()) * kOne < needed; }
+};
+
+CrossPairs cross_pairs(const std::vector<int64_t>& x, const std::vector<int64_t>& y,
+                       const ScoreMap& scores, int64_t threshold) {
+  CrossPairs cross;
+  cross.needed = threshold * int64_t(x.size() * y.size());
   for (int64_t a : x) {
     for (int64_t b : y) {
       const auto key = ordered(a, b);
       const auto it = scores.find(key);
-      if (it == scores.end()) {
-        unknown.push_back(key);
-      } else {
-        sum += confidence(it->second);
-      }
+      if (it == scores.end())
+        cross.unknown.push_back(key);
+      else
+        cross.known += units(it->second);
     }
   }
-  if (sum >= needed) return true;
-  if (sum + double(unknown.size()) < needed) return false;
-  std::vector<float> asked(unknown.size(), NAN);
+  return cross;
+}
+
+// Scores pairs that have none yet, in one call of the scorer (NaN without one), and keeps them.
+void ask(std::span<const std::pair<int64_t, int64_t>> pairs, ScoreMap& scores,
+         const PairScorer& scorer) {
+  if (pairs.empty()) return;
+  std::vector<float> asked(pairs.size(), NAN);
   if (scorer) {
-    asked = scorer(unknown);
-    DOPPEL_CHECK(asked.size() == unknown.size(), "scorer returned {} confidences for {} pairs",
-                 asked.size(), unknown.size());
+    asked = scorer(pairs);
+    DOPPEL_CHECK(asked.size() == pairs.size(), "scorer returned {} confidences for {} pairs",
+                 asked.size(), pairs.size());
   }
-  for (size_t i = 0; i < unknown.size(); ++i) {
-    scores.emplace(unknown[i], asked[i]);
-    sum += confidence(asked[i]);
+  for (size_t i = 0; i < pairs.size(); ++i) scores.emplace(pairs[i], asked[i]);
+}
+
+// Whether the mean confidence over all cross pairs of x and y reaches the threshold (in units).
+// The scorer is asked only when the known scores leave the answer open.
+bool average_link_passes(const std::vector<int64_t>& x, const std::vector<int64_t>& y,
+                         ScoreMap& scores, const PairScorer& scorer, int64_t threshold) {
+  CrossPairs cross = cross_pairs(x, y, scores, threshold);
+  if (cross.passes()) return true;
+  if (cross.fails()) return false;
+  ask(cross.unknown, scores, scorer);
+  for (const auto& pair : cross.unknown) cross.known += units(scores.at(pair));
+  return cross.passes();
+}
+
+// Asks, in one batch, for the cross pairs that the merges of `edges` leave open as the groups
+// stand now, before any of those merges is tried.
+void score_ahead(std::span<const ScoredPair> edges, Groups& groups, ScoreMap& scores,
+                 const PairScorer& scorer, const ClusterOptions& options, int64_t threshold) {
+  std::vector<std::pair<int64_t, int64_t>> open;
+  for (const auto& edge : edges) {
+    const size_t ga = groups.group_of(edge.a);
+    const size_t gb = groups.group_of(edge.b);
+    const auto& ma = groups.members(ga);
+    const auto& mb = groups.members(gb);
+    if (ga == gb || ma.size() + mb.size() > options.max_cluster_size) continue;
+    const CrossPairs cross = cross_pairs(ma, mb, scores, threshold);
+    if (!cross.passes() && !cross.fails())
+      open.insert(open.end(), cross.unknown.begin(), cross.unknown.end());
   }
-  return sum >= needed;
+  std::sort(open.begin(), open.end());
+  open.erase(std::unique(open.begin(), open.end()), open.end());
+  ask(open, scores, scorer);
 }
 
 }  // namespace
@@ -92,6 +142,12 @@ bool average_link_passes(const std::vector<int64_t>& x, const std::vector<int64_
 void ClusterOptions::validate() const {
   if (std::isnan(threshold)) fail("cluster options: threshold is NaN");
   if (max_cluster_size < 1) fail("cluster options: max_cluster_size must be >= 1, got 0");
+  // Average linkage sums a merge's |x|·|y| cross confidences in units of 2^-32 in an int64_t.
+  if (linkage == Linkage::kAverage && max_cluster_size > kMaxAverageCluster) {
+    fail("cluster options: max_cluster_size must be <= {} with average linkage, got {}",
+         kMaxAverageCluster, max_cluster_size);
+  }
+  if (lookahead < 1) fail("cluster options: lookahead must be >= 1, got 0");
 }
 
 std::unordered_map<int64_t, int64_t> cluster_pairs(std::span<const ScoredPair> pairs,
@@ -118,18 +174,26 @@ std::unordered_map<int64_t, int64_t> cluster_pairs(std::span<const ScoredPair> p
   });
 
   Groups groups;
-  for (const auto& edge : accepted) {
-    const size_t ga = groups.group_of(edge.a);
-    const size_t gb = groups.group_of(edge.b);
-    if (ga == gb) continue;
-    const auto& ma = groups.members(ga);
-    const auto& mb = groups.members(gb);
-    if (ma.size() + mb.size() > options.max_cluster_size) continue;
-    if (options.linkage == Linkage::kAverage &&
-        !average_link_passes(ma, mb, scores, scorer, options.threshold)) {
-      continue;
+  const int64_t threshold = units(options.threshold);
+  std::optional<Progress> progress;
+  if (options.show_progress) progress.emplace("cluster", accepted.size());
+  for (size_t start = 0; start < accepted.size(); start += options.lookahead) {
+    const auto edges =
+        std::span(accepted).subspan(start, std::min(options.lookahead, accepted.size() - start));
+    if (options.linkage == Linkage::kAverage)
+      score_ahead(edges, groups, scores, scorer, options, threshold);
+    for (const auto& edge : edges) {
+      const size_t ga = groups.group_of(edge.a);
+      const size_t gb = groups.group_of(edge.b);
+      const auto& ma = groups.members(ga);
+      const auto& mb = groups.members(gb);
+      if (ga != gb && ma.size() + mb.size() <= options.max_cluster_size &&
+          (options.linkage != Linkage::kAverage ||
+           average_link_passes(ma, mb, scores, scorer, threshold))) {
+        groups.merge(ga, gb);
+      }
     }
-    groups.merge(ga, gb);
+    if (progress) progress->advance(edges.size());
   }
   return groups.cluster_ids();
 }

@@ -25,21 +25,34 @@ enum class Linkage {
   kAverage,              // default: mean confidence over all cross pairs must pass the threshold
 };
 
+// The largest max_cluster_size average linkage allows (the sums of a merge's cross pairs must fit
+// 64 bits); a cluster that large would need billions of cross pairs scored anyway.
+constexpr size_t kMaxAverageCluster = 65536;
+
 struct ClusterOptions {
   float threshold = 0.5f;  // a pair is accepted when confidence >= threshold
   Linkage linkage = Linkage::kAverage;
-  size_t max_cluster_size = 200;  // no merge may create a larger group (both linkages); >= 1
+  // No merge may create a larger group (both linkages); 1..kMaxAverageCluster with kAverage.
+  size_t max_cluster_size = 200;
+  // kAverage: how many accepted pairs ahead the scorer is asked for the cross pairs their merges
+  // will need, in one batch (see PairScorer); >= 1. Only the batching changes with it, never a
+  // cluster.
+  size_t lookahead = 4096;
+  bool show_progress = false;  // a progress bar over the accepted pairs (batch jobs)
 
   // Throws doppel::Error when a field is out of range.
   void validate() const;
 };
 
 // Confidences for a batch of key pairs (one per pair, in order), asked by average linkage for the
-// cross pairs of two groups that are not in `pairs`: one call per attempted merge, so that the
-// caller can score the whole batch at once (the decider does a batch far faster than its pairs
-// one by one). Each unknown pair is asked at most once per cluster_pairs call (results are kept).
-// NaN means "unknown" and counts as confidence 0 in the mean (a pair nobody vouches for does not
-// help a merge). An empty std::function is allowed: every unscored pair then counts as 0.
+// cross pairs of two groups that are not in `pairs`. Batches are large, because the decider
+// scores a batch far faster (and on more threads) than its pairs one by one: before the merges of
+// the next ClusterOptions::lookahead accepted pairs are tried, one call asks for every cross pair
+// those merges need as the groups stand; then a merge whose groups grew in between asks for the
+// rest itself. Each pair is asked at most once per cluster_pairs call (results are kept), and
+// some may be asked that no merge ends up needing. NaN means "unknown" and counts as confidence 0
+// in the mean (a pair nobody vouches for does not help a merge). An empty std::function is
+// allowed: every unscored pair then counts as 0.
 using PairScorer =
     std::function<std::vector<float>(std::span<const std::pair<int64_t, int64_t>> pairs)>;
 
@@ -48,7 +61,8 @@ using PairScorer =
 // not depend on input order). With kAverage, the groups of a and b merge only if the mean
 // confidence over ALL cross pairs (known scores from `pairs` — the maximum when a pair is listed
 // twice — the rest from `scorer`) is >= threshold; so a chain A~B~C with A≁C does not glue A and
-// C. With either linkage, a merge that would exceed max_cluster_size is skipped.
+// C. The mean is taken over confidences rounded to multiples of 2^-32, whose sum is exact in any
+// order. With either linkage, a merge that would exceed max_cluster_size is skipped.
 //
 // Returns the cluster id of every key that appears in an accepted pair (a key whose merges were
 // all refused is its own one-item cluster); the id is the smallest key of the cluster. Keys that

@@ -94,6 +94,51 @@ TEST(Clusterer, UnscoredCrossPairsOfAMergeAreAskedInOneBatch) {
   EXPECT_EQ(ids.at(4), 1);  // mean (0.8 + 3 * 0.7) / 4 >= 0.5
 }
 
+TEST(Clusterer, OpenMergesAheadAreAskedInOneBatch) {
+  // Two bridges like the test above, {1,2}~{3,4} and {5,6}~{7,8}, after the groups have formed.
+  const std::vector<ScoredPair> pairs = {{1, 2, 0.95f}, {3, 4, 0.95f}, {5, 6, 0.95f},
+                                         {7, 8, 0.95f}, {2, 3, 0.8f},  {6, 7, 0.8f}};
+  for (const size_t lookahead : {size_t{1}, size_t{4}}) {
+    std::vector<size_t> batch_sizes;
+    const PairScorer scorer = [&](std::span<const std::pair<int64_t, int64_t>> asked) {
+      batch_sizes.push_back(asked.size());
+      return std::vector<float>(asked.size(), 0.7f);
+    };
+    ClusterOptions o = options(Linkage::kAverage);
+    o.lookahead = lookahead;
+    const auto ids = cluster_pairs(pairs, scorer, o);
+    EXPECT_EQ(ids.at(4), 1);
+    EXPECT_EQ(ids.at(8), 5);
+    // One merge at a time asks twice; looking four pairs ahead asks both merges' pairs at once.
+    const std::vector<size_t> expected =
+        lookahead == 1 ? std::vector<size_t>{3, 3} : std::vector<size_t>{6};
+    EXPECT_EQ(batch_sizes, expected);
+  }
+}
+
+TEST(Clusterer, LookaheadChangesNoCluster) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0, 1);
+  std::vector<ScoredPair> pairs;
+  for (int i = 0; i < 3000; ++i) {
+    const int64_t a = rng() % 400, b = a + 1 + rng() % 12;  // neighbourhoods that overlap
+    pairs.push_back({a, b, u(rng)});
+  }
+  const PairScorer scorer = per_pair([](int64_t a, int64_t b) {
+    return float((a * 7 + b * 13) % 10) / 9.0f;  // deterministic, any value in [0, 1]
+  });
+  ClusterOptions o = options(Linkage::kAverage, 12);
+  o.lookahead = 1;
+  const auto one_at_a_time = cluster_pairs(pairs, scorer, o);
+  size_t merged = 0;
+  for (const auto& [key, id] : one_at_a_time) merged += key != id;
+  EXPECT_GT(merged, 100u);  // a test of something: many merges were tried and taken
+  for (const size_t lookahead : {2, 7, 64, 1024}) {
+    o.lookahead = lookahead;
+    EXPECT_EQ(cluster_pairs(pairs, scorer, o), one_at_a_time) << "lookahead " << lookahead;
+  }
+}
+
 TEST(Clusterer, CliqueOfFourIsOneCluster) {
   std::vector<ScoredPair> pairs;
   for (int64_t i = 10; i < 14; ++i) {
@@ -150,6 +195,13 @@ TEST(Clusterer, DeterministicUnderInputOrder) {
 
 TEST(Clusterer, InvalidOptionsFail) {
   EXPECT_THROW(cluster_pairs({}, nullptr, options(Linkage::kAverage, 0)), Error);
+  EXPECT_THROW(cluster_pairs({}, nullptr, options(Linkage::kAverage, kMaxAverageCluster + 1)),
+               Error);
+  EXPECT_NO_THROW(
+      cluster_pairs({}, nullptr, options(Linkage::kConnectedComponents, kMaxAverageCluster + 1)));
+  ClusterOptions no_lookahead = options(Linkage::kAverage);
+  no_lookahead.lookahead = 0;
+  EXPECT_THROW(cluster_pairs({}, nullptr, no_lookahead), Error);
 }
 
 }  // namespace

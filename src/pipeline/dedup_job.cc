@@ -1,6 +1,7 @@
 #include "pipeline/dedup_job.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <functional>
@@ -50,17 +51,21 @@ std::string dedup_digest(const Workspace& ws, const DedupOptions& options) {
 void cluster_and_write(const CatalogStore& catalog, const MatchModels& models,
                        std::vector<ScoredPair>& accepted, const DedupOptions& options,
                        DedupSummary& summary) {
-  // The guard asks for the cross pairs of two groups that were never candidates, one batch per
-  // attempted merge.
+  // The guard asks for the cross pairs of groups that were never candidates, in batches.
   RecentListings recent(catalog, *models.text_encoder, models.layout, /*capacity=*/32768);
+  size_t cross_pairs = 0;
   PairScorer scorer = [&](std::span<const KeyPair> unscored) {
+    cross_pairs += unscored.size();
     return score_pairs(recent.holding(unscored), *models.decider, unscored);
   };
   ClusterOptions cluster_options;
   cluster_options.threshold = summary.threshold;
   cluster_options.linkage = options.linkage;
   cluster_options.max_cluster_size = options.max_cluster_size;
+  cluster_options.show_progress = true;
   auto cluster_of = cluster_pairs(accepted, scorer, cluster_options);
+  spdlog::info("clustering scored {} cross pairs of groups, reading {} listings", cross_pairs,
+               recent.reads());
 
   std::map<int64_t, size_t> cluster_sizes;
   for (const auto& [key, cluster] : cluster_of) ++cluster_sizes[cluster];
