@@ -3,7 +3,10 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstddef>
+#include <memory_resource>
 #include <unordered_map>
 
 #include "text/normalize.h"
@@ -24,9 +27,9 @@ uint64_t salted_hash(std::string_view salt, std::string_view text) {
   return fnv1a64(text, fnv1a64(salt));
 }
 
-// Byte offsets where each codepoint of s starts, plus s.size() at the end.
-std::vector<size_t> codepoint_starts(std::string_view s) {
-  std::vector<size_t> starts;
+// Byte offsets where each codepoint of s starts, plus s.size() at the end, into `starts`.
+void codepoint_starts(std::string_view s, std::vector<size_t>& starts) {
+  starts.clear();
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
   size_t i = 0;
   while (i < s.size()) {
@@ -36,7 +39,21 @@ std::vector<size_t> codepoint_starts(std::string_view s) {
     i += len > 0 ? static_cast<size_t>(len) : 1;
   }
   starts.push_back(s.size());
-  return starts;
+}
+
+// Calls add(bucket) for each character 3-gram of "#token#" in order. `padded` and `starts` are
+// scratch space, reused across the tokens of a text so that none of them costs an allocation.
+template <typename Add>
+void add_char_buckets(const HashedTfidf& tfidf, std::string_view token, std::string& padded,
+                      std::vector<size_t>& starts, Add add) {
+  padded.assign(1, '#');
+  padded.append(token);
+  padded.push_back('#');
+  codepoint_starts(padded, starts);
+  for (size_t i = 0; i + 3 < starts.size(); ++i) {
+    const std::string_view gram(padded.data() + starts[i], starts[i + 3] - starts[i]);
+    add(static_cast<uint32_t>(salted_hash(kCharSalt, gram) & (tfidf.num_buckets() - 1)));
+  }
 }
 
 struct Counts {
@@ -67,36 +84,42 @@ uint32_t HashedTfidf::word_bucket(std::string_view token) const {
 }
 
 std::vector<uint32_t> HashedTfidf::char_buckets(std::string_view token) const {
-  const std::string padded = "#" + std::string(token) + "#";
-  const std::vector<size_t> starts = codepoint_starts(padded);
-  const size_t n_cps = starts.size() - 1;
   std::vector<uint32_t> out;
-  for (size_t i = 0; i + 3 <= n_cps; ++i) {
-    const std::string_view gram(padded.data() + starts[i], starts[i + 3] - starts[i]);
-    out.push_back(static_cast<uint32_t>(salted_hash(kCharSalt, gram) & (num_buckets() - 1)));
-  }
+  std::string padded;
+  std::vector<size_t> starts;
+  add_char_buckets(*this, token, padded, starts, [&out](uint32_t b) { out.push_back(b); });
   return out;
 }
 
 namespace {
 
-// Per-bucket counts of both families for one raw text.
-std::unordered_map<uint32_t, Counts> count_features(const HashedTfidf& tfidf,
-                                                    std::string_view text) {
-  std::unordered_map<uint32_t, Counts> counts;
+// Per-bucket counts of both families for one text. Its nodes come from a caller's arena:
+// transform runs for every listing a job prepares, and a heap node per bucket was most of its
+// cost. The map's hash and growth are std::unordered_map's, so it iterates in the same order.
+using CountMap = std::pmr::unordered_map<uint32_t, Counts>;
+
+void count_features(const HashedTfidf& tfidf, std::string_view text, CountMap& counts) {
+  std::string padded;
+  std::vector<size_t> starts;
   for (const std::string& token : word_tokens(normalize_text(text))) {
     ++counts[tfidf.word_bucket(token)].word;
-    for (uint32_t b : tfidf.char_buckets(token)) ++counts[b].chars;
+    add_char_buckets(tfidf, token, padded, starts, [&counts](uint32_t b) { ++counts[b].chars; });
   }
-  return counts;
 }
+
+// Room on the stack for the counts of a typical title or description.
+constexpr size_t kCountArena = 16384;
 
 }  // namespace
 
 void HashedTfidf::fit(std::span<const std::string> texts) {
   std::fill(df_.begin(), df_.end(), 0u);
   for (const std::string& text : texts) {
-    for (const auto& [bucket, c] : count_features(*this, text)) ++df_[bucket];
+    std::array<std::byte, kCountArena> buffer;
+    std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size());
+    CountMap counts(&arena);
+    count_features(*this, text, counts);
+    for (const auto& [bucket, c] : counts) ++df_[bucket];
   }
   num_docs_ = texts.size();
   update_idf();
@@ -111,7 +134,10 @@ void HashedTfidf::update_idf() {
 }
 
 SparseVector HashedTfidf::transform(std::string_view text) const {
-  const auto counts = count_features(*this, text);
+  std::array<std::byte, kCountArena> buffer;
+  std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size());
+  CountMap counts(&arena);
+  count_features(*this, text, counts);
   std::vector<std::pair<uint32_t, float>> entries;
   entries.reserve(counts.size());
   double norm2 = 0;
