@@ -146,10 +146,11 @@ std::vector<size_t> neighbourhood_positions(std::span<const int64_t> keys,
 // The scored candidate pairs of the shard's listings (every listing when options.shard is
 // whole), sorted by (a, b). The listings' nearest neighbours are searched from their vectors
 // alone; then the pairs are featurised and scored a block of the listings at a time, with the
-// listings they name read from catalog.db, so the memory is the vectors' and a block's, not the
-// catalog's. A block is consecutive listings of neighbourhood_positions' walk. A pair belongs to
-// the block of its smaller key when that is the shard's, else of its larger one: each pair is
-// scored once.
+// listings they name read from catalog.db through a cache of the 65,536 read last, so the memory
+// is the vectors' and the cache's, not the catalog's. A block is consecutive listings of
+// neighbourhood_positions' walk, so neighbouring blocks share most of their listings and each
+// listing is read and prepared about once. A pair belongs to the block of its smaller key when
+// that is the shard's, else of its larger one: each pair is scored once.
 std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const MatchModels& models,
                                          const DedupOptions& options, bool accepted_only,
                                          DedupSummary& summary) {
@@ -181,6 +182,7 @@ std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const Matc
   for (const KeyPair& p : found) found_by_block[block_of(p)].push_back(p);
 
   std::vector<ScoredPair> scored;
+  RecentListings recent(catalog, *models.text_encoder, models.layout, /*capacity=*/65536);
   Progress progress("decide", keys.size());
   for (size_t b = 0; b < found_by_block.size(); ++b) {
     const auto block_keys =
@@ -191,9 +193,7 @@ std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const Matc
       summary.exact_key_candidates += sources.back().size();
     }
     const auto pairs = union_pairs(sources);
-    const PairFeaturizer featurizer =
-        stored_listings(catalog, keys_of(pairs), *models.text_encoder, models.layout);
-    const auto confidence = score_pairs(featurizer, *models.decider, pairs);
+    const auto confidence = score_pairs(recent.holding(pairs), *models.decider, pairs);
     for (size_t i = 0; i < pairs.size(); ++i)
       if (!accepted_only || confidence[i] >= summary.threshold)
         scored.push_back({pairs[i].first, pairs[i].second, confidence[i]});
@@ -201,6 +201,7 @@ std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const Matc
     progress.advance(block_keys.size());
   }
   progress.finish();
+  spdlog::info("scoring read {} listings", recent.reads());
   std::sort(scored.begin(), scored.end(), [](const ScoredPair& x, const ScoredPair& y) {
     return std::tie(x.a, x.b) < std::tie(y.a, y.b);
   });
