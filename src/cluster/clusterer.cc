@@ -34,6 +34,10 @@ class Groups {
     return it->second;
   }
   const std::vector<int64_t>& members(size_t g) const { return members_[g]; }
+  // Whether two groups are apart and could merge without passing `max_size` members.
+  bool may_merge(size_t x, size_t y, size_t max_size) const {
+    return x != y && members_[x].size() + members_[y].size() <= max_size;
+  }
   void merge(size_t x, size_t y) {
     if (members_[x].size() < members_[y].size()) std::swap(x, y);
     for (int64_t key : members_[y]) group_[key] = x;
@@ -125,10 +129,8 @@ void score_ahead(std::span<const ScoredPair> edges, Groups& groups, ScoreMap& sc
   for (const auto& edge : edges) {
     const size_t ga = groups.group_of(edge.a);
     const size_t gb = groups.group_of(edge.b);
-    const auto& ma = groups.members(ga);
-    const auto& mb = groups.members(gb);
-    if (ga == gb || ma.size() + mb.size() > options.max_cluster_size) continue;
-    const CrossPairs cross = cross_pairs(ma, mb, scores, threshold);
+    if (!groups.may_merge(ga, gb, options.max_cluster_size)) continue;
+    const CrossPairs cross = cross_pairs(groups.members(ga), groups.members(gb), scores, threshold);
     if (!cross.passes() && !cross.fails())
       open.insert(open.end(), cross.unknown.begin(), cross.unknown.end());
   }
@@ -185,11 +187,10 @@ std::unordered_map<int64_t, int64_t> cluster_pairs(std::span<const ScoredPair> p
     for (const auto& edge : edges) {
       const size_t ga = groups.group_of(edge.a);
       const size_t gb = groups.group_of(edge.b);
-      const auto& ma = groups.members(ga);
-      const auto& mb = groups.members(gb);
-      if (ga != gb && ma.size() + mb.size() <= options.max_cluster_size &&
+      if (groups.may_merge(ga, gb, options.max_cluster_size) &&
           (options.linkage != Linkage::kAverage ||
-           average_link_passes(ma, mb, scores, scorer, threshold))) {
+           average_link_passes(groups.members(ga), groups.members(gb), scores, scorer,
+                               threshold))) {
         groups.merge(ga, gb);
       }
     }

@@ -137,10 +137,10 @@ void PairFeaturizer::upsert(const Listing& listing, std::span<const float> text_
 void PairFeaturizer::upsert(std::span<const Listing> listings,
                             const CatalogStore::VectorSet& text_vectors,
                             const CatalogStore::VectorSet& image_vectors) {
+  std::unordered_map<int64_t, size_t> listing_of;
+  for (size_t i = 0; i < listings.size(); ++i) listing_of.emplace(listings[i].key, i);
   const auto rows_by_key = [&](const CatalogStore::VectorSet& set) {
     std::vector<std::span<const float>> rows(listings.size());
-    std::unordered_map<int64_t, size_t> listing_of;
-    for (size_t i = 0; i < listings.size(); ++i) listing_of.emplace(listings[i].key, i);
     const auto dim = static_cast<size_t>(set.dim);
     for (size_t r = 0; r < set.keys.size(); ++r) {
       const auto it = listing_of.find(set.keys[r]);
