@@ -128,9 +128,7 @@ PairFeaturizer::Side PairFeaturizer::stored(size_t i) const {
 
 void PairFeaturizer::upsert(const Listing& listing, std::span<const float> text_vector,
                             std::span<const float> image_vector) {
-  DOPPEL_CHECK(listing.key >= 0, "listing '{}' has no key", listing.id);
-  text_.check(text_vector, listing);
-  image_.check(image_vector, listing);
+  check_upsert(listing, text_vector, image_vector);
   store(listing, prepare(listing), text_vector, image_vector);
 }
 
@@ -149,16 +147,20 @@ void PairFeaturizer::upsert(std::span<const Listing> listings,
     return rows;
   };
   const auto text_rows = rows_by_key(text_vectors), image_rows = rows_by_key(image_vectors);
-  for (size_t i = 0; i < listings.size(); ++i) {
-    DOPPEL_CHECK(listings[i].key >= 0, "listing '{}' has no key", listings[i].id);
-    text_.check(text_rows[i], listings[i]);
-    image_.check(image_rows[i], listings[i]);
-  }
+  for (size_t i = 0; i < listings.size(); ++i)
+    check_upsert(listings[i], text_rows[i], image_rows[i]);
   std::vector<Prepared> prepared(listings.size());
 #pragma omp parallel for schedule(dynamic, 16) if (listings.size() >= kPrepareParallelFrom)
   for (size_t i = 0; i < listings.size(); ++i) prepared[i] = prepare(listings[i]);
   for (size_t i = 0; i < listings.size(); ++i)
     store(listings[i], std::move(prepared[i]), text_rows[i], image_rows[i]);
+}
+
+void PairFeaturizer::check_upsert(const Listing& listing, std::span<const float> text_vector,
+                                  std::span<const float> image_vector) const {
+  DOPPEL_CHECK(listing.key >= 0, "listing '{}' has no key", listing.id);
+  text_.check(text_vector, listing);
+  image_.check(image_vector, listing);
 }
 
 void PairFeaturizer::store(const Listing& listing, Prepared prepared,

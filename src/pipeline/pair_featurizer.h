@@ -105,7 +105,10 @@ class PairFeaturizer {
   // Everything but the classical vector when `with_classical` is false (the constructor encodes
   // those in one batch).
   Prepared prepare(const Listing& listing, bool with_classical = true) const;
-  // Adds or replaces a listing already prepared; its vectors checked.
+  // Error unless the listing has a key and each vector is empty or of its space's dim.
+  void check_upsert(const Listing& listing, std::span<const float> text_vector,
+                    std::span<const float> image_vector) const;
+  // Adds or replaces a listing already prepared, its vectors checked.
   void store(const Listing& listing, Prepared prepared, std::span<const float> text_vector,
              std::span<const float> image_vector);
   size_t position(int64_t key) const;

@@ -93,33 +93,34 @@ std::vector<uint32_t> HashedTfidf::char_buckets(std::string_view token) const {
 
 namespace {
 
-// Per-bucket counts of both families for one text. Its nodes come from a caller's arena:
-// transform runs for every listing a job prepares, and a heap node per bucket was most of its
-// cost. The map's hash and growth are std::unordered_map's, so it iterates in the same order.
+// Per-bucket counts of both families for one text.
 using CountMap = std::pmr::unordered_map<uint32_t, Counts>;
 
-void count_features(const HashedTfidf& tfidf, std::string_view text, CountMap& counts) {
+// Counts the buckets of `text` and returns use(counts). The map's nodes come from an arena on the
+// stack: transform runs for every listing a job prepares, and a heap node per bucket was most of
+// its cost. Its hash and growth are std::unordered_map's, so it iterates in the same order.
+template <typename Use>
+auto with_counts(const HashedTfidf& tfidf, std::string_view text, Use use) {
+  std::array<std::byte, 16384> buffer;  // room for a typical title or description
+  std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size());
+  CountMap counts(&arena);
   std::string padded;
   std::vector<size_t> starts;
   for (const std::string& token : word_tokens(normalize_text(text))) {
     ++counts[tfidf.word_bucket(token)].word;
     add_char_buckets(tfidf, token, padded, starts, [&counts](uint32_t b) { ++counts[b].chars; });
   }
+  return use(counts);
 }
-
-// Room on the stack for the counts of a typical title or description.
-constexpr size_t kCountArena = 16384;
 
 }  // namespace
 
 void HashedTfidf::fit(std::span<const std::string> texts) {
   std::fill(df_.begin(), df_.end(), 0u);
   for (const std::string& text : texts) {
-    std::array<std::byte, kCountArena> buffer;
-    std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size());
-    CountMap counts(&arena);
-    count_features(*this, text, counts);
-    for (const auto& [bucket, c] : counts) ++df_[bucket];
+    with_counts(*this, text, [this](const CountMap& counts) {
+      for (const auto& [bucket, c] : counts) ++df_[bucket];
+    });
   }
   num_docs_ = texts.size();
   update_idf();
@@ -134,22 +135,20 @@ void HashedTfidf::update_idf() {
 }
 
 SparseVector HashedTfidf::transform(std::string_view text) const {
-  std::array<std::byte, kCountArena> buffer;
-  std::pmr::monotonic_buffer_resource arena(buffer.data(), buffer.size());
-  CountMap counts(&arena);
-  count_features(*this, text, counts);
   std::vector<std::pair<uint32_t, float>> entries;
-  entries.reserve(counts.size());
   double norm2 = 0;
-  for (const auto& [bucket, c] : counts) {
-    float tf = 0;
-    if (c.word > 0) tf += options_.word_weight * (1.0f + std::log(static_cast<float>(c.word)));
-    if (c.chars > 0) tf += options_.char_weight * (1.0f + std::log(static_cast<float>(c.chars)));
-    const float v = tf * idf_[bucket];
-    if (v == 0.0f) continue;
-    entries.emplace_back(bucket, v);
-    norm2 += double(v) * v;
-  }
+  with_counts(*this, text, [&](const CountMap& counts) {
+    entries.reserve(counts.size());
+    for (const auto& [bucket, c] : counts) {
+      float tf = 0;
+      if (c.word > 0) tf += options_.word_weight * (1.0f + std::log(static_cast<float>(c.word)));
+      if (c.chars > 0) tf += options_.char_weight * (1.0f + std::log(static_cast<float>(c.chars)));
+      const float v = tf * idf_[bucket];
+      if (v == 0.0f) continue;
+      entries.emplace_back(bucket, v);
+      norm2 += double(v) * v;
+    }
+  });
   std::sort(entries.begin(), entries.end());
   SparseVector out;
   out.index.reserve(entries.size());
