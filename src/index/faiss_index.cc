@@ -40,6 +40,7 @@
 #include <charconv>
 #include <cstdio>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
@@ -450,6 +451,54 @@ bool matches_spec(const Spec& s, faiss::Index* index, int dim) {
   return false;
 }
 
+// Whether two IVF-family structures of one spec hold the same trained parameters: transform,
+// coarse centroids and PQ or SQ codebooks. Indexes filled from copies of one trained index do.
+bool same_training(faiss::Index* a, faiss::Index* b) {
+  auto* pa = dynamic_cast<faiss::IndexPreTransform*>(a);
+  auto* pb = dynamic_cast<faiss::IndexPreTransform*>(b);
+  if ((pa == nullptr) != (pb == nullptr)) return false;
+  if (pa != nullptr) {
+    const auto* ta = dynamic_cast<const faiss::LinearTransform*>(pa->chain.at(0));
+    const auto* tb = dynamic_cast<const faiss::LinearTransform*>(pb->chain.at(0));
+    if (ta == nullptr || tb == nullptr || ta->A != tb->A || ta->b != tb->b) return false;
+  }
+  const faiss::IndexIVF* ia = find_ivf(a);
+  const faiss::IndexIVF* ib = find_ivf(b);
+  if (ia->nlist != ib->nlist || ia->d != ib->d || ia->code_size != ib->code_size) return false;
+  const auto nlist = static_cast<faiss_id>(ia->nlist);
+  std::vector<float> ca(ia->nlist * static_cast<size_t>(ia->d));
+  std::vector<float> cb(ca.size());
+  ia->quantizer->reconstruct_n(0, nlist, ca.data());
+  ib->quantizer->reconstruct_n(0, nlist, cb.data());
+  if (ca != cb) return false;
+  const auto* qa = dynamic_cast<const faiss::IndexIVFPQ*>(ia);
+  const auto* qb = dynamic_cast<const faiss::IndexIVFPQ*>(ib);
+  if (qa != nullptr && (qb == nullptr || qa->pq.centroids != qb->pq.centroids)) return false;
+  const auto* sa = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(ia);
+  const auto* sb = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(ib);
+  return sa == nullptr || (sb != nullptr && sa->sq.trained == sb->sq.trained);
+}
+
+// Orders one inverted list by id, carrying the codes along: the order adding in key order gives.
+void sort_list_by_id(faiss::ArrayInvertedLists& lists, size_t list) {
+  auto& ids = lists.ids[list];
+  if (std::is_sorted(ids.begin(), ids.end())) return;
+  auto& codes = lists.codes[list];
+  const size_t code_size = lists.code_size;
+  std::vector<size_t> order(ids.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
+  std::vector<faiss_id> sorted_ids(ids.size());
+  std::vector<uint8_t> sorted_codes(codes.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    sorted_ids[i] = ids[order[i]];
+    std::copy_n(codes.data() + order[i] * code_size, code_size,
+                sorted_codes.data() + i * code_size);
+  }
+  ids.swap(sorted_ids);
+  codes.swap(sorted_codes);
+}
+
 class FaissIndex final : public VectorIndex {
  public:
   FaissIndex(const Spec& spec, int dim)
@@ -618,6 +667,67 @@ class FaissIndex final : public VectorIndex {
     }
   }
 
+  // merge_index (vector_index.h): every check comes before the first change.
+  void absorb(FaissIndex& other) {
+    if (parsed_.kind != Kind::kIvf || parsed_.node_addressed()) {
+      fail(
+          "index {}: only IVF indexes (without RFlat or Refine(SQ8)) can be merged; build it on "
+          "one machine",
+          spec_);
+    }
+    if (other.spec_ != spec_ || other.dim_ != dim_) {
+      fail("indexes {} ({}-d) and {} ({}-d) cannot be merged: their specs differ", spec_, dim_,
+           other.spec_, other.dim_);
+    }
+    if (!same_training(index_.get(), other.index_.get())) {
+      fail(
+          "index {}: the two indexes were trained apart (their centroids, codebooks or transform "
+          "differ); fill copies of one trained index",
+          spec_);
+    }
+    std::vector<int64_t> incoming;
+    other.for_each_ivf_id([&](faiss_id id) { incoming.push_back(id); });
+    for (const int64_t key : incoming) {
+      if (contains(key)) fail("index {}: key {} is in both indexes", spec_, key);
+    }
+    copy_mapped_lists_to_memory(index_.get());
+    copy_mapped_lists_to_memory(other.index_.get());
+    if (store_) {  // first: it can fail (disk full) before the lists change
+      std::sort(incoming.begin(), incoming.end());
+      constexpr size_t kRows = 4096;
+      std::vector<float> rows(kRows * static_cast<size_t>(dim_));
+      for (size_t start = 0; start < incoming.size(); start += kRows) {
+        const size_t n = std::min(kRows, incoming.size() - start);
+        for (size_t i = 0; i < n; ++i) {
+          float* out = rows.data() + i * static_cast<size_t>(dim_);
+          const float* row = other.store_->row(incoming[start + i], out);
+          if (row == nullptr)
+            fail("index {}: key {} has no stored row", other.spec_, incoming[start + i]);
+          if (row != out) std::copy_n(row, dim_, out);
+        }
+        store_->append(n, rows.data(), incoming.data() + start);
+      }
+    }
+    faiss::IndexIVF* mine = find_ivf(index_.get());
+    const faiss::InvertedLists* theirs = find_ivf(other.index_.get())->invlists;
+    auto* lists = dynamic_cast<faiss::ArrayInvertedLists*>(mine->invlists);
+    if (lists == nullptr) fail("index {}: its inverted lists are not in memory", spec_);
+    for (size_t l = 0; l < lists->nlist; ++l) {
+      const size_t size = theirs->list_size(l);
+      if (size == 0) continue;
+      faiss::InvertedLists::ScopedIds ids(theirs, l);
+      faiss::InvertedLists::ScopedCodes codes(theirs, l);
+      lists->add_entries(l, size, ids.get(), codes.get());
+      sort_list_by_id(*lists, l);
+    }
+    const auto added = static_cast<faiss_id>(incoming.size());
+    mine->ntotal += added;
+    if (index_.get() != mine) index_->ntotal += added;  // the IndexPreTransform around it
+    if (!store_) {
+      for (const int64_t key : incoming) live_[key] = key;
+    }
+  }
+
   void save(const std::filesystem::path& path) const override;
 
   // The parameters, appended to the canonical spec, override the ones in it; parse_spec checks
@@ -744,6 +854,18 @@ struct FileCloser {
 
 bool is_faiss_search_param(std::string_view name) {
   return name == "nprobe" || name == "k_factor" || name == "efSearch";
+}
+
+void merge_index(VectorIndex& into, std::unique_ptr<VectorIndex> from) {
+  auto* a = dynamic_cast<FaissIndex*>(&into);
+  auto* b = dynamic_cast<FaissIndex*>(from.get());
+  if (a == nullptr || b == nullptr) {
+    fail(
+        "indexes {} and {}: only FAISS indexes can be merged (a Milvus collection is filled on "
+        "its server)",
+        into.spec(), from->spec());
+  }
+  a->absorb(*b);
 }
 
 std::unique_ptr<VectorIndex> make_faiss_index(std::string_view spec, int dim) {

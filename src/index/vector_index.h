@@ -94,6 +94,14 @@ std::unique_ptr<VectorIndex> make_index(std::string_view spec, int dim);
 // set_search_params changes, written last in a canonical spec.
 bool is_faiss_search_param(std::string_view name);
 
+// Moves every vector of `from` into `into`, for an index built in shards
+// (pipeline/index_shards.h). Both must be FAISS IVF indexes of one spec (no RFlat or Refine(SQ8)
+// stage) filled from copies of one trained index, with no key in common; each inverted list ends
+// up ordered by key, so shards of a catalog merge into the index one machine builds from all its
+// vectors in key order. Error, with `into` unchanged, otherwise. On an I/O error while copying
+// RDisk rows `into` is left inconsistent: do not save it.
+void merge_index(VectorIndex& into, std::unique_ptr<VectorIndex> from);
+
 // Reads an index written by VectorIndex::save. Error naming the path on a wrong magic, an unknown
 // format version, a truncated or corrupt payload, or a header that disagrees with the payload.
 std::unique_ptr<VectorIndex> load_index(const std::filesystem::path& path);

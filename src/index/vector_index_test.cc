@@ -615,5 +615,84 @@ TEST(VectorIndex, LoadRejectsBadIvfFamilyFiles) {
   expect_error("belongs to another save");
 }
 
+// An index filled from a copy of `trained` with the rows whose key % shards == shard, in key order.
+std::unique_ptr<VectorIndex> fill_shard(const std::filesystem::path& trained,
+                                        const std::vector<float>& x, int d, int shard, int shards) {
+  auto index = load_index(trained);
+  for (size_t row = 0; row < x.size() / d; ++row) {
+    const auto key = static_cast<int64_t>(row);
+    if (key % shards == shard) index->add(1, x.data() + row * d, &key);
+  }
+  return index;
+}
+
+TEST(VectorIndex, MergedShardsEqualOneBuild) {
+  const int d = 32;
+  const size_t n = 2000;
+  const auto x = clustered_unit_vectors(n, d, 40, 11);
+  const auto queries = clustered_unit_vectors(50, d, 40, 11);
+  for (const std::string spec :
+       {"IVF16,Flat", "PCA16,IVF16,PQ4", "IVF16_HNSW8,SQ8", "IVF16,PQ8,RDisk,k_factor=8"}) {
+    SCOPED_TRACE(spec);
+    const auto trained = temp_path("merge.trained");
+    auto untrained = make_index(spec, d);
+    untrained->train(n, x.data());
+    untrained->save(trained);
+    auto one = fill_shard(trained, x, d, 0, 1);
+    auto merged = fill_shard(trained, x, d, 0, 3);
+    merge_index(*merged, fill_shard(trained, x, d, 2, 3));
+    merge_index(*merged, fill_shard(trained, x, d, 1, 3));
+    EXPECT_EQ(merged->size(), n);
+    const Results a = search(*one, queries, 10);
+    const Results b = search(*merged, queries, 10);
+    EXPECT_EQ(a.keys, b.keys);
+    EXPECT_EQ(a.scores, b.scores);
+    const auto one_path = temp_path("merge.one");
+    const auto merged_path = temp_path("merge.merged");
+    one->save(one_path);
+    merged->save(merged_path);
+    if (spec.find("RDisk") == std::string::npos) {  // RDisk's header names a random generation
+      EXPECT_TRUE(read_file(one_path) == read_file(merged_path));
+    }
+    EXPECT_EQ(search(*load_index(merged_path), queries, 10).keys, a.keys);
+  }
+}
+
+TEST(VectorIndex, MergeRefusesIndexesThatDoNotFit) {
+  const int d = 16;
+  const auto x = clustered_unit_vectors(600, d, 20, 5);
+  const auto keys = keys_from(0, 600);
+  auto trained_copy = [&](const std::string& spec, size_t rows, const std::string& name) {
+    auto index = make_index(spec, d);
+    index->train(rows, x.data());
+    index->save(temp_path(name));
+    return load_index(temp_path(name));
+  };
+  auto into = trained_copy("IVF8,Flat", 600, "refuse.trained");
+  into->add(300, x.data(), keys.data());
+  auto twin = [&] {
+    return load_index(temp_path("refuse.trained"));  // the same trained index as `into`
+  };
+  auto shared = twin();
+  shared->add(1, x.data() + 299 * d, keys.data() + 299);
+  expect_error([&] { merge_index(*into, std::move(shared)); }, {"key 299 is in both"});
+  expect_error([&] { merge_index(*into, trained_copy("IVF8,Flat", 400, "refuse.other")); },
+               {"trained apart"});
+  expect_error([&] { merge_index(*into, trained_copy("IVF4,Flat", 600, "refuse.other")); },
+               {"specs differ"});
+  EXPECT_EQ(into->size(), 300u);
+  for (const std::string spec : {"HNSW8", "Flat", "IVF8,Flat,RFlat"}) {
+    auto a = make_index(spec, d);
+    a->train(600, x.data());
+    auto b = make_index(spec, d);
+    b->train(600, x.data());
+    expect_error([&] { merge_index(*a, std::move(b)); }, {"only IVF indexes"});
+  }
+  auto other = twin();
+  other->add(300, x.data() + 300 * d, keys.data() + 300);
+  merge_index(*into, std::move(other));
+  EXPECT_EQ(into->size(), 600u);
+}
+
 }  // namespace
 }  // namespace doppel
