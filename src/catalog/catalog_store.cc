@@ -635,6 +635,14 @@ size_t CatalogStore::vector_count(std::string_view space) const {
   return static_cast<size_t>(s.int64(0));
 }
 
+std::vector<int64_t> CatalogStore::vector_keys(std::string_view space) const {
+  Stmt s(impl_->db, impl_->path, "SELECT key FROM vectors WHERE space = ? ORDER BY key");
+  s.bind(1, space);
+  std::vector<int64_t> out;
+  while (s.step()) out.push_back(s.int64(0));
+  return out;
+}
+
 int64_t CatalogStore::vector_log_head(std::string_view space) const {
   Stmt s(impl_->db, impl_->path, "SELECT coalesce(max(seq), 0) FROM vector_log WHERE space = ?");
   s.bind(1, space);

@@ -134,6 +134,7 @@ class CatalogStore {
   VectorSet vectors(std::string_view space) const;
   int vector_dim(std::string_view space) const;       // 0 when the space holds nothing
   size_t vector_count(std::string_view space) const;  // rows stored in the space
+  std::vector<int64_t> vector_keys(std::string_view space) const;  // keys of its rows, ascending
   // The stored rows of just these keys (keys without a row are left out), in the given order.
   VectorSet vectors(std::string_view space, std::span<const int64_t> keys) const;
   // The source digest of every stored row of a space, by key (empty when the space holds none).

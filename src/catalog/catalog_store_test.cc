@@ -439,8 +439,10 @@ TEST(CatalogStore, ReadsListingsByKeysAndKeyWindows) {
   EXPECT_TRUE(store.keys_after(c, 10).empty());
   EXPECT_EQ(store.vector_count("text"), 0u);
   const std::vector<float> rows = {1, 0, 0, 1};
-  store.put_vectors("text", std::vector<int64_t>{a, c}, rows.data(), 2);
+  store.put_vectors("text", std::vector<int64_t>{c, a}, rows.data(), 2);
   EXPECT_EQ(store.vector_count("text"), 2u);
+  EXPECT_EQ(store.vector_keys("text"), (std::vector<int64_t>{a, c}));
+  EXPECT_TRUE(store.vector_keys("image").empty());
 }
 
 TEST(CatalogStore, TellsWhichPairsHaveNoLabel) {

@@ -96,6 +96,8 @@ struct Spec {
   bool node_addressed() const {
     return kind == Kind::kHnsw || refine == Refine::kFlat || refine == Refine::kSq8;
   }
+  // merge_index takes it: inverted lists split by key (no graph, no refine table by position).
+  bool mergeable() const { return kind == Kind::kIvf && !node_addressed(); }
 
   std::string canonical() const {
     switch (kind) {
@@ -669,7 +671,7 @@ class FaissIndex final : public VectorIndex {
 
   // merge_index (vector_index.h): every check comes before the first change.
   void absorb(FaissIndex& other) {
-    if (parsed_.kind != Kind::kIvf || parsed_.node_addressed()) {
+    if (!parsed_.mergeable()) {
       fail(
           "index {}: only IVF indexes (without RFlat or Refine(SQ8)) can be merged; build it on "
           "one machine",
@@ -851,6 +853,8 @@ struct FileCloser {
 };
 
 }  // namespace
+
+bool faiss_spec_merges(std::string_view spec) { return parse_spec(spec).mergeable(); }
 
 bool is_faiss_search_param(std::string_view name) {
   return name == "nprobe" || name == "k_factor" || name == "efSearch";

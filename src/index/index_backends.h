@@ -14,5 +14,8 @@ namespace doppel {
 // files with magic DPLINDEX (RDisk: plus "<path>.vectors").
 std::unique_ptr<VectorIndex> make_faiss_index(std::string_view spec, int dim);
 std::unique_ptr<VectorIndex> load_faiss_index(const std::filesystem::path& path);
+// Whether merge_index takes indexes of this FAISS spec (IVF without RFlat / Refine(SQ8)); Error
+// on a bad spec.
+bool faiss_spec_merges(std::string_view spec);
 
 }  // namespace doppel

@@ -17,6 +17,10 @@ std::unique_ptr<VectorIndex> make_index(std::string_view spec, int dim) {
   return make_faiss_index(spec, dim);
 }
 
+bool is_mergeable_spec(std::string_view spec) {
+  return !is_milvus_spec(spec) && faiss_spec_merges(spec);
+}
+
 std::unique_ptr<VectorIndex> load_index(const std::filesystem::path& path) {
   // A FAISS index file starts with the magic "DPLINDEX"; a Milvus one is a small JSON object.
   char first = 0;

@@ -101,6 +101,8 @@ bool is_faiss_search_param(std::string_view name);
 // vectors in key order. Error, with `into` unchanged, otherwise. On an I/O error while copying
 // RDisk rows `into` is left inconsistent: do not save it.
 void merge_index(VectorIndex& into, std::unique_ptr<VectorIndex> from);
+// Whether merge_index takes indexes of this spec; Error on a bad spec.
+bool is_mergeable_spec(std::string_view spec);
 
 // Reads an index written by VectorIndex::save. Error naming the path on a wrong magic, an unknown
 // format version, a truncated or corrupt payload, or a header that disagrees with the payload.

@@ -53,40 +53,54 @@ std::unique_ptr<VectorIndex> load_saved_index(const Workspace& ws, const std::st
 
 }  // namespace
 
+std::unique_ptr<VectorIndex> new_trained_index(const Workspace& ws, const std::string& spec,
+                                               const std::string& space) {
+  const CatalogStore& catalog = ws.catalog();
+  const std::vector<int64_t> keys = catalog.vector_keys(space);
+  if (keys.empty())
+    fail("{}: no '{}' vectors stored; run `doppel embed {}` first", ws.root().string(), space,
+         ws.root().string());
+  auto index = make_index(spec, catalog.vector_dim(space));
+  if (index->is_trained()) return index;
+  constexpr size_t kMaxTrain = 200000;
+  std::vector<size_t> order(keys.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(42));
+  order.resize(std::min(keys.size(), kMaxTrain));
+  std::vector<int64_t> sample(order.size());
+  for (size_t i = 0; i < order.size(); ++i) sample[i] = keys[order[i]];
+  const auto rows = catalog.vectors(space, sample);
+  spdlog::info("training {} on {} vectors", spec, rows.keys.size());
+  index->train(rows.keys.size(), rows.data.data());
+  return index;
+}
+
 std::unique_ptr<VectorIndex> build_index(Workspace& ws, const std::string& spec,
                                          const std::string& space) {
   // The head is read before the vectors: a write racing with the build is then re-applied by
   // the next update rather than lost.
   const int64_t seq = ws.catalog().vector_log_head(space);
-  auto vectors = ws.catalog().vectors(space);
-  if (vectors.keys.empty())
-    fail("{}: no '{}' vectors stored; run `doppel embed {}` first", ws.root().string(), space,
-         ws.root().string());
-  auto index = make_index(spec, vectors.dim);
-  const size_t n = vectors.keys.size();
-  if (!index->is_trained()) {
-    constexpr size_t kMaxTrain = 200000;
-    std::vector<size_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), std::mt19937_64(42));
-    order.resize(std::min(n, kMaxTrain));
-    std::vector<float> sample(order.size() * vectors.dim);
-    for (size_t i = 0; i < order.size(); ++i)
-      std::copy_n(vectors.data.data() + order[i] * vectors.dim, vectors.dim,
-                  sample.data() + i * vectors.dim);
-    spdlog::info("training {} on {} vectors", spec, order.size());
-    index->train(order.size(), sample.data());
-  }
+  auto index = new_trained_index(ws, spec, space);
+  const auto vectors = ws.catalog().vectors(space);
+  add_in_batches(*index, vectors, "index " + space);
+  save_workspace_index(ws, space, *index, seq);
+  return index;
+}
+
+void add_in_batches(VectorIndex& index, const CatalogStore::VectorSet& vectors,
+                    const std::string& progress_label) {
+  if (!vectors.keys.empty() && vectors.dim != index.dim())
+    fail("index {}: holds {}-d vectors, the catalog's are {}-d", index.spec(), index.dim(),
+         vectors.dim);
   constexpr size_t kBatch = 10000;
-  Progress progress("index " + space, n);
+  const size_t n = vectors.keys.size();
+  Progress progress(progress_label, n);
   for (size_t start = 0; start < n; start += kBatch) {
-    size_t m = std::min(kBatch, n - start);
-    index->add(m, vectors.data.data() + start * vectors.dim, vectors.keys.data() + start);
+    const size_t m = std::min(kBatch, n - start);
+    index.add(m, vectors.data.data() + start * vectors.dim, vectors.keys.data() + start);
     progress.advance(m);
   }
   progress.finish();
-  save_workspace_index(ws, space, *index, seq);
-  return index;
 }
 
 void save_workspace_index(const Workspace& ws, const std::string& space, const VectorIndex& index,

@@ -23,6 +23,17 @@ namespace doppel {
 std::unique_ptr<VectorIndex> build_index(Workspace& ws, const std::string& spec,
                                          const std::string& space = "text");
 
+// An empty index of `spec` for the vectors of `space`, trained when the spec needs it on a seeded
+// sample of up to 200,000 of them, read by key: the same sample, so the same training, for the
+// same stored keys. Error when the space holds no vectors.
+std::unique_ptr<VectorIndex> new_trained_index(const Workspace& ws, const std::string& spec,
+                                               const std::string& space);
+
+// Adds `vectors` to `index` in batches of 10,000, with a progress bar. Error when their dim is
+// not the index's.
+void add_in_batches(VectorIndex& index, const CatalogStore::VectorSet& vectors,
+                    const std::string& progress_label);
+
 struct IndexUpdate {
   size_t written = 0;  // keys (re-)added with their current vector
   size_t removed = 0;  // keys whose vector or listing is gone

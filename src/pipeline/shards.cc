@@ -76,8 +76,9 @@ void write_shard_manifest(const std::filesystem::path& dir, const ShardManifest&
 ShardManifest read_shard_manifest(const std::filesystem::path& dir) {
   const auto path = dir / kManifestFile;
   if (!std::filesystem::exists(path)) {
-    fail("{}: missing; {} is not a shard folder (written by `doppel embed|dedup --shard i/N`)",
-         path.string(), dir.string());
+    fail(
+        "{}: missing; {} is not a shard folder (written by `doppel embed|index|dedup --shard i/N`)",
+        path.string(), dir.string());
   }
   try {
     auto json = nlohmann::json::parse(read_file(path));
@@ -144,7 +145,7 @@ void check_same_catalog(const ShardManifest& manifest, const std::filesystem::pa
   if (manifest.catalog != digest) {
     fail(
         "{}: the shards were made from another catalog state than the workspace holds now "
-        "(listings, vectors or decider changed); re-run the shards",
+        "(listings, vectors, decider or trained index changed); re-run the shards",
         dir.string());
   }
 }

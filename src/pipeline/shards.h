@@ -1,24 +1,28 @@
-// Sharded batch work, so a job runner can fan `embed` and `dedup` out over machines (each with a
-// copy of the workspace) and fold the results back with `doppel merge`:
+// Sharded batch work, so a job runner can fan `embed`, `index` and `dedup` out over machines (each
+// with a copy of the workspace) and fold the results back with `doppel merge`:
 //
 //   doppel embed ws --shard i/N --out DIR_i   encodes the listings of shard i and writes their
 //                                             vectors to DIR_i instead of catalog.db
+//   doppel index ws --shard i/N --out DIR_i   fills a copy of the index trained by `doppel index
+//                                             --train-only` with shard i's vectors
+//                                             (pipeline/index_shards.h)
 //   doppel dedup ws --shard i/N --out DIR_i   finds and scores the candidate pairs of the listings
 //                                             of shard i and writes them to DIR_i
 //   doppel merge ws DIR_0 .. DIR_{N-1} [--out OUT]
 //                                             checks that the folders are one complete set made
-//                                             from this catalog, then stores the vectors, or
-//                                             clusters the pairs into OUT/pairs.csv and
-//                                             OUT/clusters.csv — the same files one unsharded
-//                                             dedup writes
+//                                             from this catalog, then stores the vectors or the
+//                                             merged index, or clusters the pairs into
+//                                             OUT/pairs.csv and OUT/clusters.csv — the same
+//                                             files one unsharded dedup writes
 //
 // A listing belongs to shard fnv1a64(id) mod N, which depends on nothing but its id.
 //
 // A shard folder holds shard.json:
-//   {"format": "doppel-shard", "version": 1, "job": "embed"|"dedup", "shard": i, "count": N,
-//    "catalog": "<digest>", "listings": <listings in the shard>, ...job fields}
+//   {"format": "doppel-shard", "version": 1, "job": "embed"|"index"|"dedup", "shard": i,
+//    "count": N, "catalog": "<digest>", "listings": <listings in the shard>, ...job fields}
 // where the digest covers the catalog's listings (keys and ids) and, for dedup, the vector log
-// heads and the decider, so shards of different catalog states are never mixed. Embed shards
+// heads and the decider (for index, the space's log head and the trained index), so shards of
+// different catalog states are never mixed. Embed shards
 // add "spaces": {"text": {"encoder": name, "file": "text.vectors"}, ...} (space_vectors.h);
 // dedup shards add "pairs": "scored_pairs.bin" and the candidate counts (docs/shard_format.md).
 #pragma once

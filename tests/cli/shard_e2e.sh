@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sharded batch work (pipeline/shards.h): embed and dedup as 3 shards, folded back by merge, give
-# what one unsharded run gives; incomplete, mixed or stale shard sets are refused.
+# Sharded batch work (pipeline/shards.h): embed, index and dedup as 3 shards, folded back by
+# merge, give what one unsharded run gives; incomplete, mixed or stale shard sets are refused.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ws=$scratch/ws
@@ -47,6 +47,29 @@ assert one.keys() == merged.keys(), "different keys"
 worst = max(abs(x - y) for k in one for x, y in zip(one[k], merged[k]))
 assert worst < 1e-5, worst
 PY
+
+# --- index: an IVF index trained once, filled as three shards and merged, is byte for byte the
+# index one machine builds.
+"$doppel" -q index "$ws" --spec IVF4,SQ8 > /dev/null
+cp "$ws/index/text.index" "$scratch/one.index"
+expect_fail index "$ws" --shard 0/3 --out "$scratch/x"
+check "a shard needs the trained index first ($err)" contains "$err" "--train-only"
+"$doppel" -q index "$ws" --spec IVF4,SQ8 --train-only > /dev/null
+for i in 0 1 2; do
+  "$doppel" -q index "$ws" --shard "$i/3" --out "$scratch/index_$i" > /dev/null
+done
+expect_fail merge "$ws" "$scratch/index_0" "$scratch/index_1" "$scratch/embed_2"
+check "index and embed shards do not mix ($err)" contains "$err" "embed_2"
+out=$("$doppel" -q merge "$ws" "$scratch/index_0" "$scratch/index_1" "$scratch/index_2")
+check "merge stores the text index ($out)" contains "$out" "$listings text vectors"
+check "the merged index equals one machine's" cmp "$scratch/one.index" "$ws/index/text.index"
+out=$("$doppel" -q index "$ws" --check)
+check "the merged index is current with catalog.db ($out)" contains "$out" "current with catalog.db"
+expect_fail index "$ws" --spec HNSW32 --train-only
+check "an HNSW index is not built in shards ($err)" contains "$err" "cannot be built in shards"
+"$doppel" -q index "$ws" --spec IVF2,SQ8 --train-only > /dev/null
+expect_fail merge "$ws" "$scratch/index_0" "$scratch/index_1" "$scratch/index_2"
+check "shards of an older training are refused ($err)" contains "$err" "re-run the shards"
 
 # --- dedup: one run vs three shards merged, on the same workspace: identical files.
 "$doppel" -q index "$ws" --spec Flat > /dev/null

@@ -12,6 +12,7 @@
 #include "pipeline/eval_job.h"
 #include "pipeline/image_jobs.h"
 #include "pipeline/index_job.h"
+#include "pipeline/index_shards.h"
 #include "pipeline/text_jobs.h"
 #include "pipeline/workspace.h"
 #include "util/error.h"
@@ -97,12 +98,42 @@ void add_index(CLI::App& app) {
       "Change the saved index's search-time parameters without rebuilding, e.g. "
       "nprobe=128,k_factor=32 (IVF) or efSearch=256 (HNSW); also applies the vector changes "
       "like --update");
-  cmd->add_flag("--check", check, "Load the index and check it matches catalog.db")
+  auto* check_flag =
+      cmd->add_flag("--check", check, "Load the index and check it matches catalog.db")
+          ->excludes(update_flag)
+          ->excludes(params_option);
+  static bool train_only = false;
+  static std::string shard, out;
+  cmd->add_flag("--train-only", train_only,
+                "Train the index of --spec and save it empty as <space>.index.trained, for "
+                "`--shard` runs on other machines (IVF specs without RFlat or Refine(SQ8))")
       ->excludes(update_flag)
-      ->excludes(params_option);
-  cmd->callback([] {
+      ->excludes(params_option)
+      ->excludes(check_flag);
+  add_shard_option(*cmd, shard);
+  cmd->add_option("--out", out, "With --shard: the folder that receives the shard's index");
+  cmd->callback([cmd] {
     auto workspace = Workspace::open(ws);
     const auto path = workspace.index_path(space).string();
+    if (!shard.empty()) {
+      if (out.empty()) fail("index --shard needs --out DIR for the shard's index");
+      if (cmd->count("--spec") > 0 || train_only || update || check || !search_params.empty()) {
+        fail(
+            "index --shard fills the trained index (its spec is the one --train-only trained); "
+            "it takes only --space and --out");
+      }
+      const auto s = index_shard(workspace, Shard::parse(shard), out, space);
+      fmt::print("shard {}: {} listings, {} vectors indexed ({}); wrote {}\n", shard, s.listings,
+                 s.vectors, s.spec, out);
+      return;
+    }
+    if (!out.empty()) fail("index writes ws/index/; --out goes with --shard");
+    if (train_only) {
+      train_index_for_shards(workspace, spec, space);
+      fmt::print("trained {} for {}; wrote {}\n", spec, space,
+                 trained_index_path(workspace, space).string());
+      return;
+    }
     if (check) {
       auto index = load_workspace_index(workspace, space);
       fmt::print("{}: ok, {} vectors ({}), current with catalog.db\n", path, index->size(),
@@ -164,8 +195,10 @@ void add_dedup(CLI::App& app) {
 
 void add_merge(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "merge", "Fold a complete set of shard folders (embed or dedup --shard i/N) into the "
-               "workspace: vectors into catalog.db, or scored pairs into pairs.csv + clusters.csv");
+      "merge",
+      "Fold a complete set of shard folders (embed, index or dedup --shard i/N) into the "
+      "workspace: vectors into catalog.db, indexes into ws/index/, or scored pairs into "
+      "pairs.csv + clusters.csv");
   static std::string ws, out, linkage = "average";
   static std::vector<std::string> shards;
   static DedupOptions options;
@@ -181,7 +214,15 @@ void add_merge(CLI::App& app) {
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
     const std::vector<std::filesystem::path> dirs(shards.begin(), shards.end());
-    if (read_shard_manifest(dirs.front()).job == "embed") {
+    const std::string job = read_shard_manifest(dirs.front()).job;
+    if (job == "index") {
+      if (!out.empty()) fail("merge: index shards go into the workspace; drop --out");
+      const auto s = merge_index_shards(workspace, dirs);
+      fmt::print("merged {} index shards: {} {} vectors ({}) into {}\n", dirs.size(), s.vectors,
+                 s.space, s.spec, workspace.index_path(s.space).string());
+      return;
+    }
+    if (job == "embed") {
       if (!out.empty()) fail("merge: embed shards go into the workspace; drop --out");
       const auto s = merge_embed_shards(workspace, dirs);
       fmt::print("merged {} embed shards: {} text vectors, {} image vectors, {} without image\n",
