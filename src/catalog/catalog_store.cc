@@ -601,6 +601,18 @@ CatalogStore::VectorSet CatalogStore::vectors(std::string_view space) const {
   return out;
 }
 
+CatalogStore::VectorSet CatalogStore::vectors_after(std::string_view space, int64_t after,
+                                                    size_t n) const {
+  VectorSet out;
+  out.dim = vector_dim(space);
+  if (out.dim == 0) return out;
+  Stmt s(impl_->db, impl_->path,
+         "SELECT key, data FROM vectors WHERE space = ? AND key > ? ORDER BY key LIMIT ?");
+  s.bind(1, space).bind(2, after).bind(3, static_cast<int64_t>(n));
+  while (s.step()) append_vector_row(s.blob(1), s.int64(0), space, out);
+  return out;
+}
+
 std::unordered_map<int64_t, uint64_t> CatalogStore::vector_sources(std::string_view space) const {
   std::unordered_map<int64_t, uint64_t> out;
   Stmt s(impl_->db, impl_->path, "SELECT key, source FROM vectors WHERE space = ?");

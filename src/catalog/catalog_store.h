@@ -135,6 +135,9 @@ class CatalogStore {
   int vector_dim(std::string_view space) const;       // 0 when the space holds nothing
   size_t vector_count(std::string_view space) const;  // rows stored in the space
   std::vector<int64_t> vector_keys(std::string_view space) const;  // keys of its rows, ascending
+  // Up to n rows of a space with keys greater than `after`, ascending: a page of a scan that
+  // never holds the whole space.
+  VectorSet vectors_after(std::string_view space, int64_t after, size_t n) const;
   // The stored rows of just these keys (keys without a row are left out), in the given order.
   VectorSet vectors(std::string_view space, std::span<const int64_t> keys) const;
   // The source digest of every stored row of a space, by key (empty when the space holds none).

@@ -442,6 +442,10 @@ TEST(CatalogStore, ReadsListingsByKeysAndKeyWindows) {
   store.put_vectors("text", std::vector<int64_t>{c, a}, rows.data(), 2);
   EXPECT_EQ(store.vector_count("text"), 2u);
   EXPECT_EQ(store.vector_keys("text"), (std::vector<int64_t>{a, c}));
+  const auto page = store.vectors_after("text", a, 5);
+  EXPECT_EQ(page.keys, std::vector<int64_t>{c});
+  EXPECT_EQ(page.data, (std::vector<float>{1, 0}));
+  EXPECT_EQ(store.vectors_after("text", 0, 1).keys, std::vector<int64_t>{a});
   EXPECT_TRUE(store.vector_keys("image").empty());
 }
 

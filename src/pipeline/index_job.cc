@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -79,26 +80,30 @@ std::unique_ptr<VectorIndex> build_index(Workspace& ws, const std::string& spec,
                                          const std::string& space) {
   // The head is read before the vectors: a write racing with the build is then re-applied by
   // the next update rather than lost.
-  const int64_t seq = ws.catalog().vector_log_head(space);
+  const CatalogStore& catalog = ws.catalog();
+  const int64_t seq = catalog.vector_log_head(space);
   auto index = new_trained_index(ws, spec, space);
-  const auto vectors = ws.catalog().vectors(space);
-  add_in_batches(*index, vectors, "index " + space);
+  int64_t after = std::numeric_limits<int64_t>::min();
+  add_pages(*index, catalog.vector_count(space), "index " + space, [&] {
+    auto page = catalog.vectors_after(space, after, kIndexPage);
+    if (!page.keys.empty()) after = page.keys.back();
+    return page;
+  });
   save_workspace_index(ws, space, *index, seq);
   return index;
 }
 
-void add_in_batches(VectorIndex& index, const CatalogStore::VectorSet& vectors,
-                    const std::string& progress_label) {
-  if (!vectors.keys.empty() && vectors.dim != index.dim())
-    fail("index {}: holds {}-d vectors, the catalog's are {}-d", index.spec(), index.dim(),
-         vectors.dim);
-  constexpr size_t kBatch = 10000;
-  const size_t n = vectors.keys.size();
-  Progress progress(progress_label, n);
-  for (size_t start = 0; start < n; start += kBatch) {
-    const size_t m = std::min(kBatch, n - start);
-    index.add(m, vectors.data.data() + start * vectors.dim, vectors.keys.data() + start);
-    progress.advance(m);
+void add_pages(VectorIndex& index, size_t total, const std::string& progress_label,
+               const std::function<CatalogStore::VectorSet()>& next_page) {
+  Progress progress(progress_label, total);
+  for (;;) {
+    const CatalogStore::VectorSet page = next_page();
+    if (page.keys.empty()) break;
+    if (page.dim != index.dim())
+      fail("index {}: holds {}-d vectors, the catalog's are {}-d", index.spec(), index.dim(),
+           page.dim);
+    index.add(page.keys.size(), page.data.data(), page.keys.data());
+    progress.advance(page.keys.size());
   }
   progress.finish();
 }

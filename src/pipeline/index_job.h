@@ -9,6 +9,7 @@
 // older seq; the update is idempotent (a written key is removed, then added), so it heals that.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,10 +30,13 @@ std::unique_ptr<VectorIndex> build_index(Workspace& ws, const std::string& spec,
 std::unique_ptr<VectorIndex> new_trained_index(const Workspace& ws, const std::string& spec,
                                                const std::string& space);
 
-// Adds `vectors` to `index` in batches of 10,000, with a progress bar. Error when their dim is
-// not the index's.
-void add_in_batches(VectorIndex& index, const CatalogStore::VectorSet& vectors,
-                    const std::string& progress_label);
+// Vectors read from catalog.db and added to an index at a time: the build never holds the space.
+inline constexpr size_t kIndexPage = 10000;
+
+// Adds the pages `next_page` returns to `index` until one is empty, with a progress bar over
+// `total` vectors. Error when a page's dim is not the index's.
+void add_pages(VectorIndex& index, size_t total, const std::string& progress_label,
+               const std::function<CatalogStore::VectorSet()>& next_page);
 
 struct IndexUpdate {
   size_t written = 0;  // keys (re-)added with their current vector

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "index/vector_index.h"
 #include "pipeline/index_job.h"
@@ -57,14 +59,22 @@ IndexShardSummary index_shard(const Workspace& ws, Shard shard,
   ws.catalog().for_each_id([&](int64_t key, std::string_view id) {
     if (shard.contains(id)) keys.push_back(key);
   });
-  const auto vectors = ws.catalog().vectors(space, keys);
-  add_in_batches(*index, vectors, fmt::format("index {} shard {}", space, shard.name()));
+  size_t next = 0;  // the first key of `keys` not read yet
+  add_pages(*index, keys.size(), fmt::format("index {} shard {}", space, shard.name()), [&] {
+    CatalogStore::VectorSet page;
+    while (page.keys.empty() && next < keys.size()) {  // a page of keys may hold no vector
+      const size_t n = std::min(kIndexPage, keys.size() - next);
+      page = ws.catalog().vectors(space, std::span(keys).subspan(next, n));
+      next += n;
+    }
+    return page;
+  });
   std::filesystem::create_directories(out_dir);
   index->save(out_dir / index_file(space));
   const nlohmann::json fields = {
       {"space", space}, {"spec", index->spec()}, {"index", index_file(space)}};
   write_shard_manifest(out_dir, {"index", shard, digest, keys.size(), fields.dump()});
-  return {keys.size(), vectors.keys.size(), index->spec()};
+  return {keys.size(), index->size(), index->spec()};
 }
 
 IndexMergeSummary merge_index_shards(Workspace& ws, std::span<const std::filesystem::path> dirs) {

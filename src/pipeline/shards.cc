@@ -51,12 +51,12 @@ std::vector<Listing> shard_listings(const CatalogStore& catalog, Shard shard) {
 
 std::string catalog_digest(const CatalogStore& catalog, std::string_view extra) {
   uint64_t h = kFnv1aOffset;
-  for (const Listing& l : catalog.all_listings()) {
-    h = fnv1a64(std::to_string(l.key), h);
+  catalog.for_each_id([&](int64_t key, std::string_view id) {
+    h = fnv1a64(std::to_string(key), h);
     h = fnv1a64(std::string_view("\x1f", 1), h);
-    h = fnv1a64(l.id, h);
+    h = fnv1a64(id, h);
     h = fnv1a64(std::string_view("\x1e", 1), h);
-  }
+  });
   return fmt::format("{:016x}", fnv1a64(extra, h));
 }
 
