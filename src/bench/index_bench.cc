@@ -342,7 +342,7 @@ std::string index_bench_markdown(const IndexBenchReport& r) {
       "- Date: {}; machine: {} CPUs online ({}), {:.1f} GiB RAM; OpenMP threads {}; FAISS {}.\n"
       "- OMP_WAIT_POLICY={}{}\n"
       "- Data: {}\n"
-      "- n = {}, d = {}, {} queries, k = {}; exact ground truth (BLAS) in {:.1f} s.\n"
+      "- n = {}, d = {}, {} queries, k = {}; exact ground truth (exact_top_k) in {:.1f} s.\n"
       "- Metric: inner product on L2-normalised vectors (= cosine). recall@1 = P(top-1 == exact "
       "top-1); recall@10 = |top-10 ∩ exact top-10| / 10; dup@10 = P(the query's duplicate is in "
       "the top-10) (dup@1 in results.json).\n"

@@ -1,11 +1,10 @@
 #include "index/exact_top_k.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <limits>
 #include <vector>
 
+#include "index/inner_products.h"
 #include "index/top_k.h"
 #include "util/error.h"
 
@@ -15,6 +14,10 @@ namespace {
 // Block sizes: a query block × base block of scores is 1024 × 8192 floats = 32 MiB.
 constexpr size_t kQueryBlock = 1024;
 constexpr size_t kBaseBlock = 8192;
+// Queries scored by one thread at a time against the base block.
+constexpr size_t kQueryTile = 16;
+// Fewer queries than this run on the calling thread alone (exact_top_k.h).
+constexpr size_t kParallelQueries = 32;
 
 }  // namespace
 
@@ -31,17 +34,21 @@ void exact_top_k(size_t n_base, const float* base, int dim, size_t n, const floa
     const size_t qn = std::min(kQueryBlock, n - q0);
     for (size_t b0 = 0; b0 < n_base; b0 += kBaseBlock) {
       const size_t bn = std::min(kBaseBlock, n_base - b0);
-      // Outside a parallel region OpenBLAS (OpenMP build) uses all threads for this product.
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(qn),
-                  static_cast<int>(bn), dim, 1.0f, queries + q0 * du, dim, base + b0 * du, dim,
-                  0.0f, block.data(), static_cast<int>(bn));
-#pragma omp parallel for schedule(static)
-      for (size_t q = 0; q < qn; ++q) {
-        float* top_scores = scores + (q0 + q) * kk;
-        int64_t* top_keys = keys + (q0 + q) * kk;
-        const float* row = &block[q * bn];
-        for (size_t j = 0; j < bn; ++j)
-          offer_top(top_scores, top_keys, kk, row[j], static_cast<int64_t>(b0 + j));
+#pragma omp parallel if (n >= kParallelQueries)
+      {
+#pragma omp for schedule(dynamic, 1)
+        for (size_t t = 0; t < qn; t += kQueryTile) {
+          inner_products(queries + (q0 + t) * du, std::min(kQueryTile, qn - t), base + b0 * du, bn,
+                         du, &block[t * bn], bn);
+        }
+#pragma omp for schedule(static)
+        for (size_t q = 0; q < qn; ++q) {
+          float* top_scores = scores + (q0 + q) * kk;
+          int64_t* top_keys = keys + (q0 + q) * kk;
+          const float* row = &block[q * bn];
+          for (size_t j = 0; j < bn; ++j)
+            offer_top(top_scores, top_keys, kk, row[j], static_cast<int64_t>(b0 + j));
+        }
       }
     }
   }

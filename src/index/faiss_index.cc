@@ -17,8 +17,9 @@
 // - HNSW: IndexHNSWFlat addressed by node number, with our own node→key table. FAISS's HNSW
 //         cannot delete, so removed nodes stay as tombstones, marked -1 in that table.
 // Loading maps IVF lists from the index file (IO_FLAG_MMAP) instead of copying them. A bare
-// inner-product IVF-Flat index is searched by search_ivf_flat_blas (ivf_flat_blas.h), whose dot
-// products run in OpenBLAS; every other structure by FAISS.
+// inner-product IVF-Flat index is searched by search_ivf_flat (ivf_flat_search.h) and Flat by
+// exact_top_k, whose dot products give the same bits in any batch; every other structure by
+// FAISS.
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
@@ -46,8 +47,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "index/exact_top_k.h"
 #include "index/index_backends.h"
-#include "index/ivf_flat_blas.h"
+#include "index/ivf_flat_search.h"
 #include "index/vector_index.h"
 #include "index/vector_store.h"
 #include "util/binary_io.h"
@@ -646,7 +648,9 @@ class FaissIndex final : public VectorIndex {
     std::vector<faiss_id> ids(n * fetch);
     const auto* ivf_flat = dynamic_cast<const faiss::IndexIVFFlat*>(index_.get());
     if (ivf_flat != nullptr && ivf_flat->metric_type == faiss::METRIC_INNER_PRODUCT) {
-      search_ivf_flat_blas(*ivf_flat, n, queries, fetch, d.data(), ids.data());
+      search_ivf_flat(*ivf_flat, n, queries, fetch, d.data(), ids.data());
+    } else if (parsed_.kind == Kind::kFlat) {
+      search_flat(n, queries, fetch, d.data(), ids.data());
     } else {
       index_->search(static_cast<faiss_id>(n), queries, static_cast<faiss_id>(fetch), d.data(),
                      ids.data());
@@ -752,6 +756,19 @@ class FaissIndex final : public VectorIndex {
 
  private:
   bool contains(int64_t key) const { return store_ ? store_->contains(key) : live_.contains(key); }
+
+  // Flat: exact_top_k over the stored rows, whose row numbers the IDMap's table turns into keys.
+  void search_flat(size_t n, const float* queries, size_t k, float* scores, faiss_id* ids) const {
+    const auto* map = static_cast<const faiss::IndexIDMap2*>(index_.get());
+    const auto* flat = static_cast<const faiss::IndexFlat*>(map->index);
+    static_assert(sizeof(faiss_id) == sizeof(int64_t));
+    auto* rows = reinterpret_cast<int64_t*>(ids);
+    exact_top_k(static_cast<size_t>(flat->ntotal), flat->get_xb(), dim_, n, queries,
+                static_cast<int>(k), scores, rows);
+    for (size_t i = 0; i < n * k; ++i) {
+      if (rows[i] >= 0) ids[i] = map->id_map[static_cast<size_t>(rows[i])];
+    }
+  }
 
   // RDisk: k×k_factor candidates from the IVF stage, re-ranked by the exact inner product with
   // the full vectors read through the store's mapping.

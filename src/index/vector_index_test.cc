@@ -615,6 +615,38 @@ TEST(VectorIndex, LoadRejectsBadIvfFamilyFiles) {
   expect_error("belongs to another save");
 }
 
+// A query's neighbours and scores are the same bits alone and in batches of any size, on one
+// thread (fewer than 32 queries) or all: dedup shards, one dedup run and the server search their
+// listings in different batches and must see the same neighbours.
+TEST(VectorIndex, ResultsDoNotDependOnTheBatch) {
+  const int d = 32;
+  const auto base = clustered_unit_vectors(3000, d, 30, 21);
+  const auto queries = clustered_unit_vectors(70, d, 30, 22);
+  const auto keys = keys_from(1, 3000);
+  for (const std::string spec : {"Flat", "IVF16,Flat,nprobe=4"}) {
+    SCOPED_TRACE(spec);
+    auto index = make_index(spec, d);
+    index->train(3000, base.data());
+    index->add(3000, base.data(), keys.data());
+    const int k = 10;
+    const Results all = search(*index, queries, k);
+    for (const size_t batch : {1, 3, 40}) {
+      for (size_t start = 0; start < 70; start += batch) {
+        const size_t n = std::min(batch, 70 - start);
+        const std::vector<float> part(queries.begin() + start * d,
+                                      queries.begin() + (start + n) * d);
+        const Results got = search(*index, part, k);
+        const auto from = static_cast<std::ptrdiff_t>(start * k);
+        const auto to = static_cast<std::ptrdiff_t>((start + n) * k);
+        EXPECT_EQ(got.keys, std::vector<int64_t>(all.keys.begin() + from, all.keys.begin() + to));
+        EXPECT_EQ(got.scores,
+                  std::vector<float>(all.scores.begin() + from, all.scores.begin() + to))
+            << "batch " << batch << " at " << start;
+      }
+    }
+  }
+}
+
 // An index filled from a copy of `trained` with the rows whose key % shards == shard, in key order.
 std::unique_ptr<VectorIndex> fill_shard(const std::filesystem::path& trained,
                                         const std::vector<float>& x, int d, int shard, int shards) {

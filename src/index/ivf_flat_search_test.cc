@@ -1,4 +1,4 @@
-#include "index/ivf_flat_blas.h"
+#include "index/ivf_flat_search.h"
 
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVFFlat.h>
@@ -66,10 +66,10 @@ TopK faiss_search(const faiss::IndexIVFFlat& index, const std::vector<float>& qu
   return out;
 }
 
-TopK blas_search(const faiss::IndexIVFFlat& index, const std::vector<float>& queries, size_t k) {
+TopK doppel_search(const faiss::IndexIVFFlat& index, const std::vector<float>& queries, size_t k) {
   const size_t n = queries.size() / kDim;
   TopK out{std::vector<float>(n * k), std::vector<faiss::Index::idx_t>(n * k)};
-  search_ivf_flat_blas(index, n, queries.data(), k, out.scores.data(), out.ids.data());
+  search_ivf_flat(index, n, queries.data(), k, out.scores.data(), out.ids.data());
   return out;
 }
 
@@ -98,42 +98,42 @@ void expect_same_results(const TopK& want, const TopK& got, size_t k) {
   EXPECT_GE(exact, want.ids.size() * 99 / 100);
 }
 
-TEST(IvfFlatBlas, SameNeighboursAsFaissSearch) {
+TEST(IvfFlatSearch, SameNeighboursAsFaissSearch) {
   Ivf ivf;
   fill(ivf, unit_vectors(4000, 40, 1));
   const auto queries = unit_vectors(300, 40, 2);
   for (const size_t nprobe : {1, 4, 16}) {
     SCOPED_TRACE(nprobe);
     ivf.index.nprobe = nprobe;
-    expect_same_results(faiss_search(ivf.index, queries, 10), blas_search(ivf.index, queries, 10),
+    expect_same_results(faiss_search(ivf.index, queries, 10), doppel_search(ivf.index, queries, 10),
                         10);
   }
 }
 
 // Lists longer than the scan's row block (2,048) are scored in several products.
-TEST(IvfFlatBlas, LongListsGiveTheSameNeighbours) {
+TEST(IvfFlatSearch, LongListsGiveTheSameNeighbours) {
   Ivf ivf(2);
   fill(ivf, unit_vectors(6000, 40, 8));
   ivf.index.nprobe = 1;
   EXPECT_GT(ivf.index.invlists->list_size(0), 2048u);
   const auto queries = unit_vectors(100, 40, 9);
-  expect_same_results(faiss_search(ivf.index, queries, 10), blas_search(ivf.index, queries, 10),
+  expect_same_results(faiss_search(ivf.index, queries, 10), doppel_search(ivf.index, queries, 10),
                       10);
 }
 
-TEST(IvfFlatBlas, PadsWhenTheProbedListsHoldFewerThanK) {
+TEST(IvfFlatSearch, PadsWhenTheProbedListsHoldFewerThanK) {
   Ivf ivf;
   fill(ivf, unit_vectors(200, 8, 3));
   ivf.index.nprobe = 1;
   const auto queries = unit_vectors(64, 8, 4);
-  const auto got = blas_search(ivf.index, queries, 150);
+  const auto got = doppel_search(ivf.index, queries, 150);
   size_t padded = 0;
   for (size_t i = 0; i < got.ids.size(); ++i) padded += got.ids[i] < 0;
   EXPECT_GT(padded, 0u);  // no list of 16 holds 150 of the 200 vectors
   expect_same_results(faiss_search(ivf.index, queries, 150), got, 150);
 }
 
-TEST(IvfFlatBlas, RejectsAnotherMetric) {
+TEST(IvfFlatSearch, RejectsAnotherMetric) {
   faiss::IndexFlatL2 quantizer(kDim);
   faiss::IndexIVFFlat index(&quantizer, kDim, 4, faiss::METRIC_L2);
   const auto base = unit_vectors(100, 4, 5);
@@ -141,13 +141,13 @@ TEST(IvfFlatBlas, RejectsAnotherMetric) {
   index.add(100, base.data());
   std::vector<float> scores(10);
   std::vector<faiss::Index::idx_t> ids(10);
-  expect_error([&] { search_ivf_flat_blas(index, 1, base.data(), 10, scores.data(), ids.data()); },
+  expect_error([&] { search_ivf_flat(index, 1, base.data(), 10, scores.data(), ids.data()); },
                {"inner product"});
 }
 
 // Through the VectorIndex, which searches a bare IVF-Flat index this way: with every list probed,
 // batches (on all threads) and single queries (on the calling thread) find the exact neighbours.
-TEST(IvfFlatBlas, VectorIndexFindsExactNeighboursWithEveryListProbed) {
+TEST(IvfFlatSearch, VectorIndexFindsExactNeighboursWithEveryListProbed) {
   auto index = make_index("IVF16,Flat,nprobe=16", kDim);
   const auto base = unit_vectors(3000, 30, 6);
   std::vector<int64_t> keys(3000);

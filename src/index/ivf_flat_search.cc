@@ -1,6 +1,5 @@
-#include "index/ivf_flat_blas.h"
+#include "index/ivf_flat_search.h"
 
-#include <cblas.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVFFlat.h>
 #include <omp.h>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "index/exact_top_k.h"
+#include "index/inner_products.h"
 #include "index/top_k.h"
 #include "util/error.h"
 
@@ -19,12 +19,11 @@ namespace {
 
 // Rows of a list scored per product: bounds one thread's block of scores (queries × rows).
 constexpr size_t kRowBlock = 2048;
-// Fewer queries than this run on the calling thread alone (ivf_flat_blas.h).
+// Fewer queries than this run on the calling thread alone (ivf_flat_search.h).
 constexpr size_t kParallelQueries = 32;
 
-// While alive, OpenMP regions and BLAS products started by this thread run on it alone:
-// OpenBLAS's OpenMP build splits a product over omp_get_max_threads() of the calling thread,
-// which is a per-thread setting.
+// While alive, OpenMP regions started by this thread (here and in exact_top_k) run on it alone:
+// omp_get_max_threads() is a per-thread setting.
 class CallingThreadOnly {
  public:
   CallingThreadOnly() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
@@ -76,8 +75,8 @@ void probed_lists(const faiss::IndexIVFFlat& index, size_t n, const float* queri
 
 }  // namespace
 
-void search_ivf_flat_blas(const faiss::IndexIVFFlat& index, size_t n, const float* queries,
-                          size_t k, float* scores, int64_t* ids) {
+void search_ivf_flat(const faiss::IndexIVFFlat& index, size_t n, const float* queries, size_t k,
+                     float* scores, int64_t* ids) {
   if (index.metric_type != faiss::METRIC_INNER_PRODUCT)
     fail("IVF-Flat search with BLAS: the index must use the inner product");
   DOPPEL_CHECK(k > 0, "k = {}", k);
@@ -113,12 +112,7 @@ void search_ivf_flat_blas(const faiss::IndexIVFFlat& index, size_t n, const floa
       for (size_t r0 = 0; r0 < rows; r0 += kRowBlock) {
         const size_t rn = std::min(kRowBlock, rows - r0);
         block.resize(m * rn);
-        // Inside a parallel region OpenBLAS (OpenMP build) runs this product on the calling
-        // thread alone.
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m),
-                    static_cast<int>(rn), static_cast<int>(dim), 1.0f, gathered.data(),
-                    static_cast<int>(dim), vectors + r0 * dim, static_cast<int>(dim), 0.0f,
-                    block.data(), static_cast<int>(rn));
+        inner_products(gathered.data(), m, vectors + r0 * dim, rn, dim, block.data(), rn);
         for (size_t i = 0; i < m; ++i) {
           float* top_scores = &probe_scores[probes[i] * k];
           int64_t* top_ids = &probe_ids[probes[i] * k];
