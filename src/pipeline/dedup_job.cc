@@ -155,10 +155,7 @@ std::vector<ScoredPair> score_candidates(const CatalogStore& catalog, const Matc
                                          const DedupOptions& options, bool accepted_only,
                                          DedupSummary& summary) {
   constexpr size_t kBlock = 4096;  // listings featurised together
-  std::vector<int64_t> keys;       // ascending
-  catalog.for_each_id([&](int64_t key, std::string_view id) {
-    if (options.shard.contains(id)) keys.push_back(key);
-  });
+  const std::vector<int64_t> keys = shard_keys(catalog, options.shard);
   summary.listings = keys.size();
   std::vector<std::vector<KeyPair>> searched;
   searched.push_back(

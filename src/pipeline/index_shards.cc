@@ -55,10 +55,7 @@ IndexShardSummary index_shard(const Workspace& ws, Shard shard,
                               const std::filesystem::path& out_dir, const std::string& space) {
   const std::string digest = index_digest(ws, space);
   auto index = load_index(trained_index_path(ws, space));
-  std::vector<int64_t> keys;
-  ws.catalog().for_each_id([&](int64_t key, std::string_view id) {
-    if (shard.contains(id)) keys.push_back(key);
-  });
+  const std::vector<int64_t> keys = shard_keys(ws.catalog(), shard);
   size_t next = 0;  // the first key of `keys` not read yet
   add_pages(*index, keys.size(), fmt::format("index {} shard {}", space, shard.name()), [&] {
     CatalogStore::VectorSet page;

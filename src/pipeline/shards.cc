@@ -42,11 +42,17 @@ bool Shard::contains(std::string_view listing_id) const {
 
 std::string Shard::name() const { return fmt::format("{}/{}", index, count); }
 
+std::vector<int64_t> shard_keys(const CatalogStore& catalog, Shard shard) {
+  std::vector<int64_t> keys;
+  catalog.for_each_id([&](int64_t key, std::string_view id) {
+    if (shard.contains(id)) keys.push_back(key);
+  });
+  return keys;
+}
+
 std::vector<Listing> shard_listings(const CatalogStore& catalog, Shard shard) {
-  auto listings = catalog.all_listings();
-  if (shard.whole()) return listings;
-  std::erase_if(listings, [&](const Listing& l) { return !shard.contains(l.id); });
-  return listings;
+  if (shard.whole()) return catalog.all_listings();
+  return catalog.get_by_keys(shard_keys(catalog, shard));
 }
 
 std::string catalog_digest(const CatalogStore& catalog, std::string_view extra) {

@@ -49,7 +49,11 @@ struct Shard {
   std::string name() const;  // "i/N"
 };
 
-// The catalog's listings that belong to `shard`, in key order.
+// The keys of the catalog's listings that belong to `shard`, ascending (ids are read, not
+// listings).
+std::vector<int64_t> shard_keys(const CatalogStore& catalog, Shard shard);
+
+// The catalog's listings that belong to `shard`, in key order; only those are read.
 std::vector<Listing> shard_listings(const CatalogStore& catalog, Shard shard);
 
 // A hex digest of the catalog's listings (keys and ids), plus `extra` (e.g. vector log heads):
