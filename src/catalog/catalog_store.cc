@@ -518,6 +518,15 @@ std::vector<int64_t> CatalogStore::keys_after(int64_t after, size_t n) const {
   return out;
 }
 
+std::vector<Listing> CatalogStore::listings_after(int64_t after, size_t n) const {
+  Stmt s(impl_->db, impl_->path,
+         (std::string(kListingColumns) + "WHERE key > ? ORDER BY key LIMIT ?").c_str());
+  s.bind(1, after).bind(2, static_cast<int64_t>(n));
+  std::vector<Listing> out;
+  while (s.step()) out.push_back(read_listing(s));
+  return out;
+}
+
 std::vector<int64_t> CatalogStore::keys_with_code(std::string_view code, size_t n) const {
   std::vector<int64_t> out;
   if (code.empty()) return out;
@@ -617,6 +626,17 @@ std::unordered_map<int64_t, uint64_t> CatalogStore::vector_sources(std::string_v
   std::unordered_map<int64_t, uint64_t> out;
   Stmt s(impl_->db, impl_->path, "SELECT key, source FROM vectors WHERE space = ?");
   s.bind(1, space);
+  while (s.step()) out.emplace(s.int64(0), std::bit_cast<uint64_t>(s.int64(1)));
+  return out;
+}
+
+std::unordered_map<int64_t, uint64_t> CatalogStore::vector_sources(std::string_view space,
+                                                                   int64_t first,
+                                                                   int64_t last) const {
+  std::unordered_map<int64_t, uint64_t> out;
+  Stmt s(impl_->db, impl_->path,
+         "SELECT key, source FROM vectors WHERE space = ? AND key BETWEEN ? AND ?");
+  s.bind(1, space).bind(2, first).bind(3, last);
   while (s.step()) out.emplace(s.int64(0), std::bit_cast<uint64_t>(s.int64(1)));
   return out;
 }

@@ -103,6 +103,9 @@ class CatalogStore {
   size_t size() const;
   // Up to n listing keys greater than `after`, ascending.
   std::vector<int64_t> keys_after(int64_t after, size_t n) const;
+  // Up to n listings with keys greater than `after`, in key order: a page of a scan that never
+  // holds the whole catalog.
+  std::vector<Listing> listings_after(int64_t after, size_t n) const;
   // Up to n keys, ascending, of the listings that have `code` among their listing_codes
   // (listing.h); none for an empty one.
   std::vector<int64_t> keys_with_code(std::string_view code, size_t n) const;
@@ -142,6 +145,9 @@ class CatalogStore {
   VectorSet vectors(std::string_view space, std::span<const int64_t> keys) const;
   // The source digest of every stored row of a space, by key (empty when the space holds none).
   std::unordered_map<int64_t, uint64_t> vector_sources(std::string_view space) const;
+  // The same for the rows with first <= key <= last (a page of a scan).
+  std::unordered_map<int64_t, uint64_t> vector_sources(std::string_view space, int64_t first,
+                                                       int64_t last) const;
   // Removes the rows of these keys from a space (keys without a row are ignored); one
   // transaction. Returns the number of rows removed.
   size_t remove_vectors(std::string_view space, std::span<const int64_t> keys);

@@ -446,6 +446,12 @@ TEST(CatalogStore, ReadsListingsByKeysAndKeyWindows) {
   EXPECT_EQ(page.keys, std::vector<int64_t>{c});
   EXPECT_EQ(page.data, (std::vector<float>{1, 0}));
   EXPECT_EQ(store.vectors_after("text", 0, 1).keys, std::vector<int64_t>{a});
+  EXPECT_EQ(store.vector_sources("text", b, c), (std::unordered_map<int64_t, uint64_t>{{c, 0}}));
+  EXPECT_TRUE(store.vector_sources("text", b, b).empty());
+  const auto listings = store.listings_after(a, 1);
+  ASSERT_EQ(listings.size(), 1u);
+  EXPECT_EQ(listings[0].id, "b");
+  EXPECT_TRUE(store.listings_after(c, 5).empty());
   EXPECT_TRUE(store.vector_keys("image").empty());
 }
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <limits>
+
 #include "pipeline/vector_sources.h"
 #include "text/neural_text_encoder.h"
 #include "util/error.h"
@@ -51,42 +53,66 @@ std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderCho
   return std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::load(dir, {}));
 }
 
-SpaceVectors encode_text(const Workspace& ws, std::vector<Listing> listings,
-                         TextEncoderChoice choice, EmbedScope scope, size_t batch_size) {
-  const auto encoder = load_vector_encoder(ws, choice);
-  const VectorSources sources(*encoder, text_encoder_dir(ws, choice));
-  if (scope == EmbedScope::kStale)
-    sources.keep_stale(listings, ws.catalog().vector_sources("text"));
+namespace {
+
+// Encodes `listings` in batches of batch_size, advancing `progress` by each batch.
+SpaceVectors encode_listings(const Encoder& encoder, const VectorSources& sources,
+                             std::span<const Listing> listings, size_t batch_size,
+                             Progress& progress) {
   SpaceVectors out;
   out.space = "text";
-  out.encoder = encoder->name();
-  out.dim = encoder->dim();
+  out.encoder = encoder.name();
+  out.dim = encoder.dim();
   out.keys.resize(listings.size());
   out.data.resize(listings.size() * out.dim);
   out.sources.resize(listings.size());
-  const std::span<const Listing> all(listings);
-  Progress progress("embed text", listings.size());
   for (size_t start = 0; start < listings.size(); start += batch_size) {
     const size_t n = std::min(batch_size, listings.size() - start);
-    encoder->encode(all.subspan(start, n), out.data.data() + start * out.dim);
+    encoder.encode(listings.subspan(start, n), out.data.data() + start * out.dim);
     for (size_t i = start; i < start + n; ++i) {
       out.keys[i] = listings[i].key;
       out.sources[i] = sources.of(listings[i]);
     }
     progress.advance(n);
   }
+  return out;
+}
+
+}  // namespace
+
+SpaceVectors encode_text(const Workspace& ws, std::vector<Listing> listings,
+                         TextEncoderChoice choice, EmbedScope scope, size_t batch_size) {
+  const auto encoder = load_vector_encoder(ws, choice);
+  const VectorSources sources(*encoder, text_encoder_dir(ws, choice));
+  if (scope == EmbedScope::kStale)
+    sources.keep_stale(listings, ws.catalog().vector_sources("text"));
+  Progress progress("embed text", listings.size());
+  auto out = encode_listings(*encoder, sources, listings, batch_size, progress);
   progress.finish();
   return out;
 }
 
 TextEmbedReport embed_text(Workspace& ws, TextEncoderChoice choice, EmbedScope scope,
-                           size_t batch_size) {
-  auto listings = ws.catalog().all_listings();
+                           size_t batch_size, size_t page_size) {
+  CatalogStore& catalog = ws.catalog();
+  const auto encoder = load_vector_encoder(ws, choice);
+  const VectorSources sources(*encoder, text_encoder_dir(ws, choice));
   TextEmbedReport report;
-  report.listings = listings.size();
-  const auto vectors = encode_text(ws, std::move(listings), choice, scope, batch_size);
-  vectors.store(ws.catalog());
-  report.encoded = vectors.keys.size();
+  report.listings = catalog.size();
+  Progress progress("embed text", report.listings);
+  for (int64_t after = std::numeric_limits<int64_t>::min();;) {
+    std::vector<Listing> page = catalog.listings_after(after, page_size);
+    if (page.empty()) break;
+    after = page.back().key;
+    const size_t read = page.size();
+    if (scope == EmbedScope::kStale)
+      sources.keep_stale(page, catalog.vector_sources("text", page.front().key, after));
+    progress.advance(read - page.size());  // up to date
+    const auto vectors = encode_listings(*encoder, sources, page, batch_size, progress);
+    vectors.store(catalog);
+    report.encoded += vectors.keys.size();
+  }
+  progress.finish();
   return report;
 }
 

@@ -151,7 +151,8 @@ TEST(EmbedText, EncodesOnlyWhatChangedUnlessAskedForAll) {
                         "id,title,price\nb,Acme desk 140cm,80\nd,New,1\n"
                         "c,Zeta chair black,39\n"),
               {}, true);
-  const auto changed = embed_text(ws);
+  // One listing a page: what a catalog larger than a page meets.
+  const auto changed = embed_text(ws, TextEncoderChoice::kAuto, EmbedScope::kStale, 1024, 1);
   EXPECT_EQ(changed.listings, 4u);
   EXPECT_EQ(changed.encoded, 2u);  // b's new title and the new d; not c's new price
   EXPECT_EQ(ws.catalog().vectors("text").keys.size(), 4u);
@@ -161,8 +162,9 @@ TEST(EmbedText, EncodesOnlyWhatChangedUnlessAskedForAll) {
   EXPECT_EQ(embed_text(ws).encoded, 4u);
   text.out_dim = 3;  // at another dim the old vectors go, rather than the embed failing
   train_tfidf(ws, text);
-  EXPECT_EQ(embed_text(ws).encoded, 4u);
+  EXPECT_EQ(embed_text(ws, TextEncoderChoice::kAuto, EmbedScope::kStale, 1024, 3).encoded, 4u);
   EXPECT_EQ(ws.catalog().vectors("text").dim, 3);
+  EXPECT_EQ(ws.catalog().vectors("text").keys.size(), 4u);  // the second page's row kept
 }
 
 }  // namespace
