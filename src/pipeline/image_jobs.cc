@@ -150,25 +150,21 @@ NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size,
   return NeuralImageEncoder::load(ws.image_model_dir(), options);
 }
 
-SpaceVectors encode_images(const Workspace& ws, std::vector<Listing> listings, EmbedScope scope,
-                           ImageEmbedReport& report, size_t batch_size) {
-  const NeuralImageEncoder encoder = load_image_encoder(ws);
-  const VectorSources sources(encoder, ws.image_model_dir(), /*image_files=*/true);
-  const size_t given = listings.size();
-  if (scope == EmbedScope::kStale)
-    sources.keep_stale(listings, ws.catalog().vector_sources("image"));
-  report.listings += given;
-  report.up_to_date += given - listings.size();
+namespace {
+
+// Encodes the images of `listings` in batches of batch_size into the space "image"; a listing
+// without a readable image is counted in `report` and listed in `removed`.
+SpaceVectors encode_image_listings(const NeuralImageEncoder& encoder, const VectorSources& sources,
+                                   std::span<const Listing> listings, size_t batch_size,
+                                   ImageEmbedReport& report, Progress& progress) {
   SpaceVectors out;
   out.space = "image";
   out.encoder = encoder.name();
   out.dim = encoder.dim();
   const int dim = out.dim;
   std::vector<float> batch;
-  const std::span<const Listing> all(listings);
-  Progress progress("embed images", listings.size());
   for (size_t start = 0; start < listings.size(); start += batch_size) {
-    const auto part = all.subspan(start, std::min(batch_size, listings.size() - start));
+    const auto part = listings.subspan(start, std::min(batch_size, listings.size() - start));
     batch.assign(part.size() * dim, 0.0f);
     encoder.encode(part, batch.data());
     for (size_t i = 0; i < part.size(); ++i) {
@@ -184,14 +180,41 @@ SpaceVectors encode_images(const Workspace& ws, std::vector<Listing> listings, E
     }
     progress.advance(part.size());
   }
-  progress.finish();
   report.embedded += out.keys.size();
   return out;
 }
 
-ImageEmbedReport embed_images(Workspace& ws, EmbedScope scope, size_t batch_size) {
+}  // namespace
+
+SpaceVectors encode_images(const Workspace& ws, std::vector<Listing> listings, EmbedScope scope,
+                           ImageEmbedReport& report, size_t batch_size) {
+  const NeuralImageEncoder encoder = load_image_encoder(ws);
+  const VectorSources sources(encoder, ws.image_model_dir(), /*image_files=*/true);
+  const size_t given = listings.size();
+  if (scope == EmbedScope::kStale)
+    sources.keep_stale(listings, ws.catalog().vector_sources("image"));
+  report.listings += given;
+  report.up_to_date += given - listings.size();
+  Progress progress("embed images", listings.size());
+  auto out = encode_image_listings(encoder, sources, listings, batch_size, report, progress);
+  progress.finish();
+  return out;
+}
+
+ImageEmbedReport embed_images(Workspace& ws, EmbedScope scope, size_t batch_size,
+                              size_t page_size) {
+  const NeuralImageEncoder encoder = load_image_encoder(ws);
+  const VectorSources sources(encoder, ws.image_model_dir(), /*image_files=*/true);
   ImageEmbedReport report;
-  encode_images(ws, ws.catalog().all_listings(), scope, report, batch_size).store(ws.catalog());
+  Progress progress("embed images", ws.catalog().size());
+  const PagedEmbed paged = embed_in_pages(
+      ws.catalog(), "image", sources, scope, page_size, progress,
+      [&](std::span<const Listing> listings) {
+        return encode_image_listings(encoder, sources, listings, batch_size, report, progress);
+      });
+  progress.finish();
+  report.listings = paged.listings;
+  report.up_to_date = paged.up_to_date;
   return report;
 }
 

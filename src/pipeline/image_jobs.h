@@ -68,8 +68,9 @@ SpaceVectors encode_images(const Workspace& ws, std::vector<Listing> listings, E
 // Encodes the catalog's listings' images (as `scope` says) with ws/models/image and stores the
 // vectors in the space "image" (the encoder's name as the catalog's "image_encoder"). A listing
 // without a readable image gets no image vector (a row it had is removed), keeps its text
-// vector, and is counted; it is tried again by the next embed.
+// vector, and is counted; it is tried again by the next embed. page_size listings at a time
+// (embed_in_pages): an interrupted run keeps what it stored.
 ImageEmbedReport embed_images(Workspace& ws, EmbedScope scope = EmbedScope::kStale,
-                              size_t batch_size = 256);
+                              size_t batch_size = 256, size_t page_size = kEmbedPage);
 
 }  // namespace doppel

@@ -123,8 +123,10 @@ TEST_F(ImageJobsTest, TrainThenEmbedFillsTheImageSpaceAndSkipsMissingAndBrokenIm
 
   // A photo that breaks later takes its listing's image vector with it; the text side is untouched.
   // The other photos are unchanged, so their vectors are not encoded again.
+  // Three listings a page: what a catalog larger than a page meets.
   fs::resize_file(photo(5), 20);
-  report = embed_images(workspace);
+  report = embed_images(workspace, EmbedScope::kStale, /*batch_size=*/256, /*page_size=*/3);
+  EXPECT_EQ(report.listings, 8u);
   EXPECT_EQ(report.up_to_date, 5u);
   EXPECT_EQ(report.embedded, 0u);
   EXPECT_EQ(report.unreadable, 2u);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <limits>
+
 #include "util/binary_io.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -72,6 +74,26 @@ SpaceVectors SpaceVectors::load(const std::filesystem::path& path, std::string s
   if (in.remaining() != 0)
     fail("{}: {} unexpected bytes at the end", path.string(), in.remaining());
   return v;
+}
+
+PagedEmbed embed_in_pages(CatalogStore& catalog, const std::string& space,
+                          const VectorSources& sources, EmbedScope scope, size_t page_size,
+                          Progress& progress,
+                          const std::function<SpaceVectors(std::span<const Listing>)>& encode) {
+  PagedEmbed totals;
+  for (int64_t after = std::numeric_limits<int64_t>::min();;) {
+    std::vector<Listing> page = catalog.listings_after(after, page_size);
+    if (page.empty()) break;
+    after = page.back().key;
+    const size_t read = page.size();
+    if (scope == EmbedScope::kStale)
+      sources.keep_stale(page, catalog.vector_sources(space, page.front().key, after));
+    totals.listings += read;
+    totals.up_to_date += read - page.size();
+    progress.advance(read - page.size());
+    encode(page).store(catalog);
+  }
+  return totals;
 }
 
 }  // namespace doppel

@@ -5,10 +5,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "catalog/catalog_store.h"
+#include "pipeline/vector_sources.h"
+#include "util/progress.h"
 
 namespace doppel {
 
@@ -39,5 +43,23 @@ struct SpaceVectors {
   static SpaceVectors load(const std::filesystem::path& path, std::string space,
                            std::string encoder);
 };
+
+// Listings an embed reads, encodes and stores at a time (embed_in_pages).
+inline constexpr size_t kEmbedPage = 16384;
+
+struct PagedEmbed {
+  size_t listings = 0;    // read from the catalog
+  size_t up_to_date = 0;  // of those, not handed to `encode`: their stored vector is current
+};
+
+// Reads the catalog's listings page_size at a time in key order, drops from each page those
+// whose stored `space` vector is current by `sources` (when scope is kStale), hands the rest to
+// `encode` and stores the SpaceVectors it returns before reading the next page, in one
+// transaction a page. It never holds the catalog, and an interrupted run keeps the pages it
+// stored. Advances `progress` over the listings it drops; `encode` advances it over the others.
+PagedEmbed embed_in_pages(CatalogStore& catalog, const std::string& space,
+                          const VectorSources& sources, EmbedScope scope, size_t page_size,
+                          Progress& progress,
+                          const std::function<SpaceVectors(std::span<const Listing>)>& encode);
 
 }  // namespace doppel

@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <limits>
-
 #include "pipeline/vector_sources.h"
 #include "text/neural_text_encoder.h"
 #include "util/error.h"
@@ -94,26 +92,16 @@ SpaceVectors encode_text(const Workspace& ws, std::vector<Listing> listings,
 
 TextEmbedReport embed_text(Workspace& ws, TextEncoderChoice choice, EmbedScope scope,
                            size_t batch_size, size_t page_size) {
-  CatalogStore& catalog = ws.catalog();
   const auto encoder = load_vector_encoder(ws, choice);
   const VectorSources sources(*encoder, text_encoder_dir(ws, choice));
-  TextEmbedReport report;
-  report.listings = catalog.size();
-  Progress progress("embed text", report.listings);
-  for (int64_t after = std::numeric_limits<int64_t>::min();;) {
-    std::vector<Listing> page = catalog.listings_after(after, page_size);
-    if (page.empty()) break;
-    after = page.back().key;
-    const size_t read = page.size();
-    if (scope == EmbedScope::kStale)
-      sources.keep_stale(page, catalog.vector_sources("text", page.front().key, after));
-    progress.advance(read - page.size());  // up to date
-    const auto vectors = encode_listings(*encoder, sources, page, batch_size, progress);
-    vectors.store(catalog);
-    report.encoded += vectors.keys.size();
-  }
+  Progress progress("embed text", ws.catalog().size());
+  const PagedEmbed paged =
+      embed_in_pages(ws.catalog(), "text", sources, scope, page_size, progress,
+                     [&](std::span<const Listing> listings) {
+                       return encode_listings(*encoder, sources, listings, batch_size, progress);
+                     });
   progress.finish();
-  return report;
+  return {paged.listings, paged.listings - paged.up_to_date};
 }
 
 }  // namespace doppel

@@ -41,11 +41,10 @@ struct TextEmbedReport {
 };
 
 // Encodes the catalog's listings (as `scope` says) and stores their vectors in catalog.db under
-// the space "text", with the encoder's name as the catalog's "text_encoder". Reads, encodes and
-// stores page_size listings at a time (one transaction each), so it never holds the catalog, and
-// an interrupted run keeps what it stored: the next one encodes only the rest.
+// the space "text", with the encoder's name as the catalog's "text_encoder", page_size listings at
+// a time (embed_in_pages): an interrupted run keeps what it stored, the next encodes the rest.
 TextEmbedReport embed_text(Workspace& ws, TextEncoderChoice choice = TextEncoderChoice::kAuto,
                            EmbedScope scope = EmbedScope::kStale, size_t batch_size = 1024,
-                           size_t page_size = 16384);
+                           size_t page_size = kEmbedPage);
 
 }  // namespace doppel
