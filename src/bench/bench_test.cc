@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "bench/dot_bench.h"
 #include "bench/index_bench.h"
 #include "bench/synthetic_vectors.h"
 #include "index/exact_search.h"
@@ -139,6 +140,18 @@ TEST(IndexBench, SkipsSpecsMakeIndexRejects) {
   EXPECT_EQ(ok, (std::vector<std::string>{"Flat", "IVF256,Flat,nprobe=8"}));
   ASSERT_EQ(rejected.size(), 1u);
   EXPECT_NE(rejected[0].find("NoSuchIndex"), std::string::npos);
+}
+
+TEST(DotBench, TimesBothAndFindsTheKernelBatchIndependent) {
+  const auto rows = run_dot_bench({{1, 40}, {6, 70}}, 13, 1);
+  ASSERT_EQ(rows.size(), 2u);
+  for (const DotBenchRow& row : rows) {
+    EXPECT_GT(row.kernel_gflops, 0);
+    EXPECT_GT(row.blas_gflops, 0);
+    EXPECT_EQ(row.kernel_changed, 0);
+    EXPECT_GE(row.blas_changed, 0);
+  }
+  EXPECT_NE(dot_bench_markdown(rows, 13).find("| 6 × 70 |"), std::string::npos);
 }
 
 }  // namespace

@@ -3,9 +3,10 @@
 //
 // BLAS does not promise that: OpenBLAS's sgemm sums a product in an order that depends on the
 // block's shape and the threads (on this machine, a query scored alone and the same query as one
-// of four differ in the last bit for 87% of the rows). The nearest neighbours of a listing then
-// depend on which other listings were searched with it: a dedup shard, the server and one
-// unsharded run could each see another neighbour where two tie to float precision.
+// of four differ in the last bit for 85–88% of the rows; `doppel bench dot`). The nearest
+// neighbours of a listing then depend on which other listings were searched with it: a dedup shard,
+// the server and one unsharded run could each see another neighbour where two tie to float
+// precision.
 //
 // Here every product is the same sequence of operations: eight partial sums over the dimension,
 // each a chain of fused multiply-adds in dimension order, then added pairwise (lanes 0+4, 1+5,

@@ -5,8 +5,8 @@
 #include <spdlog/spdlog.h>
 #include <cstdio>
 
-#include "tools/doppel/commands.h"
 #include "bench/decider_bench.h"
+#include "bench/dot_bench.h"
 #include "bench/index_bench.h"
 #include "bench/synthetic_vectors.h"
 #include "bench/text_bench.h"
@@ -16,6 +16,7 @@
 #include "pipeline/text_jobs.h"
 #include "pipeline/workspace.h"
 #include "text/neural_text_encoder.h"
+#include "tools/doppel/commands.h"
 #include "util/error.h"
 
 namespace doppel {
@@ -153,12 +154,40 @@ void add_bench_decider(CLI::App& bench) {
   });
 }
 
+void add_bench_dot(CLI::App& bench) {
+  auto* cmd = bench.add_subcommand(
+      "dot",
+      "GFLOP/s of the search's dot-product kernel beside OpenBLAS sgemm, and whether a "
+      "query's scores change with its batch");
+  static size_t dim = 128;
+  static int reps = 5;
+  static std::vector<std::string> shapes = {"1x240",  "4x240",   "16x240",
+                                            "1x4096", "64x4096", "256x1024"};
+  cmd->add_option("--dim", dim, "Dimensions")->capture_default_str();
+  cmd->add_option("--reps", reps, "Timed passes per shape and method")->capture_default_str();
+  cmd->add_option("--shapes", shapes, "Blocks as QUERIESxROWS")->capture_default_str();
+  cmd->callback([] {
+    std::vector<DotShape> parsed;
+    for (const std::string& shape : shapes) {
+      DotShape s;
+      char x = 0;
+      if (std::sscanf(shape.c_str(), "%zu%c%zu", &s.queries, &x, &s.rows) != 3 || x != 'x' ||
+          s.queries == 0 || s.rows == 0) {
+        fail("--shapes: \"{}\" is not QUERIESxROWS with both positive (e.g. 16x240)", shape);
+      }
+      parsed.push_back(s);
+    }
+    fmt::print("{}", dot_bench_markdown(run_dot_bench(parsed, dim, reps), dim));
+  });
+}
+
 void add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Benchmark doppel's components");
   cmd->require_subcommand(1);
 
   add_bench_text(*cmd);
   add_bench_decider(*cmd);
+  add_bench_dot(*cmd);
   add_bench_images(*cmd);
   add_bench_serve(*cmd);
   add_bench_fill_image_vectors(*cmd);
