@@ -16,8 +16,6 @@ constexpr size_t kQueryBlock = 1024;
 constexpr size_t kBaseBlock = 8192;
 // Queries scored by one thread at a time against the base block.
 constexpr size_t kQueryTile = 16;
-// Fewer queries than this run on the calling thread alone (exact_top_k.h).
-constexpr size_t kParallelQueries = 32;
 
 }  // namespace
 
@@ -34,7 +32,7 @@ void exact_top_k(size_t n_base, const float* base, int dim, size_t n, const floa
     const size_t qn = std::min(kQueryBlock, n - q0);
     for (size_t b0 = 0; b0 < n_base; b0 += kBaseBlock) {
       const size_t bn = std::min(kBaseBlock, n_base - b0);
-#pragma omp parallel if (n >= kParallelQueries)
+#pragma omp parallel if (n >= kMinParallelQueries)
       {
 #pragma omp for schedule(dynamic, 1)
         for (size_t t = 0; t < qn; t += kQueryTile) {

@@ -19,8 +19,6 @@ namespace {
 
 // Rows of a list scored per product: bounds one thread's block of scores (queries × rows).
 constexpr size_t kRowBlock = 2048;
-// Fewer queries than this run on the calling thread alone (ivf_flat_search.h).
-constexpr size_t kParallelQueries = 32;
 
 // While alive, OpenMP regions started by this thread (here and in exact_top_k) run on it alone:
 // omp_get_max_threads() is a per-thread setting.
@@ -56,9 +54,9 @@ ProbesByList group_by_list(const std::vector<faiss::Index::idx_t>& lists, size_t
 }
 
 // Each query's nprobe nearest lists, best first, into lists (n × nprobe). A flat inner-product
-// quantizer's centroids are scored with BLAS, for any n (FAISS's flat search does that only from
-// 20 queries on, and scores fewer with the scalar loop); any other quantizer, an HNSW graph over
-// the centroids, searches itself.
+// quantizer's centroids are scored by exact_top_k, for any n (FAISS's flat search uses BLAS from
+// 20 queries on and its scalar loop below); any other quantizer, an HNSW graph over the
+// centroids, searches itself.
 void probed_lists(const faiss::IndexIVFFlat& index, size_t n, const float* queries, size_t nprobe,
                   std::vector<faiss::Index::idx_t>& lists) {
   lists.resize(n * nprobe);
@@ -78,10 +76,10 @@ void probed_lists(const faiss::IndexIVFFlat& index, size_t n, const float* queri
 void search_ivf_flat(const faiss::IndexIVFFlat& index, size_t n, const float* queries, size_t k,
                      float* scores, int64_t* ids) {
   if (index.metric_type != faiss::METRIC_INNER_PRODUCT)
-    fail("IVF-Flat search with BLAS: the index must use the inner product");
+    fail("IVF-Flat search: the index must use the inner product");
   DOPPEL_CHECK(k > 0, "k = {}", k);
   std::optional<CallingThreadOnly> one_thread;
-  if (n < kParallelQueries) one_thread.emplace();
+  if (n < kMinParallelQueries) one_thread.emplace();
   const float kNone = -std::numeric_limits<float>::infinity();
   const size_t dim = static_cast<size_t>(index.d);
   const size_t nprobe = std::min(index.nprobe, index.nlist);

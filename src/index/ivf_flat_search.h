@@ -28,8 +28,9 @@ namespace doppel {
 // For each of the n queries (n × index.d), the k stored vectors of highest inner product among
 // the index's nprobe nearest lists, best first, as FAISS ids; rows with fewer than k candidates
 // are padded with id -1 and score -inf. Requires the inner-product metric (Error otherwise).
-// From 32 queries on it runs on all OpenMP threads; fewer run on the calling thread alone, as
-// FAISS runs a single query, since the server searches for several requests at once.
+// From kMinParallelQueries (exact_top_k.h) queries on it runs on all OpenMP threads; fewer run on
+// the calling thread alone, as FAISS runs a single query, since the server searches for several
+// requests at once.
 void search_ivf_flat(const faiss::IndexIVFFlat& index, size_t n, const float* queries, size_t k,
                      float* scores, int64_t* ids);
 
