@@ -36,6 +36,9 @@ void append_pod(std::string& out, T v) {
 class BinaryReader {
  public:
   BinaryReader(const std::filesystem::path& path, std::string_view bytes, std::string_view what);
+  // A temporary string would die before the reads: keep the bytes in a variable.
+  BinaryReader(const std::filesystem::path& path, std::string&& bytes,
+               std::string_view what) = delete;
 
   // Copies the next n bytes to dst.
   void read(void* dst, size_t n, std::string_view field);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "util/error.h"
 
@@ -40,33 +41,51 @@ std::ofstream create_file(const std::filesystem::path& path) {
 }
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
-  auto tmp = path;
-  tmp += fmt::format(".tmp.{}", ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("{}: cannot create: {}", tmp.string(), std::strerror(errno));
+  AtomicFileWriter file(path);
+  file.write(bytes);
+  file.commit();
+}
+
+AtomicFileWriter::AtomicFileWriter(std::filesystem::path path)
+    : path_(std::move(path)), tmp_(path_.string() + fmt::format(".tmp.{}", ::getpid())) {
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail("{}: cannot create: {}", tmp_.string(), std::strerror(errno));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(tmp_.c_str());
+}
+
+void AtomicFileWriter::write(std::string_view bytes) {
+  DOPPEL_CHECK(fd_ >= 0, "{}: written after commit", path_.string());
   size_t written = 0;
   while (written < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    ssize_t n = ::write(fd_, bytes.data() + written, bytes.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail("{}: write failed: {}", tmp.string(), std::strerror(err));
+      fail("{}: write failed: {}", tmp_.string(), std::strerror(errno));
     }
     written += static_cast<size_t>(n);
   }
+}
+
+void AtomicFileWriter::commit() {
+  DOPPEL_CHECK(fd_ >= 0, "{}: committed twice", path_.string());
+  const int fd = std::exchange(fd_, -1);
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    fail("{}: fsync/close failed: {}", tmp.string(), std::strerror(errno));
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    fail("{}: fsync/close failed: {}", tmp_.string(), std::strerror(err));
   }
-  crash_point_for_tests(path);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail("{}: rename failed: {}", path.string(), std::strerror(err));
+  crash_point_for_tests(path_);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    fail("{}: rename failed: {}", path_.string(), std::strerror(err));
   }
-  auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  auto dir = path_.parent_path().empty() ? std::filesystem::path(".") : path_.parent_path();
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
