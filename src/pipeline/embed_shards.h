@@ -20,9 +20,10 @@ struct EmbedShardSummary {
 };
 
 // Encodes the shard's listings (as `scope` says): text (with `choice`) when `text`, images when
-// `image`; writes out_dir/<space>.vectors and out_dir/shard.json.
-EmbedShardSummary embed_shard(const Workspace& ws, Shard shard,
-                              const std::filesystem::path& out_dir, bool text, bool image,
+// `image`; writes out_dir/<space>.vectors a page at a time (space_vectors.h), then
+// out_dir/shard.json. It holds a page of listings and vectors, never the shard's.
+EmbedShardSummary embed_shard(Workspace& ws, Shard shard, const std::filesystem::path& out_dir,
+                              bool text, bool image,
                               TextEncoderChoice choice = TextEncoderChoice::kAuto,
                               EmbedScope scope = EmbedScope::kStale);
 
@@ -32,8 +33,9 @@ struct EmbedMergeSummary {
 };
 
 // Checks the folders (a complete set of embed shards of this catalog; every shard with the same
-// spaces, encoders and dims) and reads all of them before storing anything, so a damaged shard
-// leaves catalog.db as it was.
+// spaces, encoders and dims) and the structure of every vector file before storing anything,
+// then stores them a page at a time in one transaction, so a damaged shard leaves catalog.db as
+// it was and the merge holds one page of vectors, not the catalog's.
 EmbedMergeSummary merge_embed_shards(Workspace& ws, std::span<const std::filesystem::path> dirs);
 
 }  // namespace doppel

@@ -186,33 +186,16 @@ SpaceVectors encode_image_listings(const NeuralImageEncoder& encoder, const Vect
 
 }  // namespace
 
-SpaceVectors encode_images(const Workspace& ws, std::vector<Listing> listings, EmbedScope scope,
-                           ImageEmbedReport& report, size_t batch_size) {
-  const NeuralImageEncoder encoder = load_image_encoder(ws);
-  const VectorSources sources(encoder, ws.image_model_dir(), /*image_files=*/true);
-  const size_t given = listings.size();
-  if (scope == EmbedScope::kStale)
-    sources.keep_stale(listings, ws.catalog().vector_sources("image"));
-  report.listings += given;
-  report.up_to_date += given - listings.size();
-  Progress progress("embed images", listings.size());
-  auto out = encode_image_listings(encoder, sources, listings, batch_size, report, progress);
-  progress.finish();
-  return out;
-}
-
-ImageEmbedReport embed_images(Workspace& ws, EmbedScope scope, size_t batch_size,
-                              size_t page_size) {
+ImageEmbedReport embed_images(Workspace& ws, EmbedScope scope, const EmbedTarget& target,
+                              size_t batch_size) {
   const NeuralImageEncoder encoder = load_image_encoder(ws);
   const VectorSources sources(encoder, ws.image_model_dir(), /*image_files=*/true);
   ImageEmbedReport report;
-  Progress progress("embed images", ws.catalog().size());
   const PagedEmbed paged = embed_in_pages(
-      ws.catalog(), "image", sources, scope, page_size, progress,
-      [&](std::span<const Listing> listings) {
+      ws.catalog(), "image", sources, scope, target,
+      [&](std::span<const Listing> listings, Progress& progress) {
         return encode_image_listings(encoder, sources, listings, batch_size, report, progress);
       });
-  progress.finish();
   report.listings = paged.listings;
   report.up_to_date = paged.up_to_date;
   return report;

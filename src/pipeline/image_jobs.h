@@ -52,25 +52,20 @@ NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size = 32,
                                       std::optional<ImageFetcherOptions> fetcher = {});
 
 struct ImageEmbedReport {
-  size_t listings = 0;    // given (the catalog's, for embed_images)
+  size_t listings = 0;    // the catalog's (the target's shard of it)
   size_t up_to_date = 0;  // not encoded: the stored vector came from the same model and image
   size_t embedded = 0;    // encoded into a new image vector
   size_t without_image = 0;
   size_t unreadable = 0;  // an image that could not be fetched or decoded (warned about)
 };
 
-// Encodes the images of `listings` (all, or those whose stored "image" vector is missing or
-// stale) with ws/models/image into the space "image", without storing them; a listing without a
-// readable image is counted in `report` and listed in `removed`.
-SpaceVectors encode_images(const Workspace& ws, std::vector<Listing> listings, EmbedScope scope,
-                           ImageEmbedReport& report, size_t batch_size = 256);
-
-// Encodes the catalog's listings' images (as `scope` says) with ws/models/image and stores the
-// vectors in the space "image" (the encoder's name as the catalog's "image_encoder"). A listing
-// without a readable image gets no image vector (a row it had is removed), keeps its text
-// vector, and is counted; it is tried again by the next embed. page_size listings at a time
-// (embed_in_pages): an interrupted run keeps what it stored.
+// Encodes the catalog's listings' images (those of target.shard, as `scope` says) with
+// ws/models/image and stores the vectors in the space "image" (the encoder's name as the
+// catalog's "image_encoder"), or hands them to target.keep. A listing without a readable image
+// gets no image vector (a row it had is removed), keeps its text vector, and is counted; it is
+// tried again by the next embed. A page of listings at a time (embed_in_pages): an interrupted
+// run keeps what it stored.
 ImageEmbedReport embed_images(Workspace& ws, EmbedScope scope = EmbedScope::kStale,
-                              size_t batch_size = 256, size_t page_size = kEmbedPage);
+                              const EmbedTarget& target = {}, size_t batch_size = 256);
 
 }  // namespace doppel

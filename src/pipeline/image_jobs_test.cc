@@ -107,7 +107,7 @@ TEST_F(ImageJobsTest, TrainThenEmbedFillsTheImageSpaceAndSkipsMissingAndBrokenIm
   contrastive.max_steps = 2;
   EXPECT_EQ(finetune_image_model(workspace, contrastive, {}, false).steps, 2);
 
-  auto report = embed_images(workspace, EmbedScope::kStale, /*batch_size=*/3);
+  auto report = embed_images(workspace, EmbedScope::kStale, {}, /*batch_size=*/3);
   EXPECT_EQ(report.listings, 8u);
   EXPECT_EQ(report.up_to_date, 0u);
   EXPECT_EQ(report.embedded, 6u);
@@ -125,7 +125,7 @@ TEST_F(ImageJobsTest, TrainThenEmbedFillsTheImageSpaceAndSkipsMissingAndBrokenIm
   // The other photos are unchanged, so their vectors are not encoded again.
   // Three listings a page: what a catalog larger than a page meets.
   fs::resize_file(photo(5), 20);
-  report = embed_images(workspace, EmbedScope::kStale, /*batch_size=*/256, /*page_size=*/3);
+  report = embed_images(workspace, EmbedScope::kStale, {.shard = {}, .keep = {}, .page_size = 3});
   EXPECT_EQ(report.listings, 8u);
   EXPECT_EQ(report.up_to_date, 5u);
   EXPECT_EQ(report.embedded, 0u);

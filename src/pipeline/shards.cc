@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
@@ -50,9 +52,25 @@ std::vector<int64_t> shard_keys(const CatalogStore& catalog, Shard shard) {
   return keys;
 }
 
-std::vector<Listing> shard_listings(const CatalogStore& catalog, Shard shard) {
-  if (shard.whole()) return catalog.all_listings();
-  return catalog.get_by_keys(shard_keys(catalog, shard));
+ShardPages::ShardPages(const CatalogStore& catalog, Shard shard, size_t page_size)
+    : catalog_(catalog),
+      page_size_(page_size),
+      whole_(shard.whole()),
+      after_(std::numeric_limits<int64_t>::min()) {
+  if (!whole_) keys_ = shard_keys(catalog, shard);
+  size_ = whole_ ? catalog.size() : keys_.size();
+}
+
+std::vector<Listing> ShardPages::next() {
+  if (whole_) {
+    std::vector<Listing> page = catalog_.listings_after(after_, page_size_);
+    if (!page.empty()) after_ = page.back().key;
+    return page;
+  }
+  const size_t n = std::min(page_size_, keys_.size() - next_key_);
+  const auto page = std::span(keys_).subspan(next_key_, n);
+  next_key_ += n;
+  return page.empty() ? std::vector<Listing>{} : catalog_.get_by_keys(page);
 }
 
 std::string catalog_digest(const CatalogStore& catalog, std::string_view extra) {

@@ -53,8 +53,25 @@ struct Shard {
 // listings).
 std::vector<int64_t> shard_keys(const CatalogStore& catalog, Shard shard);
 
-// The catalog's listings that belong to `shard`, in key order; only those are read.
-std::vector<Listing> shard_listings(const CatalogStore& catalog, Shard shard);
+// The listings of `shard` in key order, a page at a time: the whole catalog through
+// CatalogStore::listings_after; a shard through its keys (shard_keys), so that it reads only its
+// own listings. Holds one page of listings (and a shard's keys), never the shard's listings.
+class ShardPages {
+ public:
+  ShardPages(const CatalogStore& catalog, Shard shard, size_t page_size);
+
+  size_t size() const { return size_; }  // listings in the shard
+  std::vector<Listing> next();           // the next page; empty after the last one
+
+ private:
+  const CatalogStore& catalog_;
+  size_t page_size_;
+  bool whole_;
+  std::vector<int64_t> keys_;  // a shard's keys; empty for the whole catalog
+  size_t next_key_ = 0;
+  int64_t after_;  // the whole catalog: the last key read
+  size_t size_;
+};
 
 // A hex digest of the catalog's listings (keys and ids), plus `extra` (e.g. vector log heads):
 // equal only when shards were made from the same catalog state.

@@ -78,29 +78,15 @@ SpaceVectors encode_listings(const Encoder& encoder, const VectorSources& source
 
 }  // namespace
 
-SpaceVectors encode_text(const Workspace& ws, std::vector<Listing> listings,
-                         TextEncoderChoice choice, EmbedScope scope, size_t batch_size) {
-  const auto encoder = load_vector_encoder(ws, choice);
-  const VectorSources sources(*encoder, text_encoder_dir(ws, choice));
-  if (scope == EmbedScope::kStale)
-    sources.keep_stale(listings, ws.catalog().vector_sources("text"));
-  Progress progress("embed text", listings.size());
-  auto out = encode_listings(*encoder, sources, listings, batch_size, progress);
-  progress.finish();
-  return out;
-}
-
 TextEmbedReport embed_text(Workspace& ws, TextEncoderChoice choice, EmbedScope scope,
-                           size_t batch_size, size_t page_size) {
+                           const EmbedTarget& target, size_t batch_size) {
   const auto encoder = load_vector_encoder(ws, choice);
   const VectorSources sources(*encoder, text_encoder_dir(ws, choice));
-  Progress progress("embed text", ws.catalog().size());
   const PagedEmbed paged =
-      embed_in_pages(ws.catalog(), "text", sources, scope, page_size, progress,
-                     [&](std::span<const Listing> listings) {
+      embed_in_pages(ws.catalog(), "text", sources, scope, target,
+                     [&](std::span<const Listing> listings, Progress& progress) {
                        return encode_listings(*encoder, sources, listings, batch_size, progress);
                      });
-  progress.finish();
   return {paged.listings, paged.listings - paged.up_to_date};
 }
 

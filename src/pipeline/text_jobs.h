@@ -30,21 +30,17 @@ std::filesystem::path text_encoder_dir(const Workspace& ws, TextEncoderChoice ch
 // The chosen encoder, loaded from text_encoder_dir(ws, choice).
 std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderChoice choice);
 
-// Encodes `listings` (all, or those whose stored "text" vector is missing or stale) with the
-// chosen encoder into the space "text", without storing them.
-SpaceVectors encode_text(const Workspace& ws, std::vector<Listing> listings,
-                         TextEncoderChoice choice, EmbedScope scope, size_t batch_size = 1024);
-
 struct TextEmbedReport {
-  size_t listings = 0;  // in the catalog
+  size_t listings = 0;  // in the catalog (the target's shard of it)
   size_t encoded = 0;   // the others' stored vectors were up to date
 };
 
-// Encodes the catalog's listings (as `scope` says) and stores their vectors in catalog.db under
-// the space "text", with the encoder's name as the catalog's "text_encoder", page_size listings at
-// a time (embed_in_pages): an interrupted run keeps what it stored, the next encodes the rest.
+// Encodes the catalog's listings (those of target.shard, as `scope` says) and stores their
+// vectors in catalog.db under the space "text", with the encoder's name as the catalog's
+// "text_encoder" (or hands them to target.keep), a page of listings at a time (embed_in_pages):
+// an interrupted run keeps what it stored, the next encodes the rest.
 TextEmbedReport embed_text(Workspace& ws, TextEncoderChoice choice = TextEncoderChoice::kAuto,
-                           EmbedScope scope = EmbedScope::kStale, size_t batch_size = 1024,
-                           size_t page_size = kEmbedPage);
+                           EmbedScope scope = EmbedScope::kStale, const EmbedTarget& target = {},
+                           size_t batch_size = 1024);
 
 }  // namespace doppel

@@ -152,7 +152,8 @@ TEST(EmbedText, EncodesOnlyWhatChangedUnlessAskedForAll) {
                         "c,Zeta chair black,39\n"),
               {}, true);
   // One listing a page: what a catalog larger than a page meets.
-  const auto changed = embed_text(ws, TextEncoderChoice::kAuto, EmbedScope::kStale, 1024, 1);
+  const auto changed = embed_text(ws, TextEncoderChoice::kAuto, EmbedScope::kStale,
+                                  {.shard = {}, .keep = {}, .page_size = 1});
   EXPECT_EQ(changed.listings, 4u);
   EXPECT_EQ(changed.encoded, 2u);  // b's new title and the new d; not c's new price
   EXPECT_EQ(ws.catalog().vectors("text").keys.size(), 4u);
@@ -162,7 +163,10 @@ TEST(EmbedText, EncodesOnlyWhatChangedUnlessAskedForAll) {
   EXPECT_EQ(embed_text(ws).encoded, 4u);
   text.out_dim = 3;  // at another dim the old vectors go, rather than the embed failing
   train_tfidf(ws, text);
-  EXPECT_EQ(embed_text(ws, TextEncoderChoice::kAuto, EmbedScope::kStale, 1024, 3).encoded, 4u);
+  EXPECT_EQ(embed_text(ws, TextEncoderChoice::kAuto, EmbedScope::kStale,
+                       {.shard = {}, .keep = {}, .page_size = 3})
+                .encoded,
+            4u);
   EXPECT_EQ(ws.catalog().vectors("text").dim, 3);
   EXPECT_EQ(ws.catalog().vectors("text").keys.size(), 4u);  // the second page's row kept
 }

@@ -35,6 +35,24 @@ expect_fail merge "$scratch/ws_sharded" "$scratch/embed_0" "$scratch/embed_2"
 check "an incomplete set is refused, naming the missing shard ($err)" contains "$err" "shards 1 of 3 are missing"
 expect_fail merge "$scratch/ws_sharded" "$scratch/embed_0" "$scratch/embed_1" "$scratch/embed_1"
 check "a shard given twice is refused ($err)" contains "$err" "given twice"
+# A damaged shard stores nothing: a truncated file is refused before any page is stored, and a
+# page the catalog refuses (a key it does not hold, in the last shard) undoes the pages before it.
+text_vectors() { python3 -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(
+  \"SELECT COUNT(*) FROM vectors WHERE space = 'text'\").fetchone()[0])" "$1"; }
+cp -r "$scratch/embed_2" "$scratch/embed_2_bad"
+truncate -s -4 "$scratch/embed_2_bad/text.vectors"
+expect_fail merge "$scratch/ws_sharded" "$scratch/embed_0" "$scratch/embed_1" "$scratch/embed_2_bad"
+check "a truncated shard file is refused, naming it ($err)" contains "$err" "embed_2_bad/text.vectors: truncated"
+cp "$scratch/embed_2/text.vectors" "$scratch/embed_2_bad/text.vectors"
+python3 - "$scratch/embed_2_bad/text.vectors" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(12 + 16)  # the first key of the first page
+    f.write(struct.pack("<q", 987654321))
+PY
+expect_fail merge "$scratch/ws_sharded" "$scratch/embed_0" "$scratch/embed_1" "$scratch/embed_2_bad"
+check "a key the catalog does not hold is refused ($err)" contains "$err" "987654321"
+check "and the shards merged before it are undone" test "$(text_vectors "$scratch/ws_sharded/catalog.db")" -eq 0
 out=$("$doppel" -q merge "$scratch/ws_sharded" "$scratch/embed_0" "$scratch/embed_1" "$scratch/embed_2")
 check "merge stores every listing's text vector ($out)" contains "$out" "$listings text vectors"
 check "the merged vectors equal one run's (to float rounding)" python3 - "$ws/catalog.db" "$scratch/ws_sharded/catalog.db" <<'PY'
