@@ -52,59 +52,80 @@ __attribute__((target("avx2,fma"))) float vector_product(const float* a, const f
   return add_tail(sum_lanes(acc), a, b, whole, dim);
 }
 
-// Rows [j, j + 4) against queries i and i + 1: eight accumulators, each a product's own chain.
-__attribute__((target("avx2,fma"))) void vector_tile(const float* q0, const float* rows, size_t j,
-                                                     size_t dim, float* o0, float* o1) {
+// sum_lanes of four accumulators at once, as [p0, p1, p2, p3]: the same additions in the same
+// order, four products to a vector instruction.
+__attribute__((target("avx2,fma"))) __m128 sum_lanes4(__m256 p0, __m256 p1, __m256 p2, __m256 p3) {
+  // Lanes l + (l + 4): [p0's four | p1's four] and [p2's | p3's].
+  const __m256 f01 =
+      _mm256_add_ps(_mm256_permute2f128_ps(p0, p1, 0x20), _mm256_permute2f128_ps(p0, p1, 0x31));
+  const __m256 f23 =
+      _mm256_add_ps(_mm256_permute2f128_ps(p2, p3, 0x20), _mm256_permute2f128_ps(p2, p3, 0x31));
+  // (0+4)+(2+6) and (1+5)+(3+7): [p0 a, p0 b, p2 a, p2 b | p1 a, p1 b, p3 a, p3 b].
+  const __m256 two = _mm256_add_ps(_mm256_shuffle_ps(f01, f23, _MM_SHUFFLE(1, 0, 1, 0)),
+                                   _mm256_shuffle_ps(f01, f23, _MM_SHUFFLE(3, 2, 3, 2)));
+  // a + b: [p0, p2, p0, p2 | p1, p3, p1, p3].
+  const __m256 one = _mm256_add_ps(_mm256_shuffle_ps(two, two, _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm256_shuffle_ps(two, two, _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm_unpacklo_ps(_mm256_castps256_ps128(one), _mm256_extractf128_ps(one, 1));
+}
+
+// Rows [j, j + 4) against the Q queries from q: 4Q accumulators, each a product's own chain.
+template <int Q>
+__attribute__((target("avx2,fma"))) void vector_tile(const float* q, const float* rows, size_t j,
+                                                     size_t dim, float* out, size_t out_stride) {
   const size_t whole = dim / kLanes * kLanes;
-  const float* q1 = q0 + dim;
-  const float* r0 = rows + j * dim;
-  const float* r1 = r0 + dim;
-  const float* r2 = r1 + dim;
-  const float* r3 = r2 + dim;
-  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00;
-  __m256 a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-  for (size_t k = 0; k < whole; k += kLanes) {
-    const __m256 x0 = _mm256_loadu_ps(q0 + k);
-    const __m256 x1 = _mm256_loadu_ps(q1 + k);
-    __m256 y = _mm256_loadu_ps(r0 + k);
-    a00 = _mm256_fmadd_ps(x0, y, a00);
-    a10 = _mm256_fmadd_ps(x1, y, a10);
-    y = _mm256_loadu_ps(r1 + k);
-    a01 = _mm256_fmadd_ps(x0, y, a01);
-    a11 = _mm256_fmadd_ps(x1, y, a11);
-    y = _mm256_loadu_ps(r2 + k);
-    a02 = _mm256_fmadd_ps(x0, y, a02);
-    a12 = _mm256_fmadd_ps(x1, y, a12);
-    y = _mm256_loadu_ps(r3 + k);
-    a03 = _mm256_fmadd_ps(x0, y, a03);
-    a13 = _mm256_fmadd_ps(x1, y, a13);
+  const float* r = rows + j * dim;
+  __m256 acc[Q][4];
+#pragma GCC unroll 4
+  for (int i = 0; i < Q; ++i) {
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) acc[i][c] = _mm256_setzero_ps();
   }
-  o0[j] = add_tail(sum_lanes(a00), q0, r0, whole, dim);
-  o0[j + 1] = add_tail(sum_lanes(a01), q0, r1, whole, dim);
-  o0[j + 2] = add_tail(sum_lanes(a02), q0, r2, whole, dim);
-  o0[j + 3] = add_tail(sum_lanes(a03), q0, r3, whole, dim);
-  o1[j] = add_tail(sum_lanes(a10), q1, r0, whole, dim);
-  o1[j + 1] = add_tail(sum_lanes(a11), q1, r1, whole, dim);
-  o1[j + 2] = add_tail(sum_lanes(a12), q1, r2, whole, dim);
-  o1[j + 3] = add_tail(sum_lanes(a13), q1, r3, whole, dim);
+  for (size_t k = 0; k < whole; k += kLanes) {
+    __m256 x[Q];
+#pragma GCC unroll 4
+    for (int i = 0; i < Q; ++i) x[i] = _mm256_loadu_ps(q + i * dim + k);
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      const __m256 y = _mm256_loadu_ps(r + c * dim + k);
+#pragma GCC unroll 4
+      for (int i = 0; i < Q; ++i) acc[i][c] = _mm256_fmadd_ps(x[i], y, acc[i][c]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < Q; ++i) {
+    float* o = out + i * out_stride + j;
+    _mm_storeu_ps(o, sum_lanes4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
+    if (whole == dim) continue;
+    for (int c = 0; c < 4; ++c) o[c] = add_tail(o[c], q + i * dim, r + c * dim, whole, dim);
+  }
+}
+
+// Queries [i, i + Q) against every row.
+template <int Q>
+__attribute__((target("avx2,fma"))) void vector_query_block(const float* queries, size_t i,
+                                                            const float* rows, size_t n, size_t dim,
+                                                            float* out, size_t out_stride) {
+  const float* q = queries + i * dim;
+  float* o = out + i * out_stride;
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) vector_tile<Q>(q, rows, j, dim, o, out_stride);
+  for (; j < n; ++j) {
+    for (int a = 0; a < Q; ++a)
+      o[a * out_stride + j] = vector_product(q + a * dim, rows + j * dim, dim);
+  }
 }
 
 __attribute__((target("avx2,fma"))) void vector_products(const float* queries, size_t m,
                                                          const float* rows, size_t n, size_t dim,
                                                          float* out, size_t out_stride) {
   size_t i = 0;
-  for (; i + 2 <= m; i += 2) {
-    const float* q = queries + i * dim;
-    float* o0 = out + i * out_stride;
-    float* o1 = o0 + out_stride;
-    size_t j = 0;
-    for (; j + 4 <= n; j += 4) vector_tile(q, rows, j, dim, o0, o1);
-    for (; j < n; ++j) {
-      o0[j] = vector_product(q, rows + j * dim, dim);
-      o1[j] = vector_product(q + dim, rows + j * dim, dim);
-    }
-  }
-  for (; i < m; ++i) {
+  for (; i + 3 <= m; i += 3) vector_query_block<3>(queries, i, rows, n, dim, out, out_stride);
+  if (m - i == 2) vector_query_block<2>(queries, i, rows, n, dim, out, out_stride);
+  if (m - i == 1) {
+    // One query reads the rows one after another rather than four at a time: with the rows in
+    // memory (a single query's list scan or Flat search) that is faster than a 1 × 4 tile (Flat
+    // at 1M: 15.8 against 20.7 ms), which pays only where several queries share each load.
     for (size_t j = 0; j < n; ++j)
       out[i * out_stride + j] = vector_product(queries + i * dim, rows + j * dim, dim);
   }

@@ -12,8 +12,9 @@
 // each a chain of fused multiply-adds in dimension order, then added pairwise (lanes 0+4, 1+5,
 // 2+6, 3+7, then (0+4)+(2+6) and (1+5)+(3+7), then those two), then the last dim % 8 terms by
 // fused multiply-add. With AVX2 and FMA that is one vector accumulator per product, register-
-// blocked over 2 queries × 4 rows; elsewhere a portable loop does the same arithmetic with
-// std::fma (slower, the same bits).
+// blocked over 3 queries × 4 rows (12 accumulators, 7 loads for 12 multiply-adds; a lone query
+// goes row by row), with the four products of a query's tile added across their lanes together;
+// elsewhere a portable loop does the same arithmetic with std::fma (slower, the same bits).
 #pragma once
 
 #include <cstddef>

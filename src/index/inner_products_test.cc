@@ -45,15 +45,20 @@ TEST(InnerProducts, SameBitsInEveryBlockShape) {
     const size_t n = 150;
     const auto q = random_floats(9 * dim, 3);
     const auto r = random_floats(n * dim, 4);
+    std::vector<std::vector<float>> portable(9, std::vector<float>(n));  // each query alone
+    for (size_t i = 0; i < 9; ++i)
+      portable_inner_products(q.data() + i * dim, 1, r.data(), n, dim, portable[i].data(), n);
     std::vector<float> alone(n);
     inner_products(q.data(), 1, r.data(), n, dim, alone.data(), n);
-    std::vector<float> portable(n);
-    portable_inner_products(q.data(), 1, r.data(), n, dim, portable.data(), n);
-    EXPECT_EQ(portable, alone);
-    for (size_t m = 2; m <= 9; ++m) {
+    EXPECT_EQ(portable[0], alone);
+    for (size_t m = 2; m <= 9; ++m) {  // every place of the 3-query tiles and of the rest
       std::vector<float> block(m * n);
       inner_products(q.data(), m, r.data(), n, dim, block.data(), n);
-      EXPECT_EQ(std::vector<float>(block.begin(), block.begin() + n), alone) << "m = " << m;
+      for (size_t i = 0; i < m; ++i) {
+        EXPECT_EQ(std::vector<float>(block.begin() + i * n, block.begin() + (i + 1) * n),
+                  portable[i])
+            << "query " << i << " of " << m;
+      }
     }
     for (const size_t from : {1, 3, 5, 66}) {  // rows out of step with the tiles and blocks
       std::vector<float> slice(n - from);
