@@ -11,6 +11,7 @@
 #include "catalog/test_dir.h"
 #include "image/image_nn_test_util.h"
 #include "image/image_test_util.h"
+#include "pipeline/embed_shards.h"
 #include "pipeline/image_jobs.h"
 #include "pipeline/ingest_job.h"
 #include "pipeline/workspace.h"
@@ -134,6 +135,35 @@ TEST_F(ImageJobsTest, TrainThenEmbedFillsTheImageSpaceAndSkipsMissingAndBrokenIm
   report = embed_images(workspace, EmbedScope::kAll);
   EXPECT_EQ(report.up_to_date, 0u);
   EXPECT_EQ(report.embedded, 5u);
+
+  // Embed shards carry what a broken photo takes away: p4's photo breaks, three shards encode
+  // what is stale (p4 and the listings without a readable photo), and their merge drops p4's
+  // vector and keeps the others, as an unsharded embed would.
+  const auto before = workspace.catalog().vectors("image");
+  fs::resize_file(photo(4), 20);
+  std::vector<fs::path> dirs;
+  ImageEmbedReport shards;
+  for (int i = 0; i < 3; ++i) {
+    dirs.push_back(dir_.path() / ("shard-" + std::to_string(i)));
+    const auto r = embed_shard(workspace, Shard{i, 3}, dirs.back(), /*text=*/false, /*image=*/true);
+    shards.listings += r.images.listings;
+    shards.up_to_date += r.images.up_to_date;
+    shards.unreadable += r.images.unreadable;
+    shards.without_image += r.images.without_image;
+  }
+  EXPECT_EQ(shards.listings, 8u);
+  EXPECT_EQ(shards.up_to_date, 4u);     // p0..p3
+  EXPECT_EQ(shards.unreadable, 3u);     // p4, p5, p7
+  EXPECT_EQ(shards.without_image, 1u);  // p6
+  EXPECT_EQ(workspace.catalog().vectors("image").keys, before.keys) << "a shard stored vectors";
+  const auto merged = merge_embed_shards(workspace, dirs);
+  EXPECT_EQ(merged.image_vectors, 0u);
+  EXPECT_EQ(merged.image_removed, 4u);
+  const auto after = workspace.catalog().vectors("image");
+  ASSERT_EQ(after.keys.size(), 4u);
+  EXPECT_EQ(after.keys, std::vector<int64_t>(before.keys.begin(), before.keys.begin() + 4));
+  EXPECT_EQ(after.data,
+            std::vector<float>(before.data.begin(), before.data.begin() + 4 * after.dim));
 }
 
 }  // namespace
