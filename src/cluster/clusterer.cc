@@ -73,10 +73,18 @@ struct CrossPairs {
   int64_t known = 0;   // the sum of the known confidences, in units
   int64_t needed = 0;  // the sum a merge needs: threshold × pairs
   std::vector<std::pair<int64_t, int64_t>> unknown;
+  size_t counted = 0;  // unknown[0, counted) have since been scored and added to `known`
 
-  // Whether the known confidences already decide the merge (each unknown one lies in [0, 1]).
+  int64_t open() const { return int64_t(unknown.size() - counted); }
+  // Whether the known confidences already decide the merge (each open one lies in [0, 1]).
   bool passes() const { return known >= needed; }
-  bool fails() const { return known + int64_t(unknown.size()) * kOne < needed; }
+  bool fails() const { return known + open() * kOne < needed; }
+  // The fewest further scores that could decide it: all of them 1, or all of them 0.
+  int64_t fewest_to_decide() const {
+    const int64_t to_pass = (needed - known + kOne - 1) / kOne;
+    const int64_t to_fail = (known + open() * kOne - needed) / kOne + 1;
+    return std::clamp<int64_t>(std::min(to_pass, to_fail), 1, open());
+  }
 };
 
 CrossPairs cross_pairs(const std::vector<int64_t>& x, const std::vector<int64_t>& y,
@@ -109,8 +117,45 @@ void ask(std::span<const std::pair<int64_t, int64_t>> pairs, ScoreMap& scores,
   for (size_t i = 0; i < pairs.size(); ++i) scores.emplace(pairs[i], asked[i]);
 }
 
+// Scores the open cross pairs of `merges` until each merge is decided. In rounds, each one call
+// of the scorer: a round asks each undecided merge for a quarter of its open pairs, or more when
+// fewer could not decide it, and a merge its scores decide asks no further. Each confidence lies
+// in [0, 1], so the bounds are exact: a merge is decided as the mean over all its cross pairs
+// would decide it, often from part of them.
+void decide_in_rounds(std::span<CrossPairs> merges, ScoreMap& scores, const PairScorer& scorer) {
+  std::vector<CrossPairs*> open;
+  for (CrossPairs& cross : merges) {
+    if (!cross.passes() && !cross.fails()) open.push_back(&cross);
+  }
+  std::vector<std::pair<int64_t, int64_t>> round;
+  std::vector<size_t> asked_to;  // per open merge: unknown[counted, asked_to) are in this round
+  while (!open.empty()) {
+    round.clear();
+    asked_to.clear();
+    for (const CrossPairs* cross : open) {
+      const int64_t take = std::max(cross->fewest_to_decide(), (cross->open() + 3) / 4);
+      const auto begin = cross->unknown.begin() + int64_t(cross->counted);
+      for (auto it = begin; it != begin + take; ++it) {
+        if (!scores.contains(*it)) round.push_back(*it);
+      }
+      asked_to.push_back(cross->counted + size_t(take));
+    }
+    std::sort(round.begin(), round.end());
+    round.erase(std::unique(round.begin(), round.end()), round.end());
+    ask(round, scores, scorer);
+    for (size_t m = 0; m < open.size(); ++m) {
+      CrossPairs& cross = *open[m];
+      for (; cross.counted < asked_to[m]; ++cross.counted)
+        cross.known += units(scores.at(cross.unknown[cross.counted]));
+    }
+    std::erase_if(open, [](const CrossPairs* cross) { return cross->passes() || cross->fails(); });
+  }
+}
+
 // Whether the mean confidence over all cross pairs of x and y reaches the threshold (in units).
-// The scorer is asked only when the known scores leave the answer open.
+// The scorer is asked only when the known scores leave the answer open, and then for all the open
+// pairs at once: rounds of one merge's pairs would be many small calls (at 1M listings, one run
+// each: 2% fewer pairs, 11% more time clustering).
 bool average_link_passes(const std::vector<int64_t>& x, const std::vector<int64_t>& y,
                          ScoreMap& scores, const PairScorer& scorer, int64_t threshold) {
   CrossPairs cross = cross_pairs(x, y, scores, threshold);
@@ -121,22 +166,19 @@ bool average_link_passes(const std::vector<int64_t>& x, const std::vector<int64_
   return cross.passes();
 }
 
-// Asks, in one batch, for the cross pairs that the merges of `edges` leave open as the groups
-// stand now, before any of those merges is tried.
+// Decides, before any of them is tried, the merges of `edges` as the groups stand now: their
+// rounds of scoring ask for many merges' pairs at once.
 void score_ahead(std::span<const ScoredPair> edges, Groups& groups, ScoreMap& scores,
                  const PairScorer& scorer, const ClusterOptions& options, int64_t threshold) {
-  std::vector<std::pair<int64_t, int64_t>> open;
+  std::vector<CrossPairs> merges;
   for (const auto& edge : edges) {
     const size_t ga = groups.group_of(edge.a);
     const size_t gb = groups.group_of(edge.b);
     if (!groups.may_merge(ga, gb, options.max_cluster_size)) continue;
-    const CrossPairs cross = cross_pairs(groups.members(ga), groups.members(gb), scores, threshold);
-    if (!cross.passes() && !cross.fails())
-      open.insert(open.end(), cross.unknown.begin(), cross.unknown.end());
+    CrossPairs cross = cross_pairs(groups.members(ga), groups.members(gb), scores, threshold);
+    if (!cross.passes() && !cross.fails()) merges.push_back(std::move(cross));
   }
-  std::sort(open.begin(), open.end());
-  open.erase(std::unique(open.begin(), open.end()), open.end());
-  ask(open, scores, scorer);
+  decide_in_rounds(merges, scores, scorer);
 }
 
 }  // namespace

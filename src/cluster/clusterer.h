@@ -47,10 +47,12 @@ struct ClusterOptions {
 // Confidences for a batch of key pairs (one per pair, in order), asked by average linkage for the
 // cross pairs of two groups that are not in `pairs`. Batches are large, because the decider
 // scores a batch far faster (and on more threads) than its pairs one by one: before the merges of
-// the next ClusterOptions::lookahead accepted pairs are tried, one call asks for every cross pair
-// those merges need as the groups stand; then a merge whose groups grew in between asks for the
-// rest itself. Each pair is asked at most once per cluster_pairs call (results are kept), and
-// some may be asked that no merge ends up needing. NaN means "unknown" and counts as confidence 0
+// the next ClusterOptions::lookahead accepted pairs are tried, the cross pairs those merges need
+// as the groups stand are asked for in a few rounds, one call each; a merge whose first scores
+// already decide it (each confidence lies in [0, 1]) is asked no more; then a merge whose groups
+// grew in between asks for the rest itself, in one call. Each pair is asked at most once per
+// cluster_pairs call (results are kept), and some may be asked that no merge ends up needing.
+// NaN means "unknown" and counts as confidence 0
 // in the mean (a pair nobody vouches for does not help a merge). An empty std::function is
 // allowed: every unscored pair then counts as 0.
 using PairScorer =
