@@ -162,7 +162,7 @@ PagedEmbed embed_in_pages(CatalogStore& catalog, const std::string& space,
   PagedEmbed totals;
   // An empty shard still gets one (empty) page, so that target.keep learns the encoder and dim.
   std::vector<Listing> page = pages.next();
-  for (bool first = true; first || !page.empty(); first = false, page = pages.next()) {
+  do {
     const size_t read = page.size();
     if (scope == EmbedScope::kStale && !page.empty()) {
       sources.keep_stale(page, catalog.vector_sources(space, page.front().key, page.back().key));
@@ -176,7 +176,7 @@ PagedEmbed embed_in_pages(CatalogStore& catalog, const std::string& space,
     } else {
       vectors.store(catalog);
     }
-  }
+  } while (!(page = pages.next()).empty());
   progress.finish();
   return totals;
 }
