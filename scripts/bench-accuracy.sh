@@ -11,9 +11,12 @@
 # folds unless MATCH_ARGS, which passes options, says otherwise) before embedding.
 # PREPARE_ONLY=1 stops each dataset after its index: the workspaces for
 # scripts/bench-decider-valid.sh, which compares decider variants on valid only.
-# DATASETS='Abt-Buy|WDC computers (small)' runs only the named datasets (default: all five).
+# DATASETS='Abt-Buy|WDC computers (small)' runs only the named datasets (default: all).
+# Each WDC category runs twice: trained on its own small train split, and trained on the small
+# train splits of all four categories pooled ("(small, pooled train)"; valid and test are the
+# category's own either way; docs/decisions.md, "Pooled WDC train").
 # DEV=1 runs the development benchmarks instead: WDC cameras, watches and shoes (small), whose
-# test splits are gold standards built like WDC computers' but are not among the five reported.
+# test splits are gold standards built like WDC computers' but are not among those reported.
 # They check that a choice made on valid also holds on a harder test that is not reported
 # (docs/decisions.md); DATASETS filters them too.
 # Writes OUT/accuracy.md (a table) and OUT/<dataset>/{metrics.json,report.md,...}.
@@ -23,20 +26,22 @@ out=${2:-results/accuracy}
 data=${DOPPEL_DATA:-../shared/data}
 [ -d "$data" ] || { echo "bench-accuracy: no benchmark data at $data" >&2; exit 1; }
 
-# name | folder | train file | valid file | test file
+# name | folder | train files (space-separated, relative to the folder) | valid file | test file
 datasets=(
   "Abt-Buy|ditto-er_magellan/Textual/Abt-Buy|train.txt|valid.txt|test.txt"
   "Amazon-Google|ditto-er_magellan/Structured/Amazon-Google|train.txt|valid.txt|test.txt"
   "Walmart-Amazon|ditto-er_magellan/Structured/Walmart-Amazon|train.txt|valid.txt|test.txt"
   "Walmart-Amazon (dirty)|ditto-er_magellan/Dirty/Walmart-Amazon|train.txt|valid.txt|test.txt"
-  "WDC computers (small)|ditto-wdc_lspc_v2/computers|train.txt.small|valid.txt.small|test.txt"
 )
-if [ -n "${DEV:-}" ]; then
-  datasets=()
-  for category in cameras watches shoes; do
-    datasets+=("WDC $category (small)|ditto-wdc_lspc_v2/$category|train.txt.small|valid.txt.small|test.txt")
-  done
-fi
+wdc_categories=(computers)
+[ -z "${DEV:-}" ] || { datasets=(); wdc_categories=(cameras watches shoes); }
+pooled_train="../computers/train.txt.small ../cameras/train.txt.small ../shoes/train.txt.small ../watches/train.txt.small"
+for category in "${wdc_categories[@]}"; do
+  datasets+=(
+    "WDC $category (small)|ditto-wdc_lspc_v2/$category|train.txt.small|valid.txt.small|test.txt"
+    "WDC $category (small, pooled train)|ditto-wdc_lspc_v2/$category|$pooled_train|valid.txt.small|test.txt"
+  )
+done
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -53,9 +58,11 @@ for entry in "${datasets[@]}"; do
   ws="$out/$slug/ws"
   echo "== $name" >&2
   "$doppel" -q init "$ws" > /dev/null
-  for split in "$train:train" "$valid:valid" "$test:test"; do
-    "$doppel" -q ingest "$ws" "$data/$folder/${split%%:*}" --format ditto --split "${split##*:}" > /dev/null
+  for file in $train; do
+    "$doppel" -q ingest "$ws" "$data/$folder/$file" --format ditto --split train > /dev/null
   done
+  "$doppel" -q ingest "$ws" "$data/$folder/$valid" --format ditto --split valid > /dev/null
+  "$doppel" -q ingest "$ws" "$data/$folder/$test" --format ditto --split test > /dev/null
   "$doppel" -q train text "$ws"
   if [ -n "${TEXT_MODEL:-}" ]; then
     mkdir -p "$ws/models/text"
