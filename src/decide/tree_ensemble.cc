@@ -61,12 +61,14 @@ TreeEnsemble TreeEnsemble::from_xgboost_json(std::string_view json, int num_feat
         std::stof(learner.at("learner_model_param").at("base_score").get<std::string>());
     ensemble.base_margin_ = -std::log(1.0f / base_score - 1.0f);
 
+    std::vector<XgboostTreeArrays> arrays;
     for (const auto& tree : booster.at("model").at("trees")) {
-      const auto left = tree.at("left_children").get<std::vector<int>>();
-      const auto right = tree.at("right_children").get<std::vector<int>>();
-      const auto features = tree.at("split_indices").get<std::vector<int>>();
-      const auto thresholds = tree.at("split_conditions").get<std::vector<float>>();
-      const auto default_left = tree.at("default_left").get<std::vector<int>>();
+      const auto& [left, right, features, default_left, thresholds] = arrays.emplace_back(
+          XgboostTreeArrays{tree.at("left_children").get<std::vector<int>>(),
+                            tree.at("right_children").get<std::vector<int>>(),
+                            tree.at("split_indices").get<std::vector<int>>(),
+                            tree.at("default_left").get<std::vector<int>>(),
+                            tree.at("split_conditions").get<std::vector<float>>()});
       const auto split_types = tree.value("split_type", std::vector<int>(left.size(), 0));
       const size_t n = left.size();
       if (n == 0 || right.size() != n || features.size() != n || thresholds.size() != n ||
@@ -97,6 +99,8 @@ TreeEnsemble TreeEnsemble::from_xgboost_json(std::string_view json, int num_feat
       }
       ensemble.trees_.push_back({base, static_cast<uint8_t>(tree_depth(left, right))});
     }
+    if (LeafMasks::supported() && LeafMasks::fits(arrays))
+      ensemble.leaf_masks_ = std::make_shared<const LeafMasks>(arrays, num_features);
   } catch (const nlohmann::json::exception& e) {
     fail("xgboost model: unexpected JSON: {}", e.what());
   } catch (const std::logic_error& e) {  // std::stof of a base score that is no number
@@ -105,7 +109,7 @@ TreeEnsemble TreeEnsemble::from_xgboost_json(std::string_view json, int num_feat
   return ensemble;
 }
 
-void TreeEnsemble::add_trees(const float* x, size_t rows, float* margin) const {
+void TreeEnsemble::walk_trees(const float* x, size_t rows, float* margin) const {
   uint32_t at[kBlock];
   for (const Tree& tree : trees_) {
     std::fill_n(at, rows, tree.root);
@@ -127,14 +131,25 @@ void TreeEnsemble::predict(const float* x, size_t n, float* out, int threads) co
   const size_t blocks = (n + kBlock - 1) / kBlock;
   const int team = threads > 0 ? threads : omp_get_max_threads();
   // A team costs more than the few rows of one online match.
-#pragma omp parallel for schedule(static) num_threads(team) if (team > 1 && blocks >= 4)
-  for (size_t b = 0; b < blocks; ++b) {
-    const size_t begin = b * kBlock;
-    const size_t rows = std::min(kBlock, n - begin);
-    float* margin = out + begin;
-    std::fill_n(margin, rows, base_margin_);
-    add_trees(x + begin * num_features_, rows, margin);
-    for (size_t i = 0; i < rows; ++i) margin[i] = 1.0f / (1.0f + std::exp(-margin[i]));
+#pragma omp parallel num_threads(team) if (team > 1 && blocks >= 4)
+  {
+    // Kept by each thread between calls: an online match scores a few rows per call.
+    thread_local LeafMasks::Scratch scratch;
+#pragma omp for schedule(static)
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t begin = b * kBlock;
+      const size_t rows = std::min(kBlock, n - begin);
+      float* margin = out + begin;
+      std::fill_n(margin, rows, base_margin_);
+      size_t done = 0;
+      while (leaf_masks_ && rows - done >= LeafMasks::kFewestRows) {
+        const size_t group = std::min(LeafMasks::kRows, rows - done);
+        leaf_masks_->add_trees(x + (begin + done) * num_features_, group, margin + done, scratch);
+        done += group;
+      }
+      if (done < rows) walk_trees(x + (begin + done) * num_features_, rows - done, margin + done);
+      for (size_t i = 0; i < rows; ++i) margin[i] = 1.0f / (1.0f + std::exp(-margin[i]));
+    }
   }
 }
 

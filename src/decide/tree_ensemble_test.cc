@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -49,14 +50,64 @@ float logistic(float margin) { return 1.0f / (1.0f + std::exp(-margin)); }
 TEST(TreeEnsemble, WalksSplitsAsXgboostDefinesThem) {
   const auto ensemble = TreeEnsemble::from_xgboost_json(one_split_model(), 2);
   EXPECT_EQ(ensemble.num_trees(), 1u);
+  EXPECT_EQ(ensemble.uses_leaf_masks(), LeafMasks::supported());
   // Left strictly below the threshold, right at and above it, missing the default way (left).
-  const std::vector<float> x = {0.2f, 9, 0.5f, 9, 0.7f, NAN, NAN, 0};
-  std::vector<float> out(4);
-  ensemble.predict(x.data(), 4, out.data(), 1);
-  EXPECT_FLOAT_EQ(out[0], logistic(-1));
-  EXPECT_FLOAT_EQ(out[1], logistic(2));
-  EXPECT_FLOAT_EQ(out[2], logistic(2));
-  EXPECT_FLOAT_EQ(out[3], logistic(-1));
+  // Over and over: 4 rows (one group of 4 with leaf masks), 18 (a group of 16, then a walk of 2).
+  const std::vector<float> row_values = {0.2f, 9, 0.5f, 9, 0.7f, NAN, NAN, 0};
+  const std::vector<float> expected = {logistic(-1), logistic(2), logistic(2), logistic(-1)};
+  for (const size_t n : {size_t{4}, size_t{18}}) {
+    std::vector<float> x;
+    for (size_t i = 0; i < n; ++i)
+      x.insert(x.end(), &row_values[i % 4 * 2], &row_values[i % 4 * 2 + 2]);
+    std::vector<float> out(n);
+    ensemble.predict(x.data(), n, out.data(), 1);
+    for (size_t i = 0; i < n; ++i) EXPECT_FLOAT_EQ(out[i], expected[i % 4]) << "row " << i;
+  }
+}
+
+// A tree of `leaves` leaves, each split on column 0 at its leaf count, as XGBoost JSON.
+std::string comb_model(int leaves) {
+  std::string left, right, columns, thresholds, default_left;
+  const auto add = [](std::string& list, const std::string& value) {
+    list += (list.empty() ? "" : ", ") + value;
+  };
+  // Node 2i splits, its left child 2i + 1 is a leaf, its right child 2i + 2 the next split.
+  const int nodes = 2 * leaves - 1;
+  for (int n = 0; n < nodes; ++n) {
+    const bool leaf = n % 2 == 1 || n == nodes - 1;
+    add(left, leaf ? "-1" : std::to_string(n + 1));
+    add(right, leaf ? "-1" : std::to_string(n + 2));
+    add(columns, "0");
+    add(thresholds, std::to_string(leaf ? n : n / 2 + 1));
+    add(default_left, "0");
+  }
+  return R"({"learner": {"objective": {"name": "binary:logistic"},
+    "learner_model_param": {"base_score": "5E-1"}, "gradient_booster": {"name": "gbtree",
+    "model": {"trees": [{"left_children": [)" +
+         left + R"(], "right_children": [)" + right + R"(], "split_indices": [)" + columns +
+         R"(], "split_conditions": [)" + thresholds + R"(], "default_left": [)" + default_left +
+         R"(]}]}}}})";
+}
+
+// A tree of 64 leaves goes through the masks (one bit a leaf), one of 65 through the walk; both
+// give each row its leaf, a missing value the default way (right, to the last leaf).
+TEST(TreeEnsemble, TakesTheLeafMasksUpTo64Leaves) {
+  for (const int leaves : {64, 65}) {
+    const auto ensemble = TreeEnsemble::from_xgboost_json(comb_model(leaves), 1);
+    EXPECT_EQ(ensemble.uses_leaf_masks(), leaves <= 64 && LeafMasks::supported());
+    std::vector<float> x;
+    for (int i = 0; i < 2 * leaves; ++i) x.push_back(i % 7 == 6 ? NAN : i / 2.0f);
+    std::vector<float> out(x.size());
+    ensemble.predict(x.data(), x.size(), out.data(), 1);
+    for (size_t i = 0; i < x.size(); ++i) {
+      // Value v reaches split k (k = 0, 1, ...) while v >= k + 1; it stops at the first split
+      // it falls below, whose left leaf is node 2k + 1, or at the last leaf.
+      const int last_leaf = 2 * leaves - 2;
+      const int leaf =
+          std::isnan(x[i]) ? last_leaf : std::min(2 * static_cast<int>(x[i]) + 1, last_leaf);
+      EXPECT_FLOAT_EQ(out[i], logistic(static_cast<float>(leaf))) << leaves << " leaves, row " << i;
+    }
+  }
 }
 
 TEST(TreeEnsemble, RejectsWhatItCannotWalk) {
@@ -95,11 +146,17 @@ Rows rows(size_t n, uint32_t seed) {
 
 // The compiled trees give XGBoost's scores on trained deciders, one block of rows or many, on a
 // thread or several, fresh from training and loaded from disk.
-TEST(TreeEnsemble, ScoresAsXgboostDoes) {
+class TreeEnsembleOfDepth : public ::testing::TestWithParam<int> {};
+
+// Depth 6 (the decider's) goes through the leaf masks, depth 10 has trees of more than 64 leaves
+// and goes through the walk.
+INSTANTIATE_TEST_SUITE_P(Depths, TreeEnsembleOfDepth, ::testing::Values(6, 10));
+
+TEST_P(TreeEnsembleOfDepth, ScoresAsXgboostDoes) {
   const Rows train = rows(3000, 1), valid = rows(600, 2), test = rows(1001, 3);
   DeciderOptions options;
   options.xgboost.rounds = 60;
-  options.xgboost.max_depth = 6;
+  options.xgboost.max_depth = GetParam();
   options.xgboost.parallel_trees = 4;
   options.calibrate = false;  // the raw scores: calibration could hide a difference
   options.threads = 2;
