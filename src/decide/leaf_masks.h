@@ -34,8 +34,8 @@ class LeafMasks {
   // Rows scored together: four AVX2 registers of 64-bit masks.
   static constexpr size_t kRows = 16;
   // Fewer rows than this are cheaper to walk: a group costs about the same however few of its
-  // rows are real (on the 99k catalog's decider, one row walks in 31 us, two in 58, three in 73;
-  // a group takes 56-64).
+  // rows are real (in the prototype of docs/decisions.md, on the 99k catalog's decider, one row
+  // walks in 31 us, two in 58, three in 73; a group takes 56-64).
   static constexpr size_t kFewestRows = 3;
 
   // One tree's masks for kRows rows, a work area of add_trees.
