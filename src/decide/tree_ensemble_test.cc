@@ -65,13 +65,14 @@ TEST(TreeEnsemble, WalksSplitsAsXgboostDefinesThem) {
   }
 }
 
-// A tree of `leaves` leaves, each split on column 0 at its leaf count, as XGBoost JSON.
+// A comb-shaped tree of `leaves` leaves as XGBoost JSON: split k reads column 0 at k + 1, its
+// left child is a leaf, its right child the next split; a leaf's value is its node index.
 std::string comb_model(int leaves) {
   std::string left, right, columns, thresholds, default_left;
   const auto add = [](std::string& list, const std::string& value) {
     list += (list.empty() ? "" : ", ") + value;
   };
-  // Node 2i splits, its left child 2i + 1 is a leaf, its right child 2i + 2 the next split.
+  // Split k is node 2k, its left leaf node 2k + 1; the last node is the last leaf.
   const int nodes = 2 * leaves - 1;
   for (int n = 0; n < nodes; ++n) {
     const bool leaf = n % 2 == 1 || n == nodes - 1;
@@ -144,14 +145,14 @@ Rows rows(size_t n, uint32_t seed) {
   return r;
 }
 
-// The compiled trees give XGBoost's scores on trained deciders, one block of rows or many, on a
-// thread or several, fresh from training and loaded from disk.
 class TreeEnsembleOfDepth : public ::testing::TestWithParam<int> {};
 
 // Depth 6 (the decider's) goes through the leaf masks, depth 10 has trees of more than 64 leaves
 // and goes through the walk.
 INSTANTIATE_TEST_SUITE_P(Depths, TreeEnsembleOfDepth, ::testing::Values(6, 10));
 
+// The compiled trees give XGBoost's scores on trained deciders, one block of rows or many, on a
+// thread or several, fresh from training and loaded from disk.
 TEST_P(TreeEnsembleOfDepth, ScoresAsXgboostDoes) {
   const Rows train = rows(3000, 1), valid = rows(600, 2), test = rows(1001, 3);
   DeciderOptions options;
