@@ -80,7 +80,7 @@ PairFeaturizer::PairFeaturizer(std::vector<Listing> listings, const ClassicalTex
     const auto dim = static_cast<size_t>(classical.dim());
     std::vector<float> vectors(n * dim);
     std::vector<const SparseVector*> tfidf(n);
-    for (size_t i = 0; i < n; ++i) tfidf[i] = &prepared_[i].tfidf;
+    for (size_t i = 0; i < n; ++i) tfidf[i] = &prepared_[i].tfidf.vector;
     classical.encode_tfidf(tfidf, vectors.data());
     for (size_t i = 0; i < n; ++i)
       prepared_[i].classical = unless_zero(std::span<const float>(vectors).subspan(i * dim, dim));
@@ -100,12 +100,12 @@ PairFeaturizer::Prepared PairFeaturizer::prepare(const Listing& listing,
     return tfidf.idf(tfidf.word_bucket(token));
   };
   Prepared prepared{make_profile(listing, idf),
-                    tfidf.transform(listing_text(listing)),
-                    tfidf.transform(listing.title),
+                    NormedSparseVector(tfidf.transform(listing_text(listing))),
+                    NormedSparseVector(tfidf.transform(listing.title)),
                     {}};
   if (with_classical && layout_.classical) {
     std::vector<float> vector(static_cast<size_t>(classical_->dim()));
-    const SparseVector* tfidf_vector = &prepared.tfidf;
+    const SparseVector* tfidf_vector = &prepared.tfidf.vector;
     classical_->encode_tfidf(std::span(&tfidf_vector, 1), vector.data());
     prepared.classical = unless_zero(vector);
   }

@@ -76,8 +76,8 @@ class PairFeaturizer {
   // What pair features need of one listing, computed once.
   struct Prepared {
     ListingProfile profile;
-    SparseVector tfidf;            // listing_text: title, brand, model, description
-    SparseVector title_tfidf;      // the title alone
+    NormedSparseVector tfidf;        // listing_text: title, brand, model, description
+    NormedSparseVector title_tfidf;  // the title alone
     std::vector<float> classical;  // the classical dense vector (layout.classical only); empty
                                    // when the listing has no tokens
   };

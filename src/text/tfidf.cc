@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory_resource>
 #include <unordered_map>
+#include <utility>
 
 #include "text/normalize.h"
 #include "util/binary_io.h"
@@ -161,11 +162,17 @@ SparseVector HashedTfidf::transform(std::string_view text) const {
   return out;
 }
 
-float HashedTfidf::cosine(const SparseVector& a, const SparseVector& b) {
-  double dot = 0, na = 0, nb = 0;
-  for (float v : a.value) na += double(v) * v;
-  for (float v : b.value) nb += double(v) * v;
+namespace {
+
+double squared_norm(const SparseVector& v) {
+  double sum = 0;
+  for (float x : v.value) sum += double(x) * x;
+  return sum;
+}
+
+float cosine_with_norms(const SparseVector& a, double na, const SparseVector& b, double nb) {
   if (na == 0 || nb == 0) return 0.0f;
+  double dot = 0;
   size_t i = 0, j = 0;
   while (i < a.index.size() && j < b.index.size()) {
     if (a.index[i] < b.index[j]) {
@@ -177,6 +184,19 @@ float HashedTfidf::cosine(const SparseVector& a, const SparseVector& b) {
     }
   }
   return static_cast<float>(dot / std::sqrt(na * nb));
+}
+
+}  // namespace
+
+NormedSparseVector::NormedSparseVector(SparseVector v)
+    : vector(std::move(v)), squared_norm(doppel::squared_norm(vector)) {}
+
+float HashedTfidf::cosine(const SparseVector& a, const SparseVector& b) {
+  return cosine_with_norms(a, squared_norm(a), b, squared_norm(b));
+}
+
+float HashedTfidf::cosine(const NormedSparseVector& a, const NormedSparseVector& b) {
+  return cosine_with_norms(a.vector, a.squared_norm, b.vector, b.squared_norm);
 }
 
 void HashedTfidf::save(const std::filesystem::path& path) const {

@@ -32,6 +32,16 @@ struct SparseVector {
   std::vector<float> value;
 };
 
+// A sparse vector with its squared norm, computed once: pair features take the cosine of one
+// listing's vector against many others, and summing the squares again for each pair cost as much
+// as the merge of the two index lists.
+struct NormedSparseVector {
+  NormedSparseVector() = default;
+  explicit NormedSparseVector(SparseVector v);
+  SparseVector vector;
+  double squared_norm = 0;  // Σ value², summed in double in index order
+};
+
 class HashedTfidf {
  public:
   static constexpr uint32_t kFormatVersion = 1;
@@ -66,6 +76,8 @@ class HashedTfidf {
 
   // Dot product divided by both norms; 0 when either vector is empty.
   static float cosine(const SparseVector& a, const SparseVector& b);
+  // The same, bit for bit, with the norms read rather than summed.
+  static float cosine(const NormedSparseVector& a, const NormedSparseVector& b);
 
   // save writes atomically; load throws doppel::Error naming the path and what it found on a
   // bad magic, an unknown version, bad options or a truncated or oversized file.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "util/error.h"
@@ -58,6 +59,20 @@ TEST(HashedTfidf, CosineIdenticalDisjointAndNear) {
   EXPECT_GT(near, 0.5f);
   EXPECT_GT(near, far + 0.3f);
   EXPECT_EQ(HashedTfidf::cosine(a, SparseVector{}), 0.0f);
+}
+
+TEST(HashedTfidf, CosineWithStoredNormsIsBitForBitTheSame) {
+  auto t = fitted();
+  const std::vector<std::string> texts = {"Apple iPhone 13 128GB Midnight", "iPhone13 128 GB",
+                                          "Samsung Galaxy S21 Phantom Grey", ""};
+  for (const auto& x : texts) {
+    for (const auto& y : texts) {
+      const SparseVector a = t.transform(x), b = t.transform(y);
+      const float plain = HashedTfidf::cosine(a, b);
+      const float normed = HashedTfidf::cosine(NormedSparseVector(a), NormedSparseVector(b));
+      EXPECT_EQ(std::memcmp(&plain, &normed, sizeof plain), 0) << x << " | " << y;
+    }
+  }
 }
 
 TEST(HashedTfidf, RareWordsHaveHigherIdf) {
