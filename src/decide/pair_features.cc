@@ -1,6 +1,7 @@
 #include "decide/pair_features.h"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cstdlib>
 #include <string_view>
@@ -308,49 +309,71 @@ bool any_code_in(const std::vector<std::string>& codes, std::string_view compact
   });
 }
 
-// Weighted overlap of two sorted token sets: shared weight, unshared weight, the heaviest shared
-// and unshared tokens, and how many unshared tokens carry a digit.
+// Which tokens of two sets the other set holds too, per token (1 or 0): filled by token_overlap
+// and read by the comparisons that treat shared tokens as found. Reused from pair to pair.
+struct SharedTokens {
+  std::vector<uint8_t> a, b;
+};
+
+// Weighted overlap of two token sets: how many tokens both hold, shared weight, unshared weight,
+// the heaviest shared and unshared tokens, and how many unshared tokens carry a digit. One merge;
+// `shared`, when given, learns which tokens are shared.
 struct TokenOverlap {
+  size_t both = 0;
   double shared = 0, unshared = 0;
   float shared_max = 0, unmatched_max = 0;
   size_t unmatched_digit_tokens = 0;
 };
 
-TokenOverlap token_overlap(const std::vector<std::string>& ta, const std::vector<float>& wa,
-                           const std::vector<std::string>& tb, const std::vector<float>& wb) {
+TokenOverlap token_overlap(const TokenSet& a, const TokenSet& b, SharedTokens* shared = nullptr) {
   TokenOverlap o;
-  auto unmatched = [&o](const std::string& token, float weight) {
+  if (shared) {
+    shared->a.assign(a.size(), 0);
+    shared->b.assign(b.size(), 0);
+  }
+  auto unmatched = [&o](std::string_view token, float weight) {
     o.unshared += weight;
     o.unmatched_max = std::max(o.unmatched_max, weight);
     o.unmatched_digit_tokens += std::any_of(token.begin(), token.end(), is_digit);
   };
   size_t i = 0, j = 0;
-  while (i < ta.size() || j < tb.size()) {
-    if (j == tb.size() || (i < ta.size() && ta[i] < tb[j])) {
-      unmatched(ta[i], wa[i]);
+  while (i < a.size() || j < b.size()) {
+    const int order = i == a.size() ? 1 : j == b.size() ? -1 : TokenSet::compare(a, i, b, j);
+    if (order < 0) {
+      unmatched(a.token(i), a.weight(i));
       ++i;
-    } else if (i == ta.size() || tb[j] < ta[i]) {
-      unmatched(tb[j], wb[j]);
+    } else if (order > 0) {
+      unmatched(b.token(j), b.weight(j));
       ++j;
     } else {
       // Both sides weigh a shared token the same way when weights come from one catalog; the
       // mean keeps the feature symmetric even when they do not.
-      const float weight = 0.5f * (wa[i] + wb[j]);
+      const float weight = 0.5f * (a.weight(i) + b.weight(j));
       o.shared += weight;
       o.shared_max = std::max(o.shared_max, weight);
+      ++o.both;
+      if (shared) shared->a[i] = shared->b[j] = 1;
       ++i, ++j;
     }
   }
   return o;
 }
 
-// Weighted share of `tokens` that occur somewhere in `compact` (a title without separators).
-float compact_containment(const std::vector<std::string>& tokens, const std::vector<float>& weights,
+float jaccard(const TokenOverlap& o, const TokenSet& a, const TokenSet& b) {
+  if (a.empty() && b.empty()) return NAN;
+  return static_cast<float>(double(o.both) / double(a.size() + b.size() - o.both));
+}
+
+// Weighted share of the tokens that occur somewhere in `compact` (a title without separators);
+// a token `shared` marks is one of the other title's tokens, so it is found without a search.
+float compact_containment(const TokenSet& tokens, const std::vector<uint8_t>& shared,
                           std::string_view compact) {
   double found = 0, total = 0;
   for (size_t i = 0; i < tokens.size(); ++i) {
-    total += weights[i];
-    if (compact.find(tokens[i]) != std::string_view::npos) found += weights[i];
+    total += tokens.weight(i);
+    if (shared[i] || compact.find(tokens.token(i)) != std::string_view::npos) {
+      found += tokens.weight(i);
+    }
   }
   return total > 0 ? static_cast<float>(found / total) : NAN;
 }
@@ -385,30 +408,65 @@ size_t edit_distance_within(std::string_view a, std::string_view b, size_t limit
   return row[a.size()];
 }
 
-// Monge-Elkan from `a` to `b`: the weighted mean over a's tokens of the best similarity to any
-// token of b, where similarity is 1 - Levenshtein / longer length. Token lists are sorted, so
-// exact matches are found by a merge and only the rest pay for edit distances.
-float monge_elkan(const std::vector<std::string>& a, const std::vector<float>& weights,
-                  const std::vector<std::string>& b) {
-  double total = 0, score = 0;
+// The set of bytes of a token as 64 bits: digits and letters one bit each, other bytes folded
+// onto the rest. An edit adds at most one byte value and removes at most one, so two tokens whose
+// sets differ in n bits are at least ceil(n / 2) edits apart (folding only hides differences, so
+// the bound holds).
+uint64_t byte_set(std::string_view token) {
+  uint64_t set = 0;
+  for (char c : token) {
+    const unsigned byte = static_cast<unsigned char>(c);
+    const unsigned bit = is_digit(c)   ? byte - '0'
+                         : is_alpha(c) ? 10 + (byte | 0x20) - 'a'
+                                       : 36 + byte % 28;
+    set |= uint64_t{1} << bit;
+  }
+  return set;
+}
+
+// Weighted Monge-Elkan similarity of two titles in both directions (features 30, 31): for each
+// token of one title the best similarity to any token of the other, where similarity is
+// 1 - Levenshtein / longer length and a shared token scores 1; averaged with the token weights.
+// Edit distance is symmetric, so each pair of tokens is compared once for both directions; only
+// near spellings matter (at most a third of the longer token may differ), so pairs whose lengths
+// or byte sets already differ by more are skipped.
+struct MongeElkan {
+  float a_to_b, b_to_a;  // NaN when a title's weights sum to 0
+};
+
+MongeElkan monge_elkan(const TokenSet& a, const TokenSet& b, const SharedTokens& shared) {
+  thread_local std::vector<double> a_best, b_best;
+  thread_local std::vector<uint64_t> b_bytes;
+  a_best.assign(shared.a.begin(), shared.a.end());
+  b_best.assign(shared.b.begin(), shared.b.end());
+  b_bytes.resize(b.size());
+  for (size_t j = 0; j < b.size(); ++j) b_bytes[j] = byte_set(b.token(j));
   for (size_t i = 0; i < a.size(); ++i) {
-    total += weights[i];
-    if (std::binary_search(b.begin(), b.end(), a[i])) {
-      score += weights[i];
-      continue;
-    }
-    double best = 0;
-    for (const auto& other : b) {
-      const size_t longer = std::max(a[i].size(), other.size());
-      // Only near spellings matter: allow at most a third of the longer token to differ.
+    const std::string_view ta = a.token(i);
+    const uint64_t a_bytes = byte_set(ta);
+    for (size_t j = 0; j < b.size(); ++j) {
+      if (shared.a[i] && shared.b[j]) continue;  // both already score 1
+      const std::string_view tb = b.token(j);
+      const size_t longer = std::max(ta.size(), tb.size());
       const size_t limit = longer / 3;
       if (limit == 0) continue;  // only an exact match would do, and there is none
-      const size_t d = edit_distance_within(a[i], other, limit);
-      if (d <= limit) best = std::max(best, 1.0 - double(d) / double(longer));
+      if (size_t(std::popcount(a_bytes ^ b_bytes[j]) + 1) / 2 > limit) continue;
+      const size_t d = edit_distance_within(ta, tb, limit);
+      if (d > limit) continue;
+      const double similarity = 1.0 - double(d) / double(longer);
+      a_best[i] = std::max(a_best[i], similarity);
+      b_best[j] = std::max(b_best[j], similarity);
     }
-    score += weights[i] * best;
   }
-  return total > 0 ? static_cast<float>(score / total) : NAN;
+  auto mean = [](const TokenSet& tokens, const std::vector<double>& best) {
+    double total = 0, score = 0;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      total += tokens.weight(i);
+      score += tokens.weight(i) * best[i];
+    }
+    return total > 0 ? static_cast<float>(score / total) : NAN;
+  };
+  return {mean(a, a_best), mean(b, b_best)};
 }
 
 // Two listings whose codes are all different, yet one code is one or two edits from another:
@@ -550,16 +608,9 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   p.title_length = title_words.size();
   p.title_text = join(title_words);
   for (const auto& w : title_words) p.title_compact += w;
-  p.title_tokens = title_words;
-  sort_unique(p.title_tokens);
-  auto weigh = [&token_weight](const std::vector<std::string>& tokens) {
-    std::vector<float> weights;
-    weights.reserve(tokens.size());
-    for (const auto& t : tokens) weights.push_back(token_weight ? token_weight(t) : 1.0f);
-    return weights;
-  };
-  p.title_token_weights = weigh(p.title_tokens);
-  for (const auto& w : p.title_tokens) {
+  p.title_tokens = TokenSet(title_words, token_weight);
+  for (size_t i = 0; i < p.title_tokens.size(); ++i) {
+    const std::string w(p.title_tokens.token(i));
     if (std::all_of(w.begin(), w.end(), is_digit)) p.numbers.push_back(w);
     if (auto colour = colours().value_of(w)) p.colours.push_back(*colour);
     if (auto audience = audiences().value_of(w)) p.audiences.push_back(*audience);
@@ -571,12 +622,11 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
   const std::string model_number = normalize_text(listing.model_number);
   const std::string category = normalize_text(listing.category);
   const std::string description = normalize_text(listing.description);
-  p.text_tokens = p.title_tokens;
+  std::vector<std::string> text_words = title_words;
   for (const std::string* field : {&brand, &model_number, &category, &description}) {
-    for (auto& w : split_words(*field)) p.text_tokens.push_back(std::move(w));
+    for (auto& w : split_words(*field)) text_words.push_back(std::move(w));
   }
-  sort_unique(p.text_tokens);
-  p.text_token_weights = weigh(p.text_tokens);
+  p.text_tokens = TokenSet(std::move(text_words), token_weight);
 
   const std::string padded = " " + p.title_text + " ";
   for (size_t i = 0; i + 3 <= padded.size(); ++i) {
@@ -647,15 +697,19 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   int k = 0;
   out[k++] = inputs.vector_cosine;
   out[k++] = inputs.tfidf_cosine;
-  out[k++] = jaccard(a.title_tokens, b.title_tokens);
-  out[k++] = jaccard(a.text_tokens, b.text_tokens);
+  // One merge per token set gives the overlaps of several features.
+  thread_local SharedTokens shared;
+  const TokenOverlap title = token_overlap(a.title_tokens, b.title_tokens, &shared);
+  const TokenOverlap text = token_overlap(a.text_tokens, b.text_tokens);
+  out[k++] = jaccard(title, a.title_tokens, b.title_tokens);
+  out[k++] = jaccard(text, a.text_tokens, b.text_tokens);
   out[k++] = jaccard(a.title_trigrams, b.title_trigrams);
 
   if (a.title_tokens.empty() || b.title_tokens.empty()) {
     out[k++] = NAN;
     out[k++] = NAN;
   } else {
-    const double both = double(intersection_size(a.title_tokens, b.title_tokens));
+    const double both = double(title.both);
     const double ca = both / double(a.title_tokens.size());
     const double cb = both / double(b.title_tokens.size());
     out[k++] = static_cast<float>(std::min(ca, cb));
@@ -696,22 +750,16 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   out[k++] = static_cast<float>(hi_len);
 
   out[k++] = inputs.title_tfidf_cosine;
-  const TokenOverlap title =
-      token_overlap(a.title_tokens, a.title_token_weights, b.title_tokens, b.title_token_weights);
   const bool no_title = a.title_tokens.empty() && b.title_tokens.empty();
   out[k++] = no_title ? NAN : weighted_jaccard(title);
   out[k++] = no_title ? NAN : title.unmatched_max;
   out[k++] = static_cast<float>(title.unmatched_digit_tokens);
-  const TokenOverlap text =
-      token_overlap(a.text_tokens, a.text_token_weights, b.text_tokens, b.text_token_weights);
   const bool no_text = a.text_tokens.empty() && b.text_tokens.empty();
   out[k++] = no_text ? NAN : weighted_jaccard(text);
   out[k++] = no_text ? NAN : text.unmatched_max;
 
-  const float contained_ab =
-      compact_containment(a.title_tokens, a.title_token_weights, b.title_compact);
-  const float contained_ba =
-      compact_containment(b.title_tokens, b.title_token_weights, a.title_compact);
+  const float contained_ab = compact_containment(a.title_tokens, shared.a, b.title_compact);
+  const float contained_ba = compact_containment(b.title_tokens, shared.b, a.title_compact);
   const bool both_titles = !a.title_tokens.empty() && !b.title_tokens.empty();
   out[k++] = both_titles ? std::min(contained_ab, contained_ba) : NAN;
   out[k++] = both_titles ? std::max(contained_ab, contained_ba) : NAN;
@@ -719,10 +767,14 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   out[k++] = quantities_both
                  ? static_cast<float>(unmatched_quantities(a, b) + unmatched_quantities(b, a))
                  : NAN;
-  const float me_ab = monge_elkan(a.title_tokens, a.title_token_weights, b.title_tokens);
-  const float me_ba = monge_elkan(b.title_tokens, b.title_token_weights, a.title_tokens);
-  out[k++] = both_titles ? std::min(me_ab, me_ba) : NAN;
-  out[k++] = both_titles ? std::max(me_ab, me_ba) : NAN;
+  if (both_titles) {
+    const MongeElkan me = monge_elkan(a.title_tokens, b.title_tokens, shared);
+    out[k++] = std::min(me.a_to_b, me.b_to_a);
+    out[k++] = std::max(me.a_to_b, me.b_to_a);
+  } else {
+    out[k++] = NAN;
+    out[k++] = NAN;
+  }
   out[k++] = codes_prefix_share(a, b);
   out[k++] = no_title ? NAN : title.shared_max;
   out[k++] = common_suffix_tokens(a.title_text, b.title_text);

@@ -11,7 +11,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "catalog/listing.h"
+#include "decide/token_set.h"
 
 namespace doppel {
 
@@ -28,11 +28,8 @@ namespace doppel {
 // (bytes >= 0x80 count as letters, so other UTF-8 letters stay whole); everything else separates
 // tokens.
 struct ListingProfile {
-  std::vector<std::string> title_tokens;   // word tokens of the title (sorted unique)
-  std::vector<float> title_token_weights;  // weight of each title token (same order), e.g. idf
-  std::vector<std::string> text_tokens;    // same over title + brand + model_number + category +
-                                           // description
-  std::vector<float> text_token_weights;   // weight of each text token (same order)
+  TokenSet title_tokens;  // word tokens of the title, weighted (e.g. by idf)
+  TokenSet text_tokens;   // same over title + brand + model_number + category + description
   std::vector<uint64_t> title_trigrams;    // hashed char-3-grams of " title " (sorted unique)
   // Alphanumeric model codes from title + model_number + description: whitespace-separated chunks
   // with '-', '/', '.' removed that have >= 1 letter and >= 1 digit and length >= 3, or are all
@@ -62,10 +59,6 @@ struct ListingProfile {
   std::optional<double> price;
   size_t title_length = 0;  // number of title tokens (with repeats)
 };
-
-// How informative a word token is (the pipeline passes the catalog's IDF); an empty function
-// weighs every token 1.
-using TokenWeight = std::function<float(std::string_view token)>;
 
 ListingProfile make_profile(const Listing& listing, const TokenWeight& token_weight = {});
 
