@@ -9,6 +9,7 @@
 
 #include "text/normalize.h"
 #include "util/hash.h"
+#include "util/prefetch.h"
 
 namespace doppel {
 namespace {
@@ -645,6 +646,13 @@ ListingProfile make_profile(const Listing& listing, const TokenWeight& token_wei
 
   p.brand = join(split_words(brand));
   return p;
+}
+
+void ListingProfile::prefetch() const {
+  title_tokens.prefetch();
+  text_tokens.prefetch();
+  prefetch_bytes(title_trigrams.data(), 1);
+  prefetch_bytes(codes.data(), 1);
 }
 
 const std::array<std::string_view, kNumPairFeatures>& pair_feature_names() {

@@ -58,6 +58,10 @@ struct ListingProfile {
   // then is not part of the title's tokens, text, trigrams, codes or length.
   std::optional<double> price;
   size_t title_length = 0;  // number of title tokens (with repeats)
+
+  // Starts loading the first cache line of each array pair_features reads most (the token sets,
+  // trigrams and codes), for a caller that knows which profile comes next (util/prefetch.h).
+  void prefetch() const;
 };
 
 ListingProfile make_profile(const Listing& listing, const TokenWeight& token_weight = {});

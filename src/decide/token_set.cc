@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "util/error.h"
+#include "util/prefetch.h"
 
 namespace doppel {
 namespace {
@@ -34,6 +35,13 @@ TokenSet::TokenSet(std::vector<std::string> tokens, const TokenWeight& weight) {
     ends_.push_back(static_cast<uint32_t>(bytes_.size()));
     weights_.push_back(weight ? weight(token) : 1.0f);
   }
+}
+
+void TokenSet::prefetch() const {
+  prefetch_bytes(keys_.data(), 1);
+  prefetch_bytes(ends_.data(), 1);
+  prefetch_bytes(weights_.data(), 1);
+  prefetch_bytes(bytes_.data(), 1);
 }
 
 std::vector<std::string> TokenSet::tokens() const {

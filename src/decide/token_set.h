@@ -36,6 +36,8 @@ class TokenSet {
   }
   float weight(size_t i) const { return weights_[i]; }
   std::vector<std::string> tokens() const;  // in order, for tests and messages
+  // Starts loading the first cache line of each array (util/prefetch.h).
+  void prefetch() const;
 
   // <0, 0 or >0 as a's token i sorts before, equal to or after b's token j.
   static int compare(const TokenSet& a, size_t i, const TokenSet& b, size_t j) {

@@ -116,6 +116,10 @@ class PairFeaturizer {
   // Fills n rows of features, row p from pair_side(p) = (a, b), in parallel when n is large.
   template <typename PairSides>
   std::vector<float> rows(size_t n, const PairSides& pair_side) const;
+  // Start loading what pair_row reads of a side, before it is needed: its record and vector rows
+  // (prefetch_record), then the arrays the record points to (prefetch_arrays).
+  void prefetch_record(const Side& side) const;
+  static void prefetch_arrays(const Prepared& prepared);
   void pair_row(const Side& a, const Side& b, float* out) const;
 
   const ClassicalTextEncoder* classical_;
