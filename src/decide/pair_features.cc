@@ -470,11 +470,11 @@ MongeElkan monge_elkan(const TokenSet& a, const TokenSet& b, const SharedTokens&
   return {mean(a, a_best), mean(b, b_best)};
 }
 
-// Two listings whose codes are all different, yet one code is one or two edits from another:
-// "tlsg1005d" / "tlsf1005d". Codes that contain one another are the same code written with or
-// without a prefix ("tlsg1005d" / "sg1005d"), and any shared code means no miss at all.
+// Whether a code of one listing is one or two edits from a code of the other: "tlsg1005d" /
+// "tlsf1005d". Codes that contain one another are the same code written with or without a prefix
+// ("tlsg1005d" / "sg1005d"). Feature 28 asks only when the listings share no code (any shared code
+// means no miss at all), and pair_features has counted the shared codes already.
 bool codes_near_miss(const ListingProfile& a, const ListingProfile& b) {
-  if (intersection_size(a.codes, b.codes) > 0) return false;
   for (const auto& ca : a.codes) {
     if (ca.size() < 4) continue;
     for (const auto& cb : b.codes) {
@@ -771,7 +771,7 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   const bool both_titles = !a.title_tokens.empty() && !b.title_tokens.empty();
   out[k++] = both_titles ? std::min(contained_ab, contained_ba) : NAN;
   out[k++] = both_titles ? std::max(contained_ab, contained_ba) : NAN;
-  out[k++] = codes_both ? (codes_near_miss(a, b) ? 1.0f : 0.0f) : NAN;
+  out[k++] = codes_both ? (codes_shared == 0 && codes_near_miss(a, b) ? 1.0f : 0.0f) : NAN;
   out[k++] = quantities_both
                  ? static_cast<float>(unmatched_quantities(a, b) + unmatched_quantities(b, a))
                  : NAN;
