@@ -287,11 +287,15 @@ float values_unmatched(const std::vector<uint8_t>& a, const std::vector<uint8_t>
   return static_cast<float>(a.size() + b.size() - 2 * intersection_size(a, b));
 }
 
+// |A∩B| / |A∪B| of two sets of sizes a and b that share `both` elements (NaN if both are empty).
+float jaccard_of_sizes(size_t both, size_t a, size_t b) {
+  if (a == 0 && b == 0) return NAN;
+  return static_cast<float>(double(both) / double(a + b - both));
+}
+
 template <typename T>
 float jaccard(const std::vector<T>& a, const std::vector<T>& b) {
-  if (a.empty() && b.empty()) return NAN;
-  const size_t both = intersection_size(a, b);
-  return static_cast<float>(double(both) / double(a.size() + b.size() - both));
+  return jaccard_of_sizes(intersection_size(a, b), a.size(), b.size());
 }
 
 bool contains_word(std::string_view text, std::string_view words) {
@@ -358,11 +362,6 @@ TokenOverlap token_overlap(const TokenSet& a, const TokenSet& b, SharedTokens* s
     }
   }
   return o;
-}
-
-float jaccard(const TokenOverlap& o, const TokenSet& a, const TokenSet& b) {
-  if (a.empty() && b.empty()) return NAN;
-  return static_cast<float>(double(o.both) / double(a.size() + b.size() - o.both));
 }
 
 // Weighted share of the tokens that occur somewhere in `compact` (a title without separators);
@@ -709,8 +708,8 @@ void pair_features(const ListingProfile& a, const ListingProfile& b, const PairI
   thread_local SharedTokens shared;
   const TokenOverlap title = token_overlap(a.title_tokens, b.title_tokens, &shared);
   const TokenOverlap text = token_overlap(a.text_tokens, b.text_tokens);
-  out[k++] = jaccard(title, a.title_tokens, b.title_tokens);
-  out[k++] = jaccard(text, a.text_tokens, b.text_tokens);
+  out[k++] = jaccard_of_sizes(title.both, a.title_tokens.size(), b.title_tokens.size());
+  out[k++] = jaccard_of_sizes(text.both, a.text_tokens.size(), b.text_tokens.size());
   out[k++] = jaccard(a.title_trigrams, b.title_trigrams);
 
   if (a.title_tokens.empty() || b.title_tokens.empty()) {

@@ -31,8 +31,7 @@ class TokenSet {
   size_t size() const { return keys_.size(); }
   bool empty() const { return keys_.empty(); }
   std::string_view token(size_t i) const {
-    const uint32_t begin = i == 0 ? 0 : ends_[i - 1];
-    return std::string_view(bytes_).substr(begin, ends_[i] - begin);
+    return std::string_view(bytes_).substr(begin(i), token_size(i));
   }
   float weight(size_t i) const { return weights_[i]; }
   std::vector<std::string> tokens() const;  // in order, for tests and messages
@@ -49,7 +48,8 @@ class TokenSet {
   }
 
  private:
-  size_t token_size(size_t i) const { return ends_[i] - (i == 0 ? 0 : ends_[i - 1]); }
+  uint32_t begin(size_t i) const { return i == 0 ? 0 : ends_[i - 1]; }
+  size_t token_size(size_t i) const { return ends_[i] - begin(i); }
 
   std::vector<uint64_t> keys_;  // the first 8 bytes, big-endian, zero-padded
   std::vector<uint32_t> ends_;  // token i is bytes_[ends_[i - 1], ends_[i]) (from 0 for i = 0)
