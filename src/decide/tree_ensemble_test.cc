@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -65,9 +66,10 @@ TEST(TreeEnsemble, WalksSplitsAsXgboostDefinesThem) {
   }
 }
 
-// A comb-shaped tree of `leaves` leaves as XGBoost JSON: split k reads column 0 at k + 1, its
-// left child is a leaf, its right child the next split; a leaf's value is its node index.
-std::string comb_model(int leaves) {
+// A comb-shaped tree of `leaves` leaves in XGBoost's JSON: split k reads column 0 at k + 1, its
+// left child is a leaf, its right child the next split; a leaf's value is its node index / 128
+// (exact in float and in 7 decimals, and small enough that the logistic tells every sum apart).
+std::string comb_tree(int leaves) {
   std::string left, right, columns, thresholds, default_left;
   const auto add = [](std::string& list, const std::string& value) {
     list += (list.empty() ? "" : ", ") + value;
@@ -79,35 +81,69 @@ std::string comb_model(int leaves) {
     add(left, leaf ? "-1" : std::to_string(n + 1));
     add(right, leaf ? "-1" : std::to_string(n + 2));
     add(columns, "0");
-    add(thresholds, std::to_string(leaf ? n : n / 2 + 1));
+    char leaf_value[16];
+    std::snprintf(leaf_value, sizeof leaf_value, "%.7f", n / 128.0);
+    add(thresholds, leaf ? leaf_value : std::to_string(n / 2 + 1));
     add(default_left, "0");
   }
+  return R"({"left_children": [)" + left + R"(], "right_children": [)" + right +
+         R"(], "split_indices": [)" + columns + R"(], "split_conditions": [)" + thresholds +
+         R"(], "default_left": [)" + default_left + "]}";
+}
+
+// A model of comb trees, one of each size in `leaves`, in that order.
+std::string comb_model(const std::vector<int>& leaves) {
+  std::string trees;
+  for (const int n : leaves) trees += (trees.empty() ? "" : ", ") + comb_tree(n);
   return R"({"learner": {"objective": {"name": "binary:logistic"},
     "learner_model_param": {"base_score": "5E-1"}, "gradient_booster": {"name": "gbtree",
-    "model": {"trees": [{"left_children": [)" +
-         left + R"(], "right_children": [)" + right + R"(], "split_indices": [)" + columns +
-         R"(], "split_conditions": [)" + thresholds + R"(], "default_left": [)" + default_left +
-         R"(]}]}}}})";
+    "model": {"trees": [)" +
+         trees + "]}}}}";
+}
+
+// The leaf a comb tree of `leaves` leaves gives value v: v reaches split k (k = 0, 1, ...) while
+// v >= k + 1 and stops at the first split it falls below, whose left leaf is node 2k + 1, or at
+// the last leaf, where a missing value goes too.
+float comb_leaf(int leaves, float v) {
+  const int last_leaf = 2 * leaves - 2;
+  const int node = std::isnan(v) ? last_leaf : std::min(2 * static_cast<int>(v) + 1, last_leaf);
+  return static_cast<float>(node) / 128;
+}
+
+// Rows of one column: 0, 0.5, 1, ... up to `leaves`, every seventh missing.
+std::vector<float> comb_rows(int leaves) {
+  std::vector<float> x;
+  for (int i = 0; i < 2 * leaves; ++i) x.push_back(i % 7 == 6 ? NAN : i / 2.0f);
+  return x;
 }
 
 // A tree of 64 leaves goes through the masks (one bit a leaf), one of 65 through the walk; both
-// give each row its leaf, a missing value the default way (right, to the last leaf).
+// give each row its leaf, a missing value the default way (right, to the last leaf). Up to 32
+// leaves the masks are 32 bits wide, from 33 on 64.
 TEST(TreeEnsemble, TakesTheLeafMasksUpTo64Leaves) {
-  for (const int leaves : {64, 65}) {
-    const auto ensemble = TreeEnsemble::from_xgboost_json(comb_model(leaves), 1);
+  for (const int leaves : {32, 33, 64, 65}) {
+    const auto ensemble = TreeEnsemble::from_xgboost_json(comb_model({leaves}), 1);
     EXPECT_EQ(ensemble.uses_leaf_masks(), leaves <= 64 && LeafMasks::supported());
-    std::vector<float> x;
-    for (int i = 0; i < 2 * leaves; ++i) x.push_back(i % 7 == 6 ? NAN : i / 2.0f);
+    const std::vector<float> x = comb_rows(leaves);
     std::vector<float> out(x.size());
     ensemble.predict(x.data(), x.size(), out.data(), 1);
-    for (size_t i = 0; i < x.size(); ++i) {
-      // Value v reaches split k (k = 0, 1, ...) while v >= k + 1; it stops at the first split
-      // it falls below, whose left leaf is node 2k + 1, or at the last leaf.
-      const int last_leaf = 2 * leaves - 2;
-      const int leaf =
-          std::isnan(x[i]) ? last_leaf : std::min(2 * static_cast<int>(x[i]) + 1, last_leaf);
-      EXPECT_FLOAT_EQ(out[i], logistic(static_cast<float>(leaf))) << leaves << " leaves, row " << i;
-    }
+    for (size_t i = 0; i < x.size(); ++i)
+      EXPECT_FLOAT_EQ(out[i], logistic(comb_leaf(leaves, x[i]))) << leaves << " leaves, row " << i;
+  }
+}
+
+// Trees of both mask widths in one model: each row gets every tree's leaf.
+TEST(TreeEnsemble, ScoresNarrowAndWideTreesTogether) {
+  const std::vector<int> trees = {40, 5, 64, 32, 33, 2};
+  const auto ensemble = TreeEnsemble::from_xgboost_json(comb_model(trees), 1);
+  EXPECT_EQ(ensemble.uses_leaf_masks(), LeafMasks::supported());
+  const std::vector<float> x = comb_rows(64);
+  std::vector<float> out(x.size());
+  ensemble.predict(x.data(), x.size(), out.data(), 1);
+  for (size_t i = 0; i < x.size(); ++i) {
+    float margin = 0;  // the logit of the base score 0.5
+    for (const int leaves : trees) margin += comb_leaf(leaves, x[i]);
+    EXPECT_EQ(out[i], logistic(margin)) << "row " << i;
   }
 }
 
