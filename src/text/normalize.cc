@@ -2,6 +2,7 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -30,11 +31,17 @@ std::string replace_invalid_utf8(std::string_view text) {
 
 bool is_space(utf8proc_int32_t cp) {
   if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f') return true;
+  if (cp < 0x80) return false;  // no other ASCII character is a separator (Z*)
   const auto cat = utf8proc_category(cp);
   return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
 }
 
+bool is_ascii_alnum(utf8proc_int32_t cp) {
+  return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+}
+
 bool is_word_char(utf8proc_int32_t cp) {
+  if (cp < 0x80) return is_ascii_alnum(cp);  // the ASCII letters (L*) and digits (Nd)
   switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
@@ -53,7 +60,33 @@ bool is_word_char(utf8proc_int32_t cp) {
   }
 }
 
-bool is_digit(utf8proc_int32_t cp) { return utf8proc_category(cp) == UTF8PROC_CATEGORY_ND; }
+bool is_digit(utf8proc_int32_t cp) {
+  if (cp < 0x80) return cp >= '0' && cp <= '9';
+  return utf8proc_category(cp) == UTF8PROC_CATEGORY_ND;
+}
+
+// Printable ASCII (0x20-0x7E) is its own NFKC form and holds no mark, ignorable or control
+// character; case folding lowers A-Z and nothing else.
+bool is_printable_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+// normalize_text of printable ASCII, without the Unicode tables: most catalog titles.
+std::string normalize_printable_ascii(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool pending_space = false;
+  for (const char c : text) {
+    if (c == ' ') {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out += ' ';
+    pending_space = false;
+    out += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
+}
 
 struct Codepoint {
   utf8proc_int32_t cp;
@@ -81,6 +114,7 @@ std::vector<Codepoint> decode(std::string_view text) {
 }  // namespace
 
 std::string normalize_text(std::string_view utf8) {
+  if (is_printable_ascii(utf8)) return normalize_printable_ascii(utf8);
   const std::string valid = replace_invalid_utf8(utf8);
   utf8proc_uint8_t* mapped = nullptr;
   const auto options = static_cast<utf8proc_option_t>(

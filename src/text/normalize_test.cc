@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <random>
+
 namespace doppel {
 namespace {
 
@@ -29,6 +32,32 @@ TEST(NormalizeText, InvalidBytesBecomeSpaces) {
                            "cd"),
             "ab cd");
   EXPECT_EQ(normalize_text("caf\xE9"), "caf");  // Latin-1 é is not UTF-8
+}
+
+// Printable ASCII takes a path of its own; a soft hyphen (U+00AD, ignorable, so removed) sends the
+// same text through the Unicode tables, which must give the same result.
+TEST(NormalizeText, PrintableAsciiAsTheUnicodeTablesNormalizeIt) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> length(0, 40), printable(0x20, 0x7e), space(0, 3);
+  for (int i = 0; i < 2000; ++i) {
+    std::string text;
+    for (int n = length(rng); n > 0; --n)
+      text += space(rng) == 0 ? ' ' : static_cast<char>(printable(rng));
+    EXPECT_EQ(normalize_text(text), normalize_text(text + "\xC2\xAD")) << "'" << text << "'";
+  }
+  EXPECT_EQ(normalize_text("  Sony  DSC-W120/B \"7.2MP\" "), "sony dsc-w120/b \"7.2mp\"");
+}
+
+// Each ASCII character on its own: letters and digits are words, every other character separates.
+TEST(WordTokens, AsciiWordCharactersAreLettersAndDigits) {
+  for (int c = 1; c < 0x80; ++c) {
+    const std::string text = "a" + std::string(1, static_cast<char>(c)) + "b";
+    const bool word = std::isalnum(c) != 0;
+    EXPECT_EQ(word_tokens(text).size(), word                                 ? 1u
+                                        : (c == '-' || c == '/' || c == '.') ? 3u
+                                                                             : 2u)
+        << "character " << c;
+  }
 }
 
 TEST(WordTokens, HandCheckedExamples) {
