@@ -48,14 +48,14 @@ TEST(NormalizeText, PrintableAsciiAsTheUnicodeTablesNormalizeIt) {
   EXPECT_EQ(normalize_text("  Sony  DSC-W120/B \"7.2MP\" "), "sony dsc-w120/b \"7.2mp\"");
 }
 
-// Each ASCII character on its own: letters and digits are words, every other character separates.
+// Each ASCII character between two letters: a letter or digit joins them into one token; '-', '/'
+// and '.' join them into a group (a, b, ab); any other character separates them (a, b).
 TEST(WordTokens, AsciiWordCharactersAreLettersAndDigits) {
   for (int c = 1; c < 0x80; ++c) {
-    const std::string text = "a" + std::string(1, static_cast<char>(c)) + "b";
     const bool word = std::isalnum(c) != 0;
-    EXPECT_EQ(word_tokens(text).size(), word                                 ? 1u
-                                        : (c == '-' || c == '/' || c == '.') ? 3u
-                                                                             : 2u)
+    const bool joiner = c == '-' || c == '/' || c == '.';
+    const size_t expected = word ? 1 : joiner ? 3 : 2;
+    EXPECT_EQ(word_tokens("a" + std::string(1, static_cast<char>(c)) + "b").size(), expected)
         << "character " << c;
   }
 }
