@@ -218,13 +218,13 @@ __attribute__((target("avx2"))) void LeafMasks::add_trees(const float* x, size_t
 
   for (const TreeRef& tree : trees_) {
     const float* leaves = &leaf_values_[tree.leaf_begin];
-    if (tree.wide) {
-      const uint64_t* masks = scratch.wide[tree.index].row;
+    const auto add_exit_leaves = [&](const auto* masks) {
       for (size_t r = 0; r < rows; ++r) margin[r] += leaves[std::countr_zero(masks[r])];
-    } else {
-      const uint32_t* masks = scratch.narrow[tree.index].row;
-      for (size_t r = 0; r < rows; ++r) margin[r] += leaves[std::countr_zero(masks[r])];
-    }
+    };
+    if (tree.wide)
+      add_exit_leaves(scratch.wide[tree.index].row);
+    else
+      add_exit_leaves(scratch.narrow[tree.index].row);
   }
 }
 
