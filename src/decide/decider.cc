@@ -49,7 +49,8 @@ float calibrate_and_choose_threshold(std::vector<float>& held_out, std::span<con
 
 // One model of the options' classifier, fitted on data.
 FittedModel fit_model(const FitData& data, const DeciderOptions& options) {
-  if (options.classifier == Classifier::kMlp) return fit_mlp(data, options.mlp, options.seed);
+  if (options.classifier == Classifier::kMlp)
+    return mlp_plugin().fit(data, options.mlp, options.seed);
   return fit_xgboost(data, options.xgboost, options.threads, options.seed);
 }
 
@@ -332,7 +333,7 @@ Decider Decider::load(const std::filesystem::path& dir, std::vector<std::string>
     }
     impl->models.push_back(
         impl->options.classifier == Classifier::kMlp
-            ? load_mlp(model_path, impl->num_features)
+            ? mlp_plugin().load(model_path, impl->num_features)
             : load_xgboost(model_path, impl->num_features, impl->options.threads));
   }
   return Decider(std::move(impl));

@@ -20,10 +20,19 @@
 
 namespace doppel {
 
+// Both live in the neural plugin (util/neural_plugin.h); code outside it calls them through
+// mlp_plugin().
 FittedModel fit_mlp(const FitData& data, const MlpOptions& options, uint64_t seed);
 
 // Error naming `path` when the file is damaged, lacks a tensor, or its input width is not
 // `num_features`.
 std::unique_ptr<ScoreModel> load_mlp(const std::filesystem::path& path, int num_features);
+
+// The plugin's fit_mlp and load_mlp; the plugin is loaded on the first call.
+struct MlpPlugin {
+  decltype(&fit_mlp) fit;
+  decltype(&load_mlp) load;
+};
+const MlpPlugin& mlp_plugin();
 
 }  // namespace doppel

@@ -11,13 +11,10 @@
 namespace doppel {
 
 namespace fs = std::filesystem;
+using Files = ImageModelFiles;
 
 namespace {
 
-constexpr const char* kConfigFile = "config.json";
-constexpr const char* kWeightsFile = "model.safetensors";
-constexpr const char* kEncoderFile = "encoder.json";
-constexpr const char* kHeadWeightsFile = "head.safetensors";
 constexpr const char* kHeadPrefix = "projection.";
 
 torch::nn::Linear make_head(const ViTMAEConfig& mae, const ImageEncoderConfig& encoder) {
@@ -73,24 +70,16 @@ bool ImageModel::pretrainable() const {
   return mae_config_.image_size == encoder_config_.input_size();
 }
 
-bool ImageModel::has_mae(const fs::path& dir) {
-  return fs::exists(dir / kConfigFile) && fs::exists(dir / kWeightsFile);
-}
-
-bool ImageModel::has_head(const fs::path& dir) {
-  return has_mae(dir) && fs::exists(dir / kEncoderFile) && fs::exists(dir / kHeadWeightsFile);
-}
-
 ImageModel ImageModel::load_mae(const fs::path& dir, const ImageEncoderConfig& encoder) {
-  for (const char* file : {kConfigFile, kWeightsFile}) {
+  for (const char* file : {Files::kConfig, Files::kWeights}) {
     if (!fs::exists(dir / file)) {
       fail("{}: missing; pretrain the image model first (doppel train image)", (dir / file).string());
     }
   }
-  ImageModel model(ViTMAEConfig::load(dir / kConfigFile), encoder);
+  ImageModel model(ViTMAEConfig::load(dir / Files::kConfig), encoder);
   // transformers' ViTMAEModel.save_pretrained writes the encoder alone, without "vit." and the
   // decoder: enough to embed (the decoder keeps its initial values).
-  const fs::path weights = dir / kWeightsFile;
+  const fs::path weights = dir / Files::kWeights;
   auto checkpoint = nn::load_state_dict(weights);
   accept_transformers5_decoder_names(checkpoint);
   const bool bare = std::none_of(checkpoint.begin(), checkpoint.end(),
@@ -104,14 +93,14 @@ ImageModel ImageModel::load_mae(const fs::path& dir, const ImageEncoderConfig& e
 }
 
 ImageModel ImageModel::load(const fs::path& dir) {
-  for (const char* file : {kEncoderFile, kHeadWeightsFile}) {
+  for (const char* file : {Files::kEncoder, Files::kHeadWeights}) {
     if (!fs::exists(dir / file)) {
       fail("{}: missing; the image model has no head yet (doppel train image fits one)",
            (dir / file).string());
     }
   }
-  ImageModel model = load_mae(dir, ImageEncoderConfig::load(dir / kEncoderFile));
-  const fs::path head = dir / kHeadWeightsFile;
+  ImageModel model = load_mae(dir, ImageEncoderConfig::load(dir / Files::kEncoder));
+  const fs::path head = dir / Files::kHeadWeights;
   nn::load_into(*model.head_, nn::load_state_dict(head), {.strip_prefixes = {kHeadPrefix}},
                 head.string());
   return model;
@@ -119,14 +108,14 @@ ImageModel ImageModel::load(const fs::path& dir) {
 
 void ImageModel::save_mae(const fs::path& dir) const {
   fs::create_directories(dir);
-  mae_config_.save(dir / kConfigFile);
-  nn::save_state_dict(dir / kWeightsFile, nn::module_state(*mae_));
+  mae_config_.save(dir / Files::kConfig);
+  nn::save_state_dict(dir / Files::kWeights, nn::module_state(*mae_));
 }
 
 void ImageModel::save_head(const fs::path& dir) const {
   fs::create_directories(dir);
-  nn::save_state_dict(dir / kHeadWeightsFile, nn::module_state(*head_, kHeadPrefix));
-  encoder_config_.save(dir / kEncoderFile);
+  nn::save_state_dict(dir / Files::kHeadWeights, nn::module_state(*head_, kHeadPrefix));
+  encoder_config_.save(dir / Files::kEncoder);
 }
 
 torch::Tensor ImageModel::inputs(std::span<const cv::Mat> images, std::optional<uint64_t> seed) const {

@@ -31,8 +31,6 @@ class ImageModel {
   // Loads config.json and model.safetensors only, with the input recipe `encoder` and a zero head
   // (to pretrain it further or fit a new head).
   static ImageModel load_mae(const std::filesystem::path& dir, const ImageEncoderConfig& encoder);
-  static bool has_mae(const std::filesystem::path& dir);
-  static bool has_head(const std::filesystem::path& dir);
 
   void save_mae(const std::filesystem::path& dir) const;   // config.json + model.safetensors
   void save_head(const std::filesystem::path& dir) const;  // encoder.json + head.safetensors

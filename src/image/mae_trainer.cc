@@ -62,8 +62,8 @@ void write_log(const fs::path& dir, const MaeOptions& options, const MaeReport& 
 
 ImageModel open_model(const fs::path& dir, const std::optional<ViTMAEConfig>& new_model,
                       const ImageEncoderConfig& new_encoder) {
-  if (ImageModel::has_head(dir)) return ImageModel::load(dir);
-  if (ImageModel::has_mae(dir)) return ImageModel::load_mae(dir, new_encoder);
+  if (ImageModelFiles::has_head(dir)) return ImageModel::load(dir);
+  if (ImageModelFiles::has_mae(dir)) return ImageModel::load_mae(dir, new_encoder);
   if (!new_model) fail("{}: no image model to pretrain", dir.string());
   return ImageModel(*new_model, new_encoder);
 }

@@ -29,6 +29,17 @@
 namespace doppel {
 
 // What the ViT sees of an image.
+// The files of a model folder, as listed above. Like the input recipe's config below, they need
+// no torch: the doppel binary uses them without loading the neural plugin.
+struct ImageModelFiles {
+  static constexpr const char* kConfig = "config.json";
+  static constexpr const char* kWeights = "model.safetensors";
+  static constexpr const char* kEncoder = "encoder.json";
+  static constexpr const char* kHeadWeights = "head.safetensors";
+  static bool has_mae(const std::filesystem::path& dir);   // config and weights
+  static bool has_head(const std::filesystem::path& dir);  // and encoder.json, head.safetensors
+};
+
 enum class ImageInput {
   kStructured,   // centre + 2 cells + whole image, 4 views of cell_size² tiled 2×2 (the recipe)
   kFullImage,    // the whole image letterboxed to full_size² (the plain ViT input, 196 patches)
@@ -64,7 +75,17 @@ struct ImageEncoderConfig {
 // image vector is L2-normalised, so never zero).
 bool is_missing_image(std::span<const float> row);
 
-class NeuralImageEncoder : public Encoder {
+// An Encoder of listings' images that also embeds images already decoded (a photo sent with a
+// match request): what the server and the pipeline hold, whatever model is behind it.
+class ImageEncoder : public Encoder {
+ public:
+  // Embeds decoded RGB CV_8UC3 images: images.size() rows of dim() floats, L2-normalised.
+  virtual void encode_images(std::span<const cv::Mat> images, float* out) const = 0;
+};
+
+// Implemented in the neural plugin (libtorch); the doppel binary reaches it through
+// pipeline/neural_plugin.h.
+class NeuralImageEncoder : public ImageEncoder {
  public:
   struct Options {
     int batch_size = 32;          // images per forward pass
@@ -87,8 +108,7 @@ class NeuralImageEncoder : public Encoder {
   // process-wide thread count (set once by the caller).
   void encode(std::span<const Listing> listings, float* out) const override;
   std::string input(const Listing& listing) const override { return listing.image; }
-  // Embeds decoded RGB CV_8UC3 images: images.size() rows of dim() floats, L2-normalised.
-  void encode_images(std::span<const cv::Mat> images, float* out) const;
+  void encode_images(std::span<const cv::Mat> images, float* out) const override;
 
   const ImageEncoderConfig& config() const;
 

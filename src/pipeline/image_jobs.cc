@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "cluster/clusterer.h"
+#include "pipeline/neural_plugin.h"
 #include "pipeline/vector_sources.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -114,47 +115,30 @@ std::vector<int> image_product_labels(const Workspace& ws, std::span<const std::
 MaeReport pretrain_image_model(Workspace& ws, const MaeOptions& options,
                                const ViTMAEConfig& new_model, const ImageEncoderConfig& encoder,
                                std::span<const std::string> extra, bool resume) {
-  const auto refs = training_image_refs(ws, extra);
-  if (refs.empty())
-    fail("{}: no images to train on: no listing has an image; add some with --images",
-         ws.root().string());
-  spdlog::info("train image: MAE pretraining on {} images", refs.size());
-  ViTMAEConfig model = new_model;
-  model.image_size = encoder.input_size();
-  return pretrain_mae(ws.image_model_dir(), refs, workspace_fetcher(ws), options, model, encoder,
-                      resume);
+  return neural_plugin().pretrain_image_model(ws, options, new_model, encoder, extra, resume);
 }
 
 ContrastiveReport finetune_image_model(Workspace& ws, const ContrastiveOptions& options,
                                        std::span<const std::string> extra, bool resume) {
-  if (!NeuralImageEncoder::exists(ws.image_model_dir()))
-    fail("{}: no pretrained image encoder; run `doppel train image {} --stage mae` first",
-         ws.image_model_dir().string(), ws.root().string());
-  const auto refs = training_image_refs(ws, extra);
-  const auto labels = image_product_labels(ws, refs);
-  const auto labelled = std::count_if(labels.begin(), labels.end(), [](int l) { return l >= 0; });
-  spdlog::info("train image: contrastive stage on {} images, {} of them with a product label",
-               refs.size(), labelled);
-  return train_contrastive(ws.image_model_dir(), refs, labelled > 0 ? labels : std::vector<int>{},
-                           workspace_fetcher(ws), options, resume);
+  return neural_plugin().finetune_image_model(ws, options, extra, resume);
 }
 
-NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size,
-                                      std::optional<ImageFetcherOptions> fetcher) {
+std::unique_ptr<ImageEncoder> load_image_encoder(const Workspace& ws, int batch_size,
+                                                 std::optional<ImageFetcherOptions> fetcher) {
   if (!NeuralImageEncoder::exists(ws.image_model_dir()))
     fail("{}: no image encoder; train one with `doppel train image {}`",
          ws.image_model_dir().string(), ws.root().string());
   NeuralImageEncoder::Options options;
   options.batch_size = batch_size;
   options.fetcher = fetcher ? *fetcher : workspace_fetcher(ws);
-  return NeuralImageEncoder::load(ws.image_model_dir(), options);
+  return neural_plugin().load_image_encoder(ws.image_model_dir(), options);
 }
 
 namespace {
 
 // Encodes the images of `listings` in batches of batch_size into the space "image"; a listing
 // without a readable image is counted in `report` and listed in `removed`.
-SpaceVectors encode_image_listings(const NeuralImageEncoder& encoder, const VectorSources& sources,
+SpaceVectors encode_image_listings(const ImageEncoder& encoder, const VectorSources& sources,
                                    std::span<const Listing> listings, size_t batch_size,
                                    ImageEmbedReport& report, Progress& progress) {
   SpaceVectors out;
@@ -188,13 +172,13 @@ SpaceVectors encode_image_listings(const NeuralImageEncoder& encoder, const Vect
 
 ImageEmbedReport embed_images(Workspace& ws, EmbedScope scope, const EmbedTarget& target,
                               size_t batch_size) {
-  const NeuralImageEncoder encoder = load_image_encoder(ws);
-  const VectorSources sources(encoder, ws.image_model_dir(), /*image_files=*/true);
+  const auto encoder = load_image_encoder(ws);
+  const VectorSources sources(*encoder, ws.image_model_dir(), /*image_files=*/true);
   ImageEmbedReport report;
   const PagedEmbed paged = embed_in_pages(
       ws.catalog(), "image", sources, scope, target,
       [&](std::span<const Listing> listings, Progress& progress) {
-        return encode_image_listings(encoder, sources, listings, batch_size, report, progress);
+        return encode_image_listings(*encoder, sources, listings, batch_size, report, progress);
       });
   report.listings = paged.listings;
   report.up_to_date = paged.up_to_date;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,6 +36,8 @@ std::vector<std::string> training_image_refs(const Workspace& ws,
 // gets that product's id when the product has at least two listings. Refs of no listing are -1.
 std::vector<int> image_product_labels(const Workspace& ws, std::span<const std::string> refs);
 
+// The two training stages below run in the neural plugin (pipeline/neural_plugin.h).
+
 // MAE pretraining on training_image_refs(ws, extra) into ws/models/image (created as `new_model`
 // with the input recipe `encoder` when the folder holds no model yet), then the PCA head.
 MaeReport pretrain_image_model(Workspace& ws, const MaeOptions& options,
@@ -48,8 +51,8 @@ ContrastiveReport finetune_image_model(Workspace& ws, const ContrastiveOptions& 
 
 // Loads ws/models/image, reading photos as `fetcher` says (workspace_fetcher(ws) when not given);
 // Error telling the user to train it when missing.
-NeuralImageEncoder load_image_encoder(const Workspace& ws, int batch_size = 32,
-                                      std::optional<ImageFetcherOptions> fetcher = {});
+std::unique_ptr<ImageEncoder> load_image_encoder(const Workspace& ws, int batch_size = 32,
+                                                 std::optional<ImageFetcherOptions> fetcher = {});
 
 struct ImageEmbedReport {
   size_t listings = 0;    // the catalog's (the target's shard of it)

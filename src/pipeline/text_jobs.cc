@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "pipeline/neural_plugin.h"
 #include "pipeline/vector_sources.h"
 #include "text/neural_text_encoder.h"
 #include "util/error.h"
@@ -48,7 +49,7 @@ std::unique_ptr<Encoder> load_vector_encoder(const Workspace& ws, TextEncoderCho
   const auto dir = text_encoder_dir(ws, choice);
   if (dir == ws.tfidf_dir())
     return std::make_unique<ClassicalTextEncoder>(ClassicalTextEncoder::load(dir));
-  return std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::load(dir, {}));
+  return neural_plugin().load_text_encoder(dir, {});
 }
 
 namespace {

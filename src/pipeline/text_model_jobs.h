@@ -32,6 +32,8 @@ std::vector<std::string> pretraining_texts(const Workspace& ws,
 int train_tokenizer(Workspace& ws, const WordPieceTrainerOptions& options,
                     const std::vector<std::filesystem::path>& corpus);
 
+// The two stages below run in the neural plugin (pipeline/neural_plugin.h).
+
 // MLM pretraining (text/mlm_trainer.h) of ws/models/text/; `new_model` shapes a fresh BERT when
 // the folder has only a vocabulary.
 MlmReport pretrain_text_model(Workspace& ws, const MlmOptions& options,
@@ -69,5 +71,7 @@ struct OutOfFoldCosines {
 // nullopt when the workspace has no such file; Error naming the file and line when it is
 // malformed.
 std::optional<OutOfFoldCosines> load_out_of_fold_cosines(const Workspace& ws);
+void save_out_of_fold_cosines(const Workspace& ws, const OutOfFoldCosines& oof);
+void remove_out_of_fold_cosines(const Workspace& ws);
 
 }  // namespace doppel

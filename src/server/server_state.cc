@@ -30,9 +30,9 @@ std::unique_ptr<Encoder> load_matching_encoder(const Workspace& ws) {
 }
 
 // The workspace's image encoder, when it has one, reading photos as `images` says; null without.
-std::unique_ptr<NeuralImageEncoder> load_image_encoder_if_any(const Workspace& ws,
-                                                              const ImageFetcherOptions& images,
-                                                              bool decider_needs_it) {
+std::unique_ptr<ImageEncoder> load_image_encoder_if_any(const Workspace& ws,
+                                                        const ImageFetcherOptions& images,
+                                                        bool decider_needs_it) {
   if (!NeuralImageEncoder::exists(ws.image_model_dir())) {
     if (decider_needs_it)
       fail(
@@ -41,7 +41,7 @@ std::unique_ptr<NeuralImageEncoder> load_image_encoder_if_any(const Workspace& w
           ws.root().string(), ws.root().string());
     return nullptr;
   }
-  auto encoder = std::make_unique<NeuralImageEncoder>(load_image_encoder(ws, 1, images));
+  auto encoder = load_image_encoder(ws, 1, images);
   const auto stored = ws.catalog().meta("image_encoder");
   if (stored && *stored != encoder->name())
     fail(
@@ -53,7 +53,7 @@ std::unique_ptr<NeuralImageEncoder> load_image_encoder_if_any(const Workspace& w
 
 // The image index when the workspace has an image encoder: the saved one, else Flat (exact,
 // deletes for real) built in memory over the stored image vectors.
-std::optional<LiveIndex> image_index_if_any(const Workspace& ws, const NeuralImageEncoder* encoder,
+std::optional<LiveIndex> image_index_if_any(const Workspace& ws, const ImageEncoder* encoder,
                                             size_t stored_vectors) {
   if (!encoder) return std::nullopt;
   return LiveIndex::load_or_build(ws, kImageSpace, "Flat",

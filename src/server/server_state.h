@@ -130,7 +130,7 @@ class ServerState {
   CatalogReaders readers_;
   MatchModels models_;                     // the classical encoder, the decider and its layout
   std::unique_ptr<Encoder> text_encoder_;  // the encoder of the stored "text" vectors
-  std::unique_ptr<NeuralImageEncoder> image_encoder_;  // of the "image" vectors; may be null
+  std::unique_ptr<ImageEncoder> image_encoder_;  // of the "image" vectors; may be null
   // What the vectors an upsert stores are made from, so `doppel embed` does not redo them.
   VectorSources text_sources_;
   std::optional<VectorSources> image_sources_;  // with an image encoder

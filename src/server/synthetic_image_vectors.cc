@@ -13,8 +13,7 @@ namespace doppel {
 namespace {
 
 // The encoder's vectors of the readable photos, row after row.
-std::vector<float> embed_pool(const NeuralImageEncoder& encoder,
-                              std::span<const std::string> photos) {
+std::vector<float> embed_pool(const ImageEncoder& encoder, std::span<const std::string> photos) {
   std::vector<Listing> listings(photos.size());
   for (size_t i = 0; i < photos.size(); ++i) listings[i].image = photos[i];
   const int dim = encoder.dim();
@@ -32,9 +31,9 @@ std::vector<float> embed_pool(const NeuralImageEncoder& encoder,
 SyntheticImageReport fill_synthetic_image_vectors(Workspace& ws,
                                                   std::span<const std::string> photos,
                                                   const SyntheticImageOptions& options) {
-  const NeuralImageEncoder encoder = load_image_encoder(ws);
-  const int dim = encoder.dim();
-  const auto pool = embed_pool(encoder, photos);
+  const auto encoder = load_image_encoder(ws);
+  const int dim = encoder->dim();
+  const auto pool = embed_pool(*encoder, photos);
   SyntheticImageReport report;
   report.pool = pool.size() / dim;
   if (report.pool == 0) fail("none of the {} pool photos could be read", photos.size());
@@ -70,7 +69,7 @@ SyntheticImageReport fill_synthetic_image_vectors(Workspace& ws,
   }
   flush();
   progress.finish();
-  ws.catalog().set_meta("image_encoder", encoder.name());
+  ws.catalog().set_meta("image_encoder", encoder->name());
   return report;
 }
 

@@ -129,7 +129,7 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
   }
   torch::manual_seed(options.seed);  // a new head's weights and dropout: the same run, the same model
   std::optional<TokenCnnHeadConfig> new_head;
-  if (!TextModel::has_head(dir) && TextModel::has_bert(dir)) {
+  if (!TextModelFiles::has_head(dir) && TextModelFiles::has_bert(dir)) {
     const auto bert = BertConfig::load(dir / "config.json");
     new_head = options.head;
     if (new_head->layers.empty()) new_head->layers = default_head_for(bert).layers;

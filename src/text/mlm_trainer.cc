@@ -172,7 +172,7 @@ MlmReport pretrain_mlm(const fs::path& dir, std::span<const std::string> texts,
   options.validate();
   torch::manual_seed(options.seed);  // a fresh model's weights and dropout: the same run, the same model
   std::optional<TextModel> loaded;
-  if (TextModel::has_bert(dir)) {
+  if (TextModelFiles::has_bert(dir)) {
     loaded.emplace(TextModel::load(dir, /*require_head=*/false));
   } else if (new_model) {
     if (!fs::exists(dir / "vocab.txt")) {

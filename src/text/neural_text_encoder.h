@@ -24,6 +24,18 @@
 
 namespace doppel {
 
+// The files of a model folder, as listed above. Like the head's config and model_text() below, they
+// need no torch: the doppel binary uses them without loading the neural plugin.
+struct TextModelFiles {
+  static constexpr const char* kConfig = "config.json";
+  static constexpr const char* kWeights = "model.safetensors";
+  static constexpr const char* kVocab = "vocab.txt";
+  static constexpr const char* kEncoder = "encoder.json";
+  static constexpr const char* kHeadWeights = "head.safetensors";
+  static bool has_bert(const std::filesystem::path& dir);  // config, weights and vocabulary
+  static bool has_head(const std::filesystem::path& dir);  // and encoder.json, head.safetensors
+};
+
 // The aggregation head's shape, saved in encoder.json. Version 1 files (before the bottleneck
 // existed) still load, as bottleneck 0.
 struct TokenCnnHeadConfig {
@@ -56,6 +68,8 @@ TokenCnnHeadConfig default_head_for(const BertConfig& bert);
 // short sequences keep the encoder fast.
 std::string model_text(const Listing& listing);
 
+// Implemented in the neural plugin (libtorch); the doppel binary reaches it through
+// pipeline/neural_plugin.h.
 class NeuralTextEncoder : public Encoder {
  public:
   struct Options {

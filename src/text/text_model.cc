@@ -11,16 +11,7 @@
 namespace doppel {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-constexpr const char* kConfigFile = "config.json";
-constexpr const char* kWeightsFile = "model.safetensors";
-constexpr const char* kVocabFile = "vocab.txt";
-constexpr const char* kEncoderFile = "encoder.json";
-constexpr const char* kHeadWeightsFile = "head.safetensors";
-
-}  // namespace
+using Files = TextModelFiles;
 
 TokenCnnHeadImpl::TokenCnnHeadImpl(const TokenCnnHeadConfig& config, const BertConfig& bert) {
   config.validate(bert.num_hidden_layers);
@@ -88,64 +79,58 @@ TextModel::TextModel(const BertConfig& bert, const TokenCnnHeadConfig& head, Wor
   head_ = TokenCnnHead(head_config_, bert_config_);
 }
 
-bool TextModel::has_bert(const fs::path& dir) {
-  return fs::exists(dir / kConfigFile) && fs::exists(dir / kWeightsFile) && fs::exists(dir / kVocabFile);
-}
-
-bool TextModel::has_head(const fs::path& dir) {
-  return has_bert(dir) && fs::exists(dir / kEncoderFile) && fs::exists(dir / kHeadWeightsFile);
-}
-
 TextModel TextModel::load(const fs::path& dir, bool require_head,
                           const std::optional<TokenCnnHeadConfig>& fallback_head) {
-  for (const char* file : {kConfigFile, kWeightsFile, kVocabFile}) {
+  for (const char* file : {Files::kConfig, Files::kWeights, Files::kVocab}) {
     if (!fs::exists(dir / file)) {
       fail("{}: missing; train the text model first (doppel train tokenizer, then doppel train text "
            "--stage mlm)", (dir / file).string());
     }
   }
-  const bool head_present = fs::exists(dir / kEncoderFile);
+  const bool head_present = fs::exists(dir / Files::kEncoder);
   if (require_head && !head_present) {
     fail("{}: missing; the text model has no matching head yet (doppel train text --stage match)",
-         (dir / kEncoderFile).string());
+         (dir / Files::kEncoder).string());
   }
-  auto bert = BertConfig::load(dir / kConfigFile);
-  auto head = head_present ? TokenCnnHeadConfig::load(dir / kEncoderFile)
+  auto bert = BertConfig::load(dir / Files::kConfig);
+  auto head = head_present ? TokenCnnHeadConfig::load(dir / Files::kEncoder)
                            : fallback_head.value_or(default_head_for(bert));
-  TextModel model(bert, head,
-                  WordPieceTokenizer(Vocabulary::load(dir / kVocabFile), load_tokenizer_config(dir)));
+  TextModel model(
+      bert, head,
+      WordPieceTokenizer(Vocabulary::load(dir / Files::kVocab), load_tokenizer_config(dir)));
   nn::LoadOptions bert_options;
   bert_options.ignore_unexpected = bert_ignored_checkpoint_names();
   // A plain BertModel checkpoint has no "bert." prefix and no MLM head.
-  auto checkpoint = nn::load_state_dict(dir / kWeightsFile);
+  auto checkpoint = nn::load_state_dict(dir / Files::kWeights);
   const bool bare = std::none_of(checkpoint.begin(), checkpoint.end(),
                                  [](const auto& t) { return t.first.starts_with("bert."); });
   if (bare) {
     bert_options.allow_missing = {R"(^cls\.)"};
-    nn::load_into(*model.mlm_->bert, checkpoint, bert_options, (dir / kWeightsFile).string());
+    nn::load_into(*model.mlm_->bert, checkpoint, bert_options, (dir / Files::kWeights).string());
   } else {
-    nn::load_into(*model.mlm_, checkpoint, bert_options, (dir / kWeightsFile).string());
+    nn::load_into(*model.mlm_, checkpoint, bert_options, (dir / Files::kWeights).string());
   }
   if (head_present) {
-    if (!fs::exists(dir / kHeadWeightsFile)) fail("{}: missing", (dir / kHeadWeightsFile).string());
-    nn::load_into(*model.head_, nn::load_state_dict(dir / kHeadWeightsFile), {},
-                  (dir / kHeadWeightsFile).string());
+    if (!fs::exists(dir / Files::kHeadWeights))
+      fail("{}: missing", (dir / Files::kHeadWeights).string());
+    nn::load_into(*model.head_, nn::load_state_dict(dir / Files::kHeadWeights), {},
+                  (dir / Files::kHeadWeights).string());
   }
   return model;
 }
 
 void TextModel::save_bert(const fs::path& dir) const {
   fs::create_directories(dir);
-  bert_config_.save(dir / kConfigFile);
-  nn::save_state_dict(dir / kWeightsFile, nn::module_state(*mlm_));
-  tokenizer_.vocab().save(dir / kVocabFile);
+  bert_config_.save(dir / Files::kConfig);
+  nn::save_state_dict(dir / Files::kWeights, nn::module_state(*mlm_));
+  tokenizer_.vocab().save(dir / Files::kVocab);
   save_tokenizer_config(dir, tokenizer_.options());
 }
 
 void TextModel::save_head(const fs::path& dir) const {
   fs::create_directories(dir);
-  nn::save_state_dict(dir / kHeadWeightsFile, nn::module_state(*head_));
-  head_config_.save(dir / kEncoderFile);
+  nn::save_state_dict(dir / Files::kHeadWeights, nn::module_state(*head_));
+  head_config_.save(dir / Files::kEncoder);
 }
 
 std::vector<int32_t> TextModel::tokenize(std::string_view text) const {

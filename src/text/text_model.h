@@ -52,9 +52,6 @@ class TextModel {
   // default_head_for() (an error when require_head). Errors name the file.
   static TextModel load(const std::filesystem::path& dir, bool require_head,
                         const std::optional<TokenCnnHeadConfig>& fallback_head = std::nullopt);
-  // Whether dir holds a BERT (config.json + model.safetensors + vocab.txt).
-  static bool has_bert(const std::filesystem::path& dir);
-  static bool has_head(const std::filesystem::path& dir);
 
   void save_bert(const std::filesystem::path& dir) const;  // config, weights, vocab, tokenizer
   void save_head(const std::filesystem::path& dir) const;  // encoder.json + head.safetensors

@@ -25,6 +25,12 @@ check "clusters.csv has one row per listing" \
   test "$(($(wc -l < "$scratch/results/clusters.csv") - 1))" -eq "$listings"
 check "pairs.csv has a header and pairs" test "$(wc -l < "$scratch/results/pairs.csv")" -gt 10
 check "pairs.csv header" test "$(head -1 "$scratch/results/pairs.csv")" = "id_a,id_b,confidence"
+# Only neural models need libtorch: the binary does not link it, and the classical path never
+# loads the plugin that does.
+check "the doppel binary does not link libtorch" bash -c "! ldd '$doppel' | grep -q libtorch"
+DOPPEL_NEURAL_PLUGIN=$scratch/nowhere.so "$doppel" -q dedup "$ws" --out "$scratch/results2" > /dev/null
+check "the classical dedup runs without the plugin" \
+  cmp -s "$scratch/results/pairs.csv" "$scratch/results2/pairs.csv"
 for f in metrics.json report.md pr_curve.svg scores.svg; do
   check "report file $f written and non-empty" test -s "$scratch/reports/$f"
 done

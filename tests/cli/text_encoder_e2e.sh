@@ -82,6 +82,15 @@ check "bench text builds the head a shape asks for ($out)" \
 expect_fail bench text "$ws" --shapes L2-H64-X3
 check "a bad head setting is named ($err)" contains "$err" "-X3 is not a head setting"
 
+# The neural stages run in the plugin beside the binary; without it they say what is missing.
+DOPPEL_NEURAL_PLUGIN=$scratch/nowhere.so expect_fail embed "$ws" --encoder bert
+check "a missing plugin is named with where it was looked for ($err)" \
+  contains "$err" "libdoppel_neural.so.*could not be loaded"
+check "... and the path tried ($err)" contains "$err" "nowhere.so: no such file"
+DOPPEL_NEURAL_PLUGIN=$ws/catalog.db expect_fail train text "$ws" --stage match --epochs 1
+check "a file that is no plugin is refused with the loader's reason ($err)" \
+  contains "$err" "catalog.db: .*invalid ELF header"
+
 # A damaged weights file is an error naming it, not a crash.
 head -c 100 "$ws/models/text/model.safetensors" > "$scratch/broken" && mv "$scratch/broken" "$ws/models/text/model.safetensors"
 expect_fail embed "$ws" --encoder bert

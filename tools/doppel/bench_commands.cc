@@ -10,14 +10,15 @@
 #include "bench/index_bench.h"
 #include "bench/synthetic_vectors.h"
 #include "bench/text_bench.h"
-#include "nn/threads.h"
 #include "pipeline/candidates.h"
 #include "pipeline/match_models.h"
+#include "pipeline/neural_plugin.h"
 #include "pipeline/text_jobs.h"
 #include "pipeline/workspace.h"
 #include "text/neural_text_encoder.h"
 #include "tools/doppel/commands.h"
 #include "util/error.h"
+#include "util/neural_plugin.h"
 
 namespace doppel {
 namespace {
@@ -98,23 +99,23 @@ void add_bench_text(CLI::App& bench) {
     std::vector<NamedEncoder> encoders;
     owned.push_back(load_vector_encoder(workspace, TextEncoderChoice::kClassical));
     encoders.push_back({owned.back()->name(), owned.back().get()});
-    if (NeuralTextEncoder::exists(workspace.text_model_dir())) {
-      auto trained = NeuralTextEncoder::load(workspace.text_model_dir(), bert_options);
-      const std::string label =
-          fmt::format("{} {} (trained)", trained.name(), head_summary(trained.head_config()));
-      owned.push_back(std::make_unique<NeuralTextEncoder>(std::move(trained)));
-      encoders.push_back({label, owned.back().get()});
+    const auto model_dir = workspace.text_model_dir();
+    if (NeuralTextEncoder::exists(model_dir)) {
+      owned.push_back(neural_plugin().load_text_encoder(model_dir, bert_options));
+      const auto head = TokenCnnHeadConfig::load(model_dir / TextModelFiles::kEncoder);
+      encoders.push_back({fmt::format("{} {} (trained)", owned.back()->name(), head_summary(head)),
+                          owned.back().get()});
     }
     for (const std::string& shape : shapes) {
       const EncoderShape parsed = parse_encoder_shape(shape);
-      owned.push_back(std::make_unique<NeuralTextEncoder>(NeuralTextEncoder::with_random_weights(
-          workspace.text_model_dir(), parsed.bert, parsed.head, bert_options)));
+      owned.push_back(
+          neural_plugin().random_text_encoder(model_dir, parsed.bert, parsed.head, bert_options));
       encoders.push_back({fmt::format("{} {} (random weights)", owned.back()->name(),
                                       head_summary(parsed.head)),
                           owned.back().get()});
     }
     auto rows = run_text_bench(listings, encoders, reps);
-    fmt::print("{}", text_bench_markdown(rows, nn::threads()));
+    fmt::print("{}", text_bench_markdown(rows, neural_threads()));
   });
 }
 
@@ -230,7 +231,7 @@ void add_bench(CLI::App& app) {
   index->callback([] {
     if (threads > 0) {
       omp_set_num_threads(threads);
-      doppel::nn::set_threads(threads);
+      set_neural_threads(threads);
     }
     options.threads = threads;
     options.work_dir = std::filesystem::path(out) / "indexes";

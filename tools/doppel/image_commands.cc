@@ -7,11 +7,12 @@
 
 #include "image/grocery.h"
 #include "image/image_nn_eval.h"
-#include "nn/threads.h"
 #include "pipeline/image_jobs.h"
+#include "pipeline/neural_plugin.h"
 #include "pipeline/workspace.h"
 #include "tools/doppel/commands.h"
 #include "util/error.h"
+#include "util/neural_plugin.h"
 
 namespace doppel {
 namespace {
@@ -111,12 +112,13 @@ void add_bench_images(CLI::App& bench) {
     if (dirs.empty() && no_baselines && !speed)
       fail("bench images: nothing to measure (give --workspace or --model, or drop --no-baselines)");
     if (!dirs.empty() || !no_baselines)
-      fmt::print("{}", grocery_table_markdown(evaluate_image_models(grocery, dirs, !no_baselines)));
+      fmt::print("{}", grocery_table_markdown(
+                           neural_plugin().evaluate_image_models(grocery, dirs, !no_baselines)));
     if (speed) {
       std::vector<std::filesystem::path> files;
       for (const GroceryPhoto& photo : load_grocery(grocery).test) files.push_back(photo.path);
-      speed_options.threads = nn::threads();
-      fmt::print("\n{}", image_speed_markdown(bench_image_inputs(files, speed_options)));
+      speed_options.threads = neural_threads();
+      fmt::print("\n{}", neural_plugin().image_speed_table(files, speed_options));
     }
   });
 }

@@ -9,9 +9,9 @@
 #include <iostream>
 #include <unistd.h>
 
-#include "nn/threads.h"
 #include "tools/doppel/commands.h"
 #include "util/error.h"
+#include "util/neural_plugin.h"
 #include "util/progress.h"
 
 namespace {
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     // would impose it on OpenMP too, halving every later search or featurizer loop.
     const int workers = threads > 0 ? threads : omp_get_max_threads();
     omp_set_num_threads(workers);
-    doppel::nn::set_threads(workers);
+    doppel::set_neural_threads(workers);
     spdlog::set_level(quiet ? spdlog::level::warn : spdlog::level::info);
     if (quiet) doppel::Progress::set_mode(doppel::Progress::Mode::kSilent);
     spdlog::set_pattern("%^%l%$: %v");
