@@ -28,7 +28,6 @@
 
 namespace doppel {
 
-// What the ViT sees of an image.
 // The files of a model folder, as listed above. Like the input recipe's config below, they need
 // no torch: the doppel binary uses them without loading the neural plugin.
 struct ImageModelFiles {
@@ -40,6 +39,7 @@ struct ImageModelFiles {
   static bool has_head(const std::filesystem::path& dir);  // and encoder.json, head.safetensors
 };
 
+// What the ViT sees of an image.
 enum class ImageInput {
   kStructured,   // centre + 2 cells + whole image, 4 views of cell_size² tiled 2×2 (the recipe)
   kFullImage,    // the whole image letterboxed to full_size² (the plain ViT input, 196 patches)

@@ -24,8 +24,8 @@
 
 namespace doppel {
 
-// The files of a model folder, as listed above. Like the head's config and model_text() below, they
-// need no torch: the doppel binary uses them without loading the neural plugin.
+// The files of a model folder, as listed above. Like the head's config and model_text() below,
+// they need no torch: the doppel binary uses them without loading the neural plugin.
 struct TextModelFiles {
   static constexpr const char* kConfig = "config.json";
   static constexpr const char* kWeights = "model.safetensors";
