@@ -1,16 +1,16 @@
+// The torch-free half of image/neural_image_encoder.h: the model folder's files, the input
+// recipe's config. The doppel binary links this; the encoder itself lives in the neural plugin.
+#include "image/neural_image_encoder.h"
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
-#include "image/neural_image_encoder.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/json_file.h"
-
-// The torch-free half of image/neural_image_encoder.h: the model folder's files, the input
-// recipe's config. The doppel binary links this; the encoder itself lives in the neural plugin.
 
 namespace doppel {
 

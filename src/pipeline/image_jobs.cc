@@ -1,7 +1,5 @@
 #include "pipeline/image_jobs.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>

@@ -1,16 +1,16 @@
+// The torch-free half of text/neural_text_encoder.h: the model folder's files, the head's config
+// and model_text(). The doppel binary links this; the encoder itself lives in the neural plugin.
+#include "text/neural_text_encoder.h"
+
 #include <algorithm>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
-#include "text/neural_text_encoder.h"
 #include "text/normalize.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/json_file.h"
-
-// The torch-free half of text/neural_text_encoder.h: the model folder's files and the head's
-// config. The doppel binary links this; the encoder itself lives in the neural plugin.
 
 namespace doppel {
 
