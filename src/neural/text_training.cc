@@ -48,7 +48,7 @@ class FoldModelDir {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     for (const auto& entry : fs::directory_iterator(model_dir)) {
-      if (entry.is_regular_file() && entry.path().filename() != "out_of_fold_cosines.csv") {
+      if (entry.is_regular_file() && entry.path().filename() != kOutOfFoldCosinesFile) {
         fs::copy_file(entry.path(), dir_ / entry.path().filename());
       }
     }

@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path out_of_fold_path(const Workspace& ws) {
-  return ws.text_model_dir() / "out_of_fold_cosines.csv";
+  return ws.text_model_dir() / kOutOfFoldCosinesFile;
 }
 
 void append_listing_texts(const std::vector<Listing>& listings, std::vector<std::string>& texts) {

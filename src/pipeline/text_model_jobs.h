@@ -71,6 +71,8 @@ struct OutOfFoldCosines {
 // nullopt when the workspace has no such file; Error naming the file and line when it is
 // malformed.
 std::optional<OutOfFoldCosines> load_out_of_fold_cosines(const Workspace& ws);
+// The file's name inside the model folder.
+inline constexpr const char* kOutOfFoldCosinesFile = "out_of_fold_cosines.csv";
 // Writes the file (atomically), and removes it: what fine-tuning with and without folds does.
 void save_out_of_fold_cosines(const Workspace& ws, const OutOfFoldCosines& oof);
 void remove_out_of_fold_cosines(const Workspace& ws);
