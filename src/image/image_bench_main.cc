@@ -29,9 +29,7 @@ std::vector<uchar> synthetic_photo() {
   cv::resize(small, big, noise.size(), 0, 0, cv::INTER_CUBIC);
   rng.fill(noise, cv::RNG::NORMAL, 0, 6);
   big += noise;
-  std::vector<uchar> jpeg;
-  cv::imencode(".jpg", big, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
-  return jpeg;
+  return doppel::encode_image(big, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90});
 }
 
 void bench_decode() {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "image/image_codecs.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -266,7 +267,7 @@ cv::Mat decode_image(std::span<const std::byte> bytes, std::string_view source_n
                     const_cast<std::byte*>(bytes.data()));  // imdecode only reads it
   cv::Mat decoded;
   try {
-    decoded = cv::imdecode(raw, flags);
+    decoded = image_codecs().decode(raw, flags);
   } catch (const cv::Exception& e) {
     fail("{}: cannot decode {}: {}", source_name, format_name(h.format), e.what());
   }
@@ -275,9 +276,38 @@ cv::Mat decode_image(std::span<const std::byte> bytes, std::string_view source_n
   return to_rgb8(std::move(decoded), options.background, source_name);
 }
 
+void require_image_codecs() { image_codecs(); }
+
 cv::Mat load_image(const std::filesystem::path& path, const DecodeOptions& options) {
   const std::string bytes = read_file(path);
   return decode_image(std::as_bytes(std::span(bytes)), path.string(), options);
+}
+
+std::vector<unsigned char> encode_image(const cv::Mat& image, std::string_view ext,
+                                        const std::vector<int>& params) {
+  DOPPEL_CHECK(!image.empty(), "encoding an empty image");
+  cv::Mat bgr;
+  switch (image.channels()) {
+    case 1:
+      bgr = image;
+      break;
+    case 3:
+      cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
+      break;
+    case 4:
+      cv::cvtColor(image, bgr, cv::COLOR_RGBA2BGRA);
+      break;
+    default:
+      fail("cannot encode an image of {} channels", image.channels());
+  }
+  std::vector<unsigned char> bytes;
+  const std::string extension(ext);
+  try {
+    if (image_codecs().encode(extension.c_str(), bgr, params, bytes)) return bytes;
+  } catch (const cv::Exception& e) {
+    fail("cannot encode a {}×{} image as {}: {}", image.cols, image.rows, extension, e.what());
+  }
+  fail("cannot encode a {}×{} image as {}", image.cols, image.rows, extension);
 }
 
 cv::Mat resize_to(const cv::Mat& image, int width, int height) {

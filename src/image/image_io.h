@@ -1,6 +1,7 @@
 // Image input: the bytes of a JPEG, PNG or WebP file become an RGB, 8-bit, 3-channel cv::Mat,
 // the one pixel layout every other piece of the image module (patch selection, classical
-// features, the ViT-MAE encoder) works on.
+// features, the ViT-MAE encoder) works on. OpenCV's codecs behind it load on the first image
+// decoded or encoded (image_codecs.h).
 //
 // What decoding guarantees:
 // - EXIF orientation of a JPEG is applied (OpenCV's IMREAD_COLOR does it), so a phone photo
@@ -24,6 +25,7 @@
 #include <filesystem>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace doppel {
 
@@ -64,8 +66,19 @@ struct DecodeOptions {
 cv::Mat decode_image(std::span<const std::byte> bytes, std::string_view source_name,
                      const DecodeOptions& options = {});
 
+// Loads the codecs now (they load on first use otherwise): Error when they cannot be. For loops
+// that count an image that fails to decode and go on, so that a missing codecs plugin stops them
+// instead of making every image unreadable.
+void require_image_codecs();
+
 // Reads and decodes a file; a missing or unreadable file is a doppel::Error naming the path.
 cv::Mat load_image(const std::filesystem::path& path, const DecodeOptions& options = {});
+
+// Encodes an RGB, RGBA or grey image (8-bit; PNG also takes 16) as the bytes of an `ext` file
+// (".jpg", ".png", ".webp"), with OpenCV's encoder parameters (e.g. {cv::IMWRITE_JPEG_QUALITY,
+// 90}). Error naming the format when the encoder refuses.
+std::vector<unsigned char> encode_image(const cv::Mat& image, std::string_view ext,
+                                        const std::vector<int>& params = {});
 
 // Resizes to exactly width × height: INTER_AREA when shrinking (it averages, so no aliasing),
 // INTER_LINEAR when enlarging. The aspect ratio is not kept.

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
 
 #include <filesystem>
 
@@ -202,6 +203,14 @@ TEST(DecodeImage, BrokenInputsAreErrorsNamingSourceAndReason) {
   DecodeOptions small;
   small.max_pixels = 1000;
   expect_error([&] { decode(png, small); }, {"mem.img", "too large", "64×48"});
+}
+
+TEST(EncodeImage, RoundTripsAndNamesAFormatItCannotWrite) {
+  const cv::Mat image = marked(40, 20);
+  EXPECT_EQ(decode(encode(image, ".png")).size(), cv::Size(40, 20));
+  EXPECT_EQ(cv::norm(decode(encode(image, ".png")), image, cv::NORM_INF), 0);  // lossless, RGB kept
+  expect_error([&] { encode_image(image, ".nosuchformat"); }, {"40×20", ".nosuchformat"});
+  expect_error([&] { encode_image(cv::Mat(2, 2, CV_8UC2), ".png"); }, {"2 channels"});
 }
 
 TEST(LoadImage, ReadsFileAndNamesMissingPath) {

@@ -2,28 +2,20 @@
 #pragma once
 
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <cstddef>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "image/image_io.h"
+
 namespace doppel::testing {
 
 // Encodes an image given in RGB(A) order as `ext` (".jpg", ".png", ".webp") file bytes.
 inline std::string encode(const cv::Mat& rgb, const std::string& ext,
                           std::vector<int> params = {}) {
-  cv::Mat bgr;
-  if (rgb.channels() == 3) {
-    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  } else if (rgb.channels() == 4) {
-    cv::cvtColor(rgb, bgr, cv::COLOR_RGBA2BGRA);
-  } else {
-    bgr = rgb;
-  }
-  std::vector<uchar> bytes;
-  cv::imencode(ext, bgr, bytes, params);
+  const std::vector<unsigned char> bytes = encode_image(rgb, ext, params);
   return std::string(bytes.begin(), bytes.end());
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "image/image_io.h"
 #include "image/image_model.h"
 #include "util/error.h"
 
@@ -29,6 +30,7 @@ NeuralImageEncoder NeuralImageEncoder::load(const std::filesystem::path& dir, co
   }
   auto model = ImageModel::load(dir);
   model.train(false);
+  require_image_codecs();  // encode() counts a photo that does not decode as a missing image
   ImageFetcher fetcher(options.fetcher);
   return NeuralImageEncoder(std::make_unique<Impl>(Impl{std::move(model), options, std::move(fetcher)}));
 }

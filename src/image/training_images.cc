@@ -14,6 +14,7 @@ namespace doppel {
 TrainingImages::TrainingImages(std::span<const std::string> refs, const ImageFetcherOptions& fetcher,
                                int needed_size, size_t cache_bytes)
     : fetcher_(fetcher), max_side_(2 * needed_size) {
+  require_image_codecs();  // an image that does not decode is skipped below
   size_t cached_bytes = 0;
   Progress progress("loading images", refs.size());
   for (size_t index = 0; index < refs.size(); ++index) {

@@ -820,7 +820,7 @@ class ImageServerTest : public ::testing::Test {
   static fs::path write_photo(int index) {
     const auto path = ws() / "photos" / (std::to_string(index) + ".png");
     fs::create_directories(path.parent_path());
-    cv::imwrite(path.string(), testing::shape_photo(index));
+    write_file_atomic(path, testing::encode(testing::shape_photo(index), ".png"));
     return path;
   }
   Reply match(const json& body) const {

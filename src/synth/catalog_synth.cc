@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "image/image_io.h"
 #include "synth/seller_text.h"
 #include "util/csv_write.h"
 #include "util/error.h"
@@ -241,6 +242,7 @@ void write_synth_images(SynthCatalog& catalog, const std::filesystem::path& dir,
     listings_of[it->second].push_back(i);
   }
   std::vector<std::string> errors(catalog.listings.size());
+  require_image_codecs();  // here, as an Error cannot leave the parallel loop
 #pragma omp parallel for schedule(dynamic, 16)
   for (size_t p = 0; p < listings_of.size(); ++p) {
     const cv::Mat packshot = render_packshot(catalog.looks[listings_of[p].front()], options.side);

@@ -3,11 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include <map>
 #include <set>
 
+#include "image/image_io.h"
 #include "util/files.h"
 
 namespace doppel {
@@ -57,7 +56,7 @@ TEST(CatalogSynth, ImagesWrittenDecodableAndSeeded) {
   ASSERT_EQ(a.looks.size(), a.listings.size());
   for (const Listing& l : a.listings) {
     ASSERT_EQ(l.image, "images/" + l.id + ".jpg");
-    const cv::Mat photo = cv::imread((dir / "a" / l.image).string());
+    const cv::Mat photo = load_image(dir / "a" / l.image);
     ASSERT_FALSE(photo.empty()) << l.image;
     EXPECT_EQ(photo.rows, 96);
     EXPECT_EQ(photo.cols, 96);

@@ -1,6 +1,6 @@
 #include "synth/packshot.h"
 
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the encoder parameters
 #include <opencv2/imgproc.hpp>
 
 #include <array>
@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "image/augment.h"
+#include "image/image_io.h"
 #include "util/error.h"
 #include "util/hash.h"
 
@@ -190,11 +191,8 @@ std::vector<unsigned char> seller_photo_jpeg(const cv::Mat& packshot, uint64_t s
   noise_rng.fill(noise, cv::RNG::NORMAL, 0, 10 * u(rng));
   add_noise(photo, noise);
   if (u(rng) < 0.3) cv::GaussianBlur(photo, photo, {3, 3}, 0);
-  cv::cvtColor(photo, photo, cv::COLOR_RGB2BGR);  // what imencode expects
-  std::vector<unsigned char> jpeg;
   const int quality = 35 + int(rng() % 61);
-  cv::imencode(".jpg", photo, jpeg, {cv::IMWRITE_JPEG_QUALITY, quality});
-  return jpeg;
+  return encode_image(photo, ".jpg", {cv::IMWRITE_JPEG_QUALITY, quality});
 }
 
 }  // namespace doppel

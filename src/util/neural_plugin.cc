@@ -1,75 +1,32 @@
 #include "util/neural_plugin.h"
 
-#include <dlfcn.h>
-
-#include <cstdlib>
-#include <filesystem>
 #include <mutex>
-#include <string>
-#include <vector>
 
-#include "util/error.h"
+#include "util/plugin_loader.h"
 
 namespace doppel {
 
-namespace fs = std::filesystem;
-
 namespace {
 
-constexpr const char* kPluginFile = "libdoppel_neural.so";
+constexpr PluginSpec kSpec{
+    .name = "neural",
+    .file = "libdoppel_neural.so",
+    .purpose = "libtorch models",
+    .env_var = "DOPPEL_NEURAL_PLUGIN",
+    .build_path = DOPPEL_NEURAL_PLUGIN_BUILD_PATH,
+    .abi_entry = "doppel_neural_abi",
+    .abi = kNeuralPluginAbi,
+};
 
 std::mutex plugin_mutex;
 void* plugin = nullptr;  // the dlopen handle, once loaded
 int torch_threads = 0;
 
-std::vector<fs::path> plugin_candidates() {
-  if (const char* path = std::getenv("DOPPEL_NEURAL_PLUGIN"); path && *path) return {path};
-  std::vector<fs::path> paths;
-  std::error_code error;
-  const fs::path executable = fs::read_symlink("/proc/self/exe", error);
-  if (!error) paths.push_back(executable.parent_path() / kPluginFile);
-  paths.emplace_back(DOPPEL_NEURAL_PLUGIN_BUILD_PATH);
-  return paths;
-}
-
-void* symbol(void* handle, const char* name) {
-  dlerror();
-  return dlsym(handle, name);
-}
-
 void apply_threads(void* handle, int threads) {
   if (threads <= 0) return;
-  reinterpret_cast<void (*)(int)>(symbol(handle, "doppel_neural_set_threads"))(threads);
-}
-
-// Loads the plugin (plugin_mutex held); Error naming every place tried and why it failed.
-void* load_plugin() {
-  std::string tried;
-  for (const fs::path& path : plugin_candidates()) {
-    if (!fs::exists(path)) {
-      tried += fmt::format("\n  {}: no such file", path.string());
-      continue;
-    }
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      tried += fmt::format("\n  {}: {}", path.string(), dlerror());
-      continue;
-    }
-    auto abi = reinterpret_cast<int (*)()>(symbol(handle, "doppel_neural_abi"));
-    const int found = abi ? abi() : -1;
-    if (found != kNeuralPluginAbi || !symbol(handle, "doppel_neural_set_threads")) {
-      tried += fmt::format("\n  {}: built for another doppel (plugin ABI {}, this binary's {})",
-                           path.string(), found, kNeuralPluginAbi);
-      dlclose(handle);
-      continue;
-    }
-    apply_threads(handle, torch_threads);
-    return handle;
-  }
-  fail(
-      "this needs doppel's neural plugin ({}: libtorch models), which could not be loaded:{}\n"
-      "build it (`make build`) or point DOPPEL_NEURAL_PLUGIN at it",
-      kPluginFile, tried);
+  auto set_threads =
+      reinterpret_cast<void (*)(int)>(plugin_symbol(handle, "doppel_neural_set_threads"));
+  if (set_threads) set_threads(threads);
 }
 
 }  // namespace
@@ -78,10 +35,11 @@ namespace detail {
 
 const void* neural_plugin_entry(const char* name) {
   std::lock_guard lock(plugin_mutex);
-  if (!plugin) plugin = load_plugin();
-  auto entry = reinterpret_cast<const void* (*)()>(symbol(plugin, name));
-  if (!entry) fail("the neural plugin has no entry {}: rebuild it with this binary", name);
-  return entry();
+  if (!plugin) {
+    plugin = open_plugin(kSpec);
+    apply_threads(plugin, torch_threads);
+  }
+  return plugin_table(plugin, kSpec, name);
 }
 
 }  // namespace detail

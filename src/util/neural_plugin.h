@@ -18,8 +18,8 @@ inline constexpr int kNeuralPluginAbi = 1;
 
 // The table returned by the plugin's entry `name`; the plugin is loaded on the first call (thread
 // safe). Looked for at $DOPPEL_NEURAL_PLUGIN when set, else beside the running executable, then
-// where the build wrote it. Error naming the places tried (with the loader's reason), or the
-// missing entry.
+// where the build wrote it (util/plugin_loader.h). Error naming the places tried (with the
+// loader's reason), or the missing entry.
 template <typename Table>
 const Table& neural_plugin_table(const char* name);
 

@@ -25,9 +25,11 @@ check "clusters.csv has one row per listing" \
   test "$(($(wc -l < "$scratch/results/clusters.csv") - 1))" -eq "$listings"
 check "pairs.csv has a header and pairs" test "$(wc -l < "$scratch/results/pairs.csv")" -gt 10
 check "pairs.csv header" test "$(head -1 "$scratch/results/pairs.csv")" = "id_a,id_b,confidence"
-# Only neural models need libtorch: the binary does not link it, and the classical path never
-# loads the plugin that does.
+# Only neural models need libtorch, only image files OpenCV's codecs: the binary links neither,
+# and the classical path never loads the plugins that do.
 check "the doppel binary does not link libtorch" bash -c "! ldd '$doppel' | grep -q libtorch"
+check "the doppel binary does not link OpenCV's codecs" \
+  bash -c "! ldd '$doppel' | grep -q imgcodecs"
 DOPPEL_NEURAL_PLUGIN=$scratch/nowhere.so "$doppel" -q dedup "$ws" --out "$scratch/results2" > /dev/null
 check "the classical dedup runs without the plugin" \
   cmp -s "$scratch/results/pairs.csv" "$scratch/results2/pairs.csv"

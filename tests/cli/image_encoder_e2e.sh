@@ -59,6 +59,13 @@ check "a changed photo is encoded again ($out)" contains "$out" "image: 1 encode
 check "its text vector stays ($out)" contains "$out" "text: 0 encoded, 14 up to date"
 out=$("$doppel" -q embed "$ws" --all)
 check "--all encodes every listing ($out)" contains "$out" "image: 12 encoded, 0 up to date"
+# Without the codecs plugin the photos cannot be read: embed stops and says so, rather than
+# counting every photo unreadable, and the stored vectors stay.
+DOPPEL_CODECS_PLUGIN=$scratch/nowhere.so expect_fail embed "$ws" --all --space image
+check "a missing codecs plugin is named ($err)" \
+  contains "$err" "libdoppel_codecs.so.*could not be loaded"
+out=$("$doppel" -q embed "$ws")
+check "the image vectors outlived it ($out)" contains "$out" "image: 0 encoded, 12 up to date"
 out=$("$doppel" -q embed "$ws" --space text)
 check "--space text leaves images alone ($out)" test "$(grep -c image <<< "$out")" -eq 0
 out=$("$doppel" -q index "$ws" --space image --spec Flat)
