@@ -1,5 +1,5 @@
 // OpenCV's image codecs in a plugin, libdoppel_codecs.so, for image_io.cc. Debian's
-// libopencv-imgcodecs pulls in about 140 shared libraries (GDAL, GDCM, OpenEXR, ...) whose loading
+// libopencv-imgcodecs pulls in 113 shared libraries (GDAL, GDCM, OpenEXR, ...) whose loading
 // took most of every doppel process's start-up, image files or not; the codecs now load on the
 // first image decoded or encoded (docs/decisions.md, "Image codecs in a plugin"). The rest of
 // doppel reads and writes images through image_io.h.

@@ -1,7 +1,7 @@
 // Test helpers of the image module: encoding synthetic images to file bytes.
 #pragma once
 
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the encoder parameters tests pass
 
 #include <cstddef>
 #include <span>
