@@ -30,8 +30,9 @@ check "pairs.csv header" test "$(head -1 "$scratch/results/pairs.csv")" = "id_a,
 check "the doppel binary does not link libtorch" bash -c "! ldd '$doppel' | grep -q libtorch"
 check "the doppel binary does not link OpenCV's codecs" \
   bash -c "! ldd '$doppel' | grep -q imgcodecs"
-DOPPEL_NEURAL_PLUGIN=$scratch/nowhere.so "$doppel" -q dedup "$ws" --out "$scratch/results2" > /dev/null
-check "the classical dedup runs without the plugin" \
+DOPPEL_NEURAL_PLUGIN=$scratch/nowhere.so DOPPEL_CODECS_PLUGIN=$scratch/nowhere.so \
+  "$doppel" -q dedup "$ws" --out "$scratch/results2" > /dev/null
+check "the classical dedup runs without the plugins" \
   cmp -s "$scratch/results/pairs.csv" "$scratch/results2/pairs.csv"
 for f in metrics.json report.md pr_curve.svg scores.svg; do
   check "report file $f written and non-empty" test -s "$scratch/reports/$f"
