@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ws=$scratch/ws
+check "doppel --version says the version" grep -Eq "^doppel [0-9]+\.[0-9]+\.[0-9]+$" <<< "$("$doppel" --version)"
 "$doppel" -q synth --out "$scratch/data" --products 150 --seed 3
 "$doppel" -q init "$ws"
 "$doppel" -q ingest "$ws" "$scratch/data/listings.csv"

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   ensure_passive_openmp(argv);
   CLI::App app{"doppel — find duplicate product listings by title (and image)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "doppel " DOPPEL_VERSION);
   int threads = 0;
   bool quiet = false;
   app.add_option("--threads", threads, "Worker threads (default: all cores)");
