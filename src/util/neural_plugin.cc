@@ -24,9 +24,8 @@ int torch_threads = 0;
 
 void apply_threads(void* handle, int threads) {
   if (threads <= 0) return;
-  auto set_threads =
-      reinterpret_cast<void (*)(int)>(plugin_symbol(handle, "doppel_neural_set_threads"));
-  if (set_threads) set_threads(threads);
+  void* set_threads = plugin_entry(handle, kSpec, "doppel_neural_set_threads");
+  reinterpret_cast<void (*)(int)>(set_threads)(threads);
 }
 
 }  // namespace

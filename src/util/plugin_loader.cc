@@ -25,12 +25,12 @@ std::vector<fs::path> candidates(const PluginSpec& spec) {
   return paths;
 }
 
-}  // namespace
-
 void* plugin_symbol(void* handle, const char* name) {
   dlerror();
   return dlsym(handle, name);
 }
+
+}  // namespace
 
 void* open_plugin(const PluginSpec& spec) {
   std::string tried;
@@ -60,10 +60,14 @@ void* open_plugin(const PluginSpec& spec) {
       spec.name, spec.file, spec.purpose, tried, spec.env_var);
 }
 
-const void* plugin_table(void* handle, const PluginSpec& spec, const char* name) {
-  auto entry = reinterpret_cast<const void* (*)()>(plugin_symbol(handle, name));
+void* plugin_entry(void* handle, const PluginSpec& spec, const char* name) {
+  void* entry = plugin_symbol(handle, name);
   if (!entry) fail("the {} plugin has no entry {}: rebuild it with this binary", spec.name, name);
-  return entry();
+  return entry;
+}
+
+const void* plugin_table(void* handle, const PluginSpec& spec, const char* name) {
+  return reinterpret_cast<const void* (*)()>(plugin_entry(handle, spec, name))();
 }
 
 }  // namespace doppel

@@ -22,10 +22,10 @@ struct PluginSpec {
 // such file, the dynamic loader's message, or an ABI number other than spec.abi).
 void* open_plugin(const PluginSpec& spec);
 
-// The plugin's symbol `name`, nullptr when it has none.
-void* plugin_symbol(void* handle, const char* name);
+// The plugin's exported function `name`: Error when it has none (a plugin of another build).
+void* plugin_entry(void* handle, const PluginSpec& spec, const char* name);
 
-// What the plugin's entry `name`, a `const void* (*)()`, returns: Error when it has no such entry.
+// What the plugin's entry `name`, a `const void* (*)()`, returns.
 const void* plugin_table(void* handle, const PluginSpec& spec, const char* name);
 
 }  // namespace doppel
