@@ -19,6 +19,8 @@
 # test splits are gold standards built like WDC computers' but are not among those reported.
 # They check that a choice made on valid also holds on a harder test that is not reported
 # (docs/decisions.md); DATASETS filters them too.
+# "random pairs accepted": of 3,000 random pairs of the dataset's listings (nearly all two
+# products; `doppel eval`), how many the decider calls matches.
 # Writes OUT/accuracy.md (a table) and OUT/<dataset>/{metrics.json,report.md,...}.
 set -euo pipefail
 doppel=${1:-build/tools/doppel/doppel}
@@ -47,8 +49,8 @@ rm -rf "$out"
 mkdir -p "$out"
 table="$out/accuracy.md"
 {
-  echo "| dataset | test pairs | precision | recall | F1 (positive) | macro F1 | threshold (from valid) | recall@10 | valid F1 | valid AP |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| dataset | test pairs | precision | recall | F1 (positive) | macro F1 | threshold (from valid) | recall@10 | valid F1 | valid AP | random pairs accepted |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } > "$table"
 
 for entry in "${datasets[@]}"; do
@@ -87,7 +89,8 @@ r10 = (m["candidate_recall_at_k"].get("10") or {}).get("text")
 print(f"| {sys.argv[3]} | {m['pairs']} | {t['precision']*100:.1f} | {t['recall']*100:.1f} | "
       f"**{t['f1']*100:.1f}** | {t['macro_f1']*100:.1f} | {t['threshold']:.3f} | "
       f"{'' if r10 is None else f'{r10:.3f}'} | {v['at_threshold']['f1']*100:.1f} | "
-      f"{v['average_precision']*100:.1f} |")
+      f"{v['average_precision']*100:.1f} | {m['random_pairs']['accepted']} of "
+      f"{m['random_pairs']['pairs']} |")
 PY
 done
 cat "$table"

@@ -207,6 +207,8 @@ int Decider::best_iteration() const { return impl_->best_iteration; }
 int Decider::num_models() const { return static_cast<int>(impl_->models.size()); }
 Classifier Decider::classifier() const { return impl_->options.classifier; }
 
+const DeciderOptions& Decider::options() const { return impl_->options; }
+
 std::string Decider::model_file_name(Classifier classifier, size_t k) {
   return "model_" + std::to_string(k) + (classifier == Classifier::kMlp ? ".safetensors" : ".ubj");
 }

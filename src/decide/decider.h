@@ -89,6 +89,7 @@ class Decider {
   int best_iteration() const;
   int num_models() const;  // 1 for train(), options.folds for train_cross_fitted()
   Classifier classifier() const;
+  const DeciderOptions& options() const;  // as trained (as stored, for a loaded decider)
   // The file model k is saved to: model_<k>.ubj or model_<k>.safetensors.
   static std::string model_file_name(Classifier classifier, size_t k);
 

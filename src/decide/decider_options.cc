@@ -58,6 +58,10 @@ void DeciderOptions::validate() const {
     fail("decider options: folds must be in [2, 20] (or 1 for a single train/valid model), got {}",
          folds);
   }
+  if (!(random_negatives >= 0 && random_negatives <= 100)) {
+    fail("decider options: random negatives per train pair must be in [0, 100], got {}",
+         random_negatives);
+  }
   if (!(target_precision >= 0 && target_precision < 1))
     fail("decider options: target precision must be in (0, 1) (or 0 for the best F1), got {}",
          target_precision);
@@ -120,6 +124,7 @@ nlohmann::json options_to_json(const DeciderOptions& o) {
                       {"threads", o.threads},
                       {"seed", o.seed},
                       {"folds", o.folds},
+                      {"random_negatives", o.random_negatives},
                       {"calibrate", o.calibrate},
                       {"target_precision", o.target_precision}};
   if (o.classifier == Classifier::kMlp) {
@@ -135,6 +140,7 @@ DeciderOptions options_from_json(const nlohmann::json& j, int version) {
   o.threads = j.at("threads").get<int>();
   o.seed = j.at("seed").get<uint64_t>();
   o.folds = version == 1 ? 1 : j.at("folds").get<int>();
+  o.random_negatives = j.value("random_negatives", 0.0);  // absent: trained before they existed
   o.calibrate = version >= 3 && j.at("calibrate").get<bool>();  // before 3: not calibrated
   if (version >= 3) o.target_precision = j.at("target_precision").get<double>();
   if (version < 4) {  // XGBoost was the only classifier; its options were flat

@@ -63,6 +63,9 @@ struct DeciderOptions {
   // this field), as the decider is specified; cross-fitting is the alternative for small
   // labelled sets, compared in docs/results.md.
   int folds = 1;
+  // Random pairs of catalog listings that the pipeline adds to the train pairs as non-matches,
+  // per labelled train pair (pipeline/labeled_pairs.h, random_negatives); 0 = labelled pairs only.
+  double random_negatives = 1.0;
   bool calibrate = true;        // isotonic calibration on the held-out predictions
   double target_precision = 0;  // 0: threshold for the best F1; in (0, 1): the lowest threshold
                                 // whose held-out precision reaches this

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -278,6 +279,21 @@ TEST(Decider, EmptyOrSingleClassSplitsFail) {
   bad.mlp.dropout = 1;
   EXPECT_THROW(bad.validate(), Error);
   EXPECT_THROW(parse_classifier("forest"), Error);
+}
+
+TEST(DeciderOptions, RandomNegativesAreCheckedAndStoredWithTheDecider) {
+  DeciderOptions options = fast_options();
+  for (double bad : {-0.5, 101.0, std::nan("")}) {
+    options.random_negatives = bad;
+    EXPECT_THROW(options.validate(), Error) << bad;
+  }
+  options.random_negatives = 2.5;
+  EXPECT_NO_THROW(options.validate());
+  auto json = options_to_json(options);
+  EXPECT_EQ(options_from_json(json, 4).random_negatives, 2.5);
+  // A decider trained before random negatives existed was trained without them.
+  json.erase("random_negatives");
+  EXPECT_EQ(options_from_json(json, 4).random_negatives, 0.0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "pipeline/labeled_pairs.h"
 #include "pipeline/match_models.h"
@@ -73,6 +74,17 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
   summary.valid_pairs = valid.pairs.size();
   summary.valid_positives = valid.positives();
   auto models = MatchModels::load(ws, /*need_decider=*/false, /*need_index=*/false, features);
+  const size_t labelled_train = train.pairs.size();
+  if (options.random_negatives > 0) {
+    std::vector<int64_t> keys;
+    for (const Listing& listing : models.featurizer->listings()) keys.push_back(listing.key);
+    const auto wanted =
+        static_cast<size_t>(std::llround(options.random_negatives * labelled_train));
+    const auto random =
+        random_negatives(keys, labeled_pairs(ws.catalog(), ""), wanted, options.seed);
+    summary.random_negatives = random.pairs.size();
+    train = concatenate(std::move(train), random);
+  }
   const FeatureLayout& layout = models.featurizer->layout();
   const auto names = layout.names();
   const std::vector<std::string_view> feature_names(names.begin(), names.end());
@@ -81,11 +93,10 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
   summary.num_features = width;
 
   if (cross_fit) {
-    const size_t train_rows = train.pairs.size();
     const auto all = concatenate(std::move(train), valid);
     auto x = models.featurizer->features(all.pairs);
     summary.out_of_fold_text_cosines = use_out_of_fold_cosines(
-        ws, names, std::span<const KeyPair>(all.pairs).first(train_rows), x);
+        ws, names, std::span<const KeyPair>(all.pairs).first(labelled_train), x);
     spdlog::info("cross-fitting the decider: {} folds over {} train+valid pairs ({} positive)",
                  options.folds, all.pairs.size(), all.positives());
     std::vector<float> oof_scores;
@@ -99,10 +110,14 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
   }
 
   auto x_train = models.featurizer->features(train.pairs);
-  summary.out_of_fold_text_cosines = use_out_of_fold_cosines(ws, names, train.pairs, x_train);
+  summary.out_of_fold_text_cosines = use_out_of_fold_cosines(
+      ws, names, std::span<const KeyPair>(train.pairs).first(labelled_train), x_train);
   const auto x_valid = models.featurizer->features(valid.pairs);
-  spdlog::info("training decider on {} pairs ({} positive), validating on {} ({} positive)",
-               train.pairs.size(), train.positives(), valid.pairs.size(), valid.positives());
+  spdlog::info(
+      "training decider on {} pairs ({} positive, {} random non-matches), validating "
+      "on {} ({} positive)",
+      train.pairs.size(), train.positives(), summary.random_negatives, valid.pairs.size(),
+      valid.positives());
   auto decider = Decider::train(x_train.data(), train.labels, x_valid.data(), valid.labels,
                                 width, options);
   decider.save(ws.decider_dir(), feature_names);

@@ -1,8 +1,10 @@
-// Training the decider on the catalog's labelled pairs. By default (options.folds > 1) the train
-// and valid splits are pooled and the decider is cross-fitted over them (see decide/decider.h):
-// the out-of-fold predictions choose the threshold and give the reported metrics. With
-// options.folds == 1 the train split fits one model and the valid split stops it early and
-// chooses the threshold. The test split is never read here.
+// Training the decider on the catalog's labelled pairs. By default (options.folds == 1) the train
+// split fits one model and the valid split stops it early and chooses the threshold. With
+// options.folds > 1 the train and valid splits are pooled and the decider is cross-fitted over
+// them (see decide/decider.h): the out-of-fold predictions choose the threshold and give the
+// reported metrics. Either way the train pairs are joined by options.random_negatives random
+// catalog pairs per train pair, as non-matches (labeled_pairs.h). The test split is never read
+// here, except that no random pair is one of its pairs.
 #pragma once
 
 #include <optional>
@@ -16,7 +18,8 @@
 namespace doppel {
 
 struct DeciderTrainingSummary {
-  size_t train_pairs = 0, train_positives = 0;
+  size_t train_pairs = 0, train_positives = 0;  // labelled train pairs
+  size_t random_negatives = 0;                  // random catalog pairs added to them as non-matches
   size_t valid_pairs = 0, valid_positives = 0;
   bool valid_held_out = false;  // true when valid came from train (the catalog had no valid split)
   // What valid_metrics were measured on: "5-fold out-of-fold over train+valid (N pairs)" when

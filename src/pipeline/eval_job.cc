@@ -78,6 +78,18 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
   float threshold = models.decider->threshold();
   summary.at_threshold = binary_metrics(scores, labelled.labels, threshold);
   summary.average_precision = average_precision(scores, labelled.labels);
+  if (options.random_pairs > 0) {
+    std::vector<int64_t> keys;
+    for (const Listing& listing : models.featurizer->listings()) keys.push_back(listing.key);
+    // Another seed than training's, which drew its random non-matches with the decider's seed.
+    const uint64_t seed = models.decider->options().seed ^ 0x9E3779B97F4A7C15ull;
+    const auto random =
+        random_negatives(keys, labeled_pairs(ws.catalog(), ""), options.random_pairs, seed);
+    const auto random_scores = score_pairs(*models.featurizer, *models.decider, random.pairs);
+    summary.random_pairs = random.pairs.size();
+    summary.random_pairs_accepted = static_cast<size_t>(std::count_if(
+        random_scores.begin(), random_scores.end(), [&](float s) { return s >= threshold; }));
+  }
 
   if (models.index) {
     std::vector<KeyPair> positives;
@@ -133,14 +145,17 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
     recall[fmt::format("{}", r.k)] = {
         {"text", r.text}, {"image", image}, {"exact_key", r.exact}, {"any", r.any}};
   }
-  nlohmann::json metrics = {{"split", options.split},
-                            {"pairs", summary.pairs},
-                            {"positives", summary.positives},
-                            {"text_encoder", text_encoder},
-                            {"at_threshold", to_json(summary.at_threshold)},
-                            {"average_precision", summary.average_precision},
-                            {"threshold_sweep", sweep},
-                            {"candidate_recall_at_k", recall}};
+  nlohmann::json metrics = {
+      {"split", options.split},
+      {"pairs", summary.pairs},
+      {"positives", summary.positives},
+      {"text_encoder", text_encoder},
+      {"at_threshold", to_json(summary.at_threshold)},
+      {"average_precision", summary.average_precision},
+      {"threshold_sweep", sweep},
+      {"random_pairs",
+       {{"pairs", summary.random_pairs}, {"accepted", summary.random_pairs_accepted}}},
+      {"candidate_recall_at_k", recall}};
   write_file_atomic(options.out_dir / "metrics.json", metrics.dump(2) + "\n");
   std::string scored = "id_a,id_b,label,confidence\n";
   for (size_t i = 0; i < scores.size(); ++i)
@@ -159,11 +174,13 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
       "|---:|---:|---:|---:|---:|---:|\n"
       "| {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |\n\n"
       "Confusion at the threshold: TP {}, FP {}, FN {}, TN {}.\n\n"
+      "Random pairs of catalog listings (nearly all two products) accepted as matches: {} of "
+      "{}.\n\n"
       "![PR curve](pr_curve.svg)\n\n![scores](scores.svg)\n\n## Threshold sweep\n\n"
       "| threshold | precision | recall | F1 | macro F1 |\n|---:|---:|---:|---:|---:|\n",
-      options.split, summary.pairs, summary.positives, text_encoder, threshold,
-      m.precision, m.recall, m.f1, m.macro_f1, m.accuracy, summary.average_precision,
-      m.counts.tp, m.counts.fp, m.counts.fn, m.counts.tn);
+      options.split, summary.pairs, summary.positives, text_encoder, threshold, m.precision,
+      m.recall, m.f1, m.macro_f1, m.accuracy, summary.average_precision, m.counts.tp, m.counts.fp,
+      m.counts.fn, m.counts.tn, summary.random_pairs_accepted, summary.random_pairs);
   for (const auto& row : sweep)
     report += fmt::format("| {:.1f} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |\n",
                           row["threshold"].get<float>(), row["precision"].get<double>(),

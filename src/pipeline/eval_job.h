@@ -18,6 +18,9 @@ struct EvalOptions {
   // scores.csv (id_a,id_b,label,confidence for every labelled pair).
   std::filesystem::path out_dir;
   std::vector<int> recall_ks = {1, 5, 10, 20, 50};
+  // Random pairs of catalog listings to score beside the labelled ones (0: none): see
+  // EvalSummary::random_pairs.
+  size_t random_pairs = 3000;
 };
 
 struct EvalSummary {
@@ -35,6 +38,11 @@ struct EvalSummary {
     double any = 0;       // the union: what the dedup's decider gets to see
   };
   std::vector<CandidateRecall> candidate_recall;
+  // Random pairs of catalog listings (labeled_pairs.h's random_negatives, drawn with another seed
+  // than the decider's own), and how many of them the decider accepts. Nearly every such pair is
+  // two products, so the share accepted is the decider's false-match rate on unrelated listings:
+  // pairs that dedup and the server meet and that blocked labelled pairs lack.
+  size_t random_pairs = 0, random_pairs_accepted = 0;
 };
 
 EvalSummary run_eval(Workspace& ws, const EvalOptions& options);

@@ -1,6 +1,9 @@
 #include "pipeline/labeled_pairs.h"
 
 #include <algorithm>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace doppel {
 
@@ -29,6 +32,60 @@ std::pair<LabeledKeyPairs, LabeledKeyPairs> hold_out(const LabeledKeyPairs& all,
     target.labels.push_back(all.labels[i]);
   }
   return {std::move(train), std::move(valid)};
+}
+
+namespace {
+
+// The components of a graph over int64 keys, grown one edge at a time (union-find).
+class KeyComponents {
+ public:
+  void join(int64_t a, int64_t b) {
+    const int64_t ra = root(a), rb = root(b);
+    if (ra != rb) parent_[ra] = rb;
+  }
+  bool joined(int64_t a, int64_t b) { return root(a) == root(b); }
+
+ private:
+  int64_t root(int64_t key) {
+    auto it = parent_.find(key);
+    if (it == parent_.end()) return key;
+    const int64_t r = root(it->second);
+    it->second = r;
+    return r;
+  }
+  std::unordered_map<int64_t, int64_t> parent_;  // keys without an entry are their own root
+};
+
+uint64_t unordered_pair_id(int64_t a, int64_t b) {
+  const auto [lo, hi] = std::minmax(a, b);
+  return static_cast<uint64_t>(lo) * 0x9E3779B97F4A7C15ull ^
+         (static_cast<uint64_t>(hi) + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full;
+}
+
+}  // namespace
+
+LabeledKeyPairs random_negatives(std::span<const int64_t> keys, const LabeledKeyPairs& labelled,
+                                 size_t count, uint64_t seed) {
+  LabeledKeyPairs out;
+  if (keys.size() < 2) return out;
+  KeyComponents matches;
+  std::unordered_set<uint64_t> taken;
+  for (size_t i = 0; i < labelled.pairs.size(); ++i) {
+    const auto [a, b] = labelled.pairs[i];
+    if (labelled.labels[i]) matches.join(a, b);
+    taken.insert(unordered_pair_id(a, b));
+  }
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, keys.size() - 1);
+  // Each draw succeeds unless the catalog is nearly exhausted, so a bounded number of attempts
+  // ends the loop where too few pairs are left.
+  for (size_t attempts = 20 * count + 100; out.pairs.size() < count && attempts > 0; --attempts) {
+    const int64_t a = keys[pick(rng)], b = keys[pick(rng)];
+    if (a == b || matches.joined(a, b) || !taken.insert(unordered_pair_id(a, b)).second) continue;
+    out.pairs.emplace_back(std::min(a, b), std::max(a, b));
+    out.labels.push_back(0);
+  }
+  return out;
 }
 
 }  // namespace doppel

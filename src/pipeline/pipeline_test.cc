@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "pipeline/index_job.h"
 #include "pipeline/ingest_job.h"
 #include "pipeline/labeled_pairs.h"
+#include "pipeline/match_models.h"
 #include "pipeline/pair_featurizer.h"
 #include "pipeline/recent_listings.h"
 #include "pipeline/text_jobs.h"
@@ -238,6 +240,114 @@ TEST(HoldOut, EdgeFractions) {
   const auto none = hold_out(LabeledKeyPairs{}, 0.2);
   EXPECT_TRUE(none.first.pairs.empty());
   EXPECT_TRUE(none.second.pairs.empty());
+}
+
+TEST(RandomNegatives, AvoidLabelledPairsTheirMatchesAndRepeats) {
+  std::vector<int64_t> keys(12);
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<int64_t>(100 + i);
+  LabeledKeyPairs labelled;
+  labelled.pairs = {{100, 101}, {101, 102}, {103, 104}};  // 100~101~102 match; 103 != 104
+  labelled.labels = {1, 1, 0};
+  const size_t all_pairs = keys.size() * (keys.size() - 1) / 2;  // 66
+  const size_t allowed = all_pairs - 3 /* inside 100~101~102 */ - 1 /* (103, 104) */;
+
+  const auto drawn = random_negatives(keys, labelled, 40, 7);
+  ASSERT_EQ(drawn.pairs.size(), 40u);
+  EXPECT_EQ(drawn.positives(), 0u);
+  std::set<KeyPair> seen;
+  for (const auto& [a, b] : drawn.pairs) {
+    EXPECT_LT(a, b);
+    EXPECT_TRUE(a >= 100 && b <= 111) << a << "," << b;
+    EXPECT_FALSE(a <= 102 && b <= 102) << "inside a chain of matches: " << a << "," << b;
+    EXPECT_NE(KeyPair(a, b), KeyPair(103, 104));
+    EXPECT_TRUE(seen.insert({a, b}).second) << "drawn twice: " << a << "," << b;
+  }
+  EXPECT_EQ(random_negatives(keys, labelled, 40, 7).pairs, drawn.pairs);  // seeded
+  EXPECT_NE(random_negatives(keys, labelled, 40, 8).pairs, drawn.pairs);
+
+  // Asked for more than there are: every allowed pair once, and no more.
+  const auto exhausted = random_negatives(keys, labelled, 1000, 7);
+  EXPECT_EQ(exhausted.pairs.size(), allowed);
+  EXPECT_EQ(std::set<KeyPair>(exhausted.pairs.begin(), exhausted.pairs.end()).size(), allowed);
+  EXPECT_TRUE(random_negatives(std::span(keys).first(1), labelled, 5, 7).pairs.empty());
+}
+
+// A catalog whose labelled pairs are all alike, as a benchmark's blocking makes them: a product's
+// two listings share its brand and name and little else, and its sibling (another product)
+// shares all but the name. Unrelated listings share nothing and are never labelled.
+struct BlockedCatalog {
+  std::vector<Listing> listings;
+  std::vector<LabeledPair> labels;
+  std::vector<std::pair<std::string, std::string>> unrelated;  // unlabelled pairs of products
+};
+
+BlockedCatalog blocked_catalog(size_t products) {
+  std::mt19937_64 rng(11);
+  auto word = [&] {  // letters only, so that no word reads as a model code
+    std::string w(7, 'a');
+    for (char& c : w) c = static_cast<char>('a' + rng() % 26);
+    return w;
+  };
+  auto words = [&](size_t n) {
+    std::string out;
+    for (size_t i = 0; i < n; ++i) out += " " + word();
+    return out;
+  };
+  auto listing = [](std::string id, std::string title) {
+    Listing l;
+    l.id = std::move(id);
+    l.title = std::move(title);
+    return l;
+  };
+  BlockedCatalog c;
+  for (size_t p = 0; p < products; ++p) {
+    const std::string id = std::to_string(p), brand = word(), filler = words(4);
+    c.listings.push_back(listing("a" + id, brand + " " + word() + filler));
+    const std::string name = c.listings.back().title.substr(brand.size() + 1, 7);
+    c.listings.push_back(listing("b" + id, brand + " " + name + words(4)));
+    c.listings.push_back(listing("s" + id, brand + " " + word() + filler));
+    const std::string split = p % 4 == 0 ? "valid" : "train";
+    c.labels.push_back({"a" + id, "b" + id, true, split});
+    c.labels.push_back({"a" + id, "s" + id, false, split});
+    if (p > 0) c.unrelated.emplace_back("a" + id, "b" + std::to_string(p - 1));
+  }
+  return c;
+}
+
+TEST(TrainDecider, RandomCatalogPairsTeachItThatUnrelatedListingsDiffer) {
+  TempDir tmp;
+  auto ws = Workspace::init(tmp.path() / "ws");
+  auto catalog = blocked_catalog(120);
+  ws.catalog().ingest(catalog.listings, catalog.labels);
+  ClassicalTextEncoder::Options text;
+  text.hash_bits = 14;
+  text.fold_dim = 256;
+  text.out_dim = 32;
+  train_tfidf(ws, text);
+  embed_text(ws);
+
+  // The share of unrelated pairs the decider trained with `random_negatives` calls matches.
+  auto unrelated_accepted = [&](double random_negatives) {
+    DeciderOptions options;
+    options.threads = 1;
+    options.xgboost.rounds = 100;
+    options.random_negatives = random_negatives;
+    const auto trained = train_decider(ws, options);
+    EXPECT_EQ(trained.random_negatives,
+              static_cast<size_t>(random_negatives * trained.train_pairs));
+    EXPECT_GT(trained.valid_metrics.f1, 0.9) << "random_negatives " << random_negatives;
+    const auto models = MatchModels::load(ws, /*need_decider=*/true, /*need_index=*/false);
+    std::vector<KeyPair> pairs;
+    for (const auto& [a, b] : catalog.unrelated)
+      pairs.emplace_back(*ws.catalog().key_of(a), *ws.catalog().key_of(b));
+    const auto scores = score_pairs(*models.featurizer, *models.decider, pairs);
+    const auto accepted = std::count_if(scores.begin(), scores.end(),
+                                        [&](float s) { return s >= models.decider->threshold(); });
+    return static_cast<double>(accepted) / static_cast<double>(pairs.size());
+  };
+  // Labelled pairs alone teach "sharing little means one product": the failure this guards.
+  EXPECT_GT(unrelated_accepted(0), 0.5);
+  EXPECT_LT(unrelated_accepted(1), 0.05);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -773,6 +883,8 @@ TEST(PipelineEndToEnd, DedupsAndEvaluatesASynthesizedCatalog) {
   EXPECT_GT(evaluated.pairs, 0u);
   EXPECT_GT(evaluated.at_threshold.f1, 0.75) << "precision " << evaluated.at_threshold.precision
                                              << ", recall " << evaluated.at_threshold.recall;
+  EXPECT_EQ(evaluated.random_pairs, eval.random_pairs);
+  EXPECT_LT(evaluated.random_pairs_accepted, evaluated.random_pairs / 100);
   EXPECT_TRUE(fs::exists(eval.out_dir / "metrics.json"));
   EXPECT_TRUE(fs::exists(eval.out_dir / "report.md"));
 }

@@ -254,6 +254,8 @@ void add_eval(CLI::App& app) {
     auto s = run_eval(workspace, options);
     fmt::print("{} split: {} pairs, {} positive\n", s.split, s.pairs, s.positives);
     print_metrics(s.split, s.at_threshold);
+    fmt::print("random catalog pairs accepted as matches: {} of {}\n", s.random_pairs_accepted,
+               s.random_pairs);
     for (const auto& r : s.candidate_recall) {
       fmt::print("candidate recall@{}: text {:.4f}, image {}, shared code {:.4f}, union {:.4f}\n",
                  r.k, r.text, std::isnan(r.image) ? "-" : fmt::format("{:.4f}", r.image), r.exact,

@@ -185,6 +185,11 @@ void add_train(CLI::App& app) {
       ->add_option("--folds", decider_options.folds,
                    "Cross-fitting folds over train+valid (2-20); 1 = one model, threshold on valid")
       ->capture_default_str();
+  decider
+      ->add_option("--random-negatives", decider_options.random_negatives,
+                   "Random pairs of catalog listings added to the train pairs as non-matches, "
+                   "per train pair (0: labelled pairs only)")
+      ->capture_default_str();
   decider->add_option("--precision", decider_options.target_precision,
                       "Choose the threshold for this precision on held-out pairs (e.g. 0.98) "
                       "instead of the best F1");
@@ -206,9 +211,11 @@ void add_train(CLI::App& app) {
     auto s = train_decider(workspace, decider_options, layout);
     fmt::print("features: {} ({} columns)\n", s.features, s.num_features);
     fmt::print("classifier: {}\n", classifier);
-    fmt::print("decider trained on {} pairs ({} positive); valid {} pairs ({} positive){}\n",
-               s.train_pairs, s.train_positives, s.valid_pairs, s.valid_positives,
-               s.valid_held_out ? " held out from train" : "");
+    fmt::print(
+        "decider trained on {} pairs ({} positive) and {} random catalog pairs as "
+        "non-matches; valid {} pairs ({} positive){}\n",
+        s.train_pairs, s.train_positives, s.random_negatives, s.valid_pairs, s.valid_positives,
+        s.valid_held_out ? " held out from train" : "");
     if (s.out_of_fold_text_cosines > 0) {
       fmt::print("out-of-fold text cosines: {} train pairs\n", s.out_of_fold_text_cosines);
     }
