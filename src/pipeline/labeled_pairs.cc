@@ -4,6 +4,7 @@
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 namespace doppel {
 
@@ -47,10 +48,12 @@ class KeyComponents {
 
  private:
   int64_t root(int64_t key) {
-    auto it = parent_.find(key);
-    if (it == parent_.end()) return key;
-    const int64_t r = root(it->second);
-    it->second = r;
+    int64_t r = key;
+    for (auto it = parent_.find(r); it != parent_.end(); it = parent_.find(r)) r = it->second;
+    while (key != r) {  // point the path at the root, so later walks are short
+      int64_t& next = parent_[key];
+      key = std::exchange(next, r);
+    }
     return r;
   }
   std::unordered_map<int64_t, int64_t> parent_;  // keys without an entry are their own root

@@ -33,7 +33,7 @@ std::pair<LabeledKeyPairs, LabeledKeyPairs> hold_out(const LabeledKeyPairs& all,
 // `labelled` holds it (either order), when a chain of `labelled`'s matches joins its two
 // listings, or when it was drawn before; fewer than `count` come back when the keys have too few
 // such pairs. A uniform pair of a catalog is a match with probability (pairs inside products) /
-// (all pairs): about 1 in 1,000 at a thousand listings, and falling with the catalog's size.
+// (all pairs): 1 / (n - 1) for n listings that come in pairs, falling with the catalog's size.
 LabeledKeyPairs random_negatives(std::span<const int64_t> keys, const LabeledKeyPairs& labelled,
                                  size_t count, uint64_t seed);
 
