@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <utility>
 
 #include "nn/hf_config_fields.h"
 #include "util/error.h"
@@ -117,12 +118,7 @@ ViTMAEConfig ViTMAEConfig::load(const std::filesystem::path& config_json) {
   reader.read("decoder_intermediate_size", false, c.decoder_intermediate_size);
   reader.read("mask_ratio", false, c.mask_ratio);
   reader.read("norm_pix_loss", false, c.norm_pix_loss);
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    fail("{}: {}", config_json.string(), e.what());
-  }
-  return c;
+  return nn::validated(std::move(c), config_json);
 }
 
 }  // namespace doppel

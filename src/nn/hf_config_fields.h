@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -78,6 +79,18 @@ void validate_encoder_fields(std::string_view model, const Config& c) {
   if (c.layer_norm_eps <= 0) {
     fail("{} config: layer_norm_eps must be positive, got {}", model, c.layer_norm_eps);
   }
+}
+
+// `c` once its own validate() passes; Error "<config.json>: <what validate() said>" otherwise, so
+// that a bad value read from a file names the file.
+template <typename Config>
+Config validated(Config c, const std::filesystem::path& config_json) {
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    fail("{}: {}", config_json.string(), e.what());
+  }
+  return c;
 }
 
 }  // namespace doppel::nn

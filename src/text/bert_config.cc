@@ -1,5 +1,7 @@
 #include "text/bert_config.h"
 
+#include <utility>
+
 #include "nn/hf_config_fields.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -55,12 +57,7 @@ BertConfig BertConfig::load(const std::filesystem::path& config_json) {
   fields.read("max_position_embeddings", true, c.max_position_embeddings);
   fields.read("type_vocab_size", false, c.type_vocab_size);
   fields.read("pad_token_id", false, c.pad_token_id);
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    fail("{}: {}", config_json.string(), e.what());
-  }
-  return c;
+  return nn::validated(std::move(c), config_json);
 }
 
 }  // namespace doppel
