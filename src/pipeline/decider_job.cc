@@ -76,12 +76,10 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
   auto models = MatchModels::load(ws, /*need_decider=*/false, /*need_index=*/false, features);
   const size_t labelled_train = train.pairs.size();
   if (options.random_negatives > 0) {
-    std::vector<int64_t> keys;
-    for (const Listing& listing : models.featurizer->listings()) keys.push_back(listing.key);
     const auto wanted =
         static_cast<size_t>(std::llround(options.random_negatives * labelled_train));
     const auto random =
-        random_negatives(keys, labeled_pairs(ws.catalog(), ""), wanted, options.seed);
+        random_catalog_negatives(ws.catalog(), *models.featurizer, wanted, options.seed);
     summary.random_negatives = random.pairs.size();
     train = concatenate(std::move(train), random);
   }

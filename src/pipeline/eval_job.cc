@@ -79,12 +79,10 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
   summary.at_threshold = binary_metrics(scores, labelled.labels, threshold);
   summary.average_precision = average_precision(scores, labelled.labels);
   if (options.random_pairs > 0) {
-    std::vector<int64_t> keys;
-    for (const Listing& listing : models.featurizer->listings()) keys.push_back(listing.key);
     // Another seed than training's, which drew its random non-matches with the decider's seed.
     const uint64_t seed = models.decider->options().seed ^ 0x9E3779B97F4A7C15ull;
     const auto random =
-        random_negatives(keys, labeled_pairs(ws.catalog(), ""), options.random_pairs, seed);
+        random_catalog_negatives(ws.catalog(), *models.featurizer, options.random_pairs, seed);
     const auto random_scores = score_pairs(*models.featurizer, *models.decider, random.pairs);
     summary.random_pairs = random.pairs.size();
     summary.random_pairs_accepted = static_cast<size_t>(std::count_if(

@@ -91,4 +91,13 @@ LabeledKeyPairs random_negatives(std::span<const int64_t> keys, const LabeledKey
   return out;
 }
 
+LabeledKeyPairs random_catalog_negatives(const CatalogStore& catalog,
+                                         const PairFeaturizer& featurizer, size_t count,
+                                         uint64_t seed) {
+  std::vector<int64_t> keys;
+  keys.reserve(featurizer.size());
+  for (const Listing& listing : featurizer.listings()) keys.push_back(listing.key);
+  return random_negatives(keys, labeled_pairs(catalog, ""), count, seed);
+}
+
 }  // namespace doppel

@@ -37,4 +37,10 @@ std::pair<LabeledKeyPairs, LabeledKeyPairs> hold_out(const LabeledKeyPairs& all,
 LabeledKeyPairs random_negatives(std::span<const int64_t> keys, const LabeledKeyPairs& labelled,
                                  size_t count, uint64_t seed);
 
+// random_negatives() over every listing of `featurizer`, clear of every labelled pair of `catalog`
+// (any split): what the decider trains on and what eval scores.
+LabeledKeyPairs random_catalog_negatives(const CatalogStore& catalog,
+                                         const PairFeaturizer& featurizer, size_t count,
+                                         uint64_t seed);
+
 }  // namespace doppel

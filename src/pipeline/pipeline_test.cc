@@ -60,6 +60,15 @@ class TempDir {
   fs::path path_;
 };
 
+// A classical text encoder small enough for a test catalog of a few hundred listings.
+ClassicalTextEncoder::Options small_text_encoder() {
+  ClassicalTextEncoder::Options text;
+  text.hash_bits = 16;
+  text.fold_dim = 256;
+  text.out_dim = 32;
+  return text;
+}
+
 size_t feature_index(std::string_view name) {
   const auto& names = pair_feature_names();
   const auto it = std::find(names.begin(), names.end(), name);
@@ -319,11 +328,7 @@ TEST(TrainDecider, RandomCatalogPairsTeachItThatUnrelatedListingsDiffer) {
   auto ws = Workspace::init(tmp.path() / "ws");
   auto catalog = blocked_catalog(120);
   ws.catalog().ingest(catalog.listings, catalog.labels);
-  ClassicalTextEncoder::Options text;
-  text.hash_bits = 14;
-  text.fold_dim = 256;
-  text.out_dim = 32;
-  train_tfidf(ws, text);
+  train_tfidf(ws, small_text_encoder());
   embed_text(ws);
 
   // The share of unrelated pairs the decider trained with `random_negatives` calls matches.
@@ -819,11 +824,7 @@ TEST(PipelineEndToEnd, DedupsAndEvaluatesASynthesizedCatalog) {
   EXPECT_EQ(labels.labels, catalog.labels.size());
   ASSERT_EQ(ws.catalog().size(), catalog.listings.size());
 
-  ClassicalTextEncoder::Options text;
-  text.hash_bits = 16;
-  text.fold_dim = 256;
-  text.out_dim = 32;
-  train_tfidf(ws, text);
+  train_tfidf(ws, small_text_encoder());
   EXPECT_EQ(embed_text(ws).encoded, catalog.listings.size());
   const auto index = build_index(ws, "Flat");
   EXPECT_EQ(index->size(), catalog.listings.size());
