@@ -125,6 +125,7 @@ nlohmann::json options_to_json(const DeciderOptions& o) {
                       {"seed", o.seed},
                       {"folds", o.folds},
                       {"random_negatives", o.random_negatives},
+                      {"bootstrap", o.bootstrap},
                       {"calibrate", o.calibrate},
                       {"target_precision", o.target_precision}};
   if (o.classifier == Classifier::kMlp) {
@@ -141,6 +142,7 @@ DeciderOptions options_from_json(const nlohmann::json& j, int version) {
   o.seed = j.at("seed").get<uint64_t>();
   o.folds = version == 1 ? 1 : j.at("folds").get<int>();
   o.random_negatives = j.value("random_negatives", 0.0);  // absent: trained before they existed
+  o.bootstrap = j.value("bootstrap", false);              // likewise
   o.calibrate = version >= 3 && j.at("calibrate").get<bool>();  // before 3: not calibrated
   if (version >= 3) o.target_precision = j.at("target_precision").get<double>();
   if (version < 4) {  // XGBoost was the only classifier; its options were flat

@@ -66,6 +66,9 @@ struct DeciderOptions {
   // Random pairs of catalog listings that the pipeline adds to the train pairs as non-matches,
   // per labelled train pair (pipeline/labeled_pairs.h, random_negatives); 0 = labelled pairs only.
   double random_negatives = 1.0;
+  // Add pairs of the catalog labelled by rules (pipeline/bootstrap_labels.h) to the labelled
+  // train pairs: a first decider for a catalog that has no labels, or few.
+  bool bootstrap = false;
   bool calibrate = true;        // isotonic calibration on the held-out predictions
   double target_precision = 0;  // 0: threshold for the best F1; in (0, 1): the lowest threshold
                                 // whose held-out precision reaches this

@@ -296,6 +296,15 @@ TEST(DeciderOptions, RandomNegativesAreCheckedAndStoredWithTheDecider) {
   EXPECT_EQ(options_from_json(json, 4).random_negatives, 0.0);
 }
 
+TEST(DeciderOptions, BootstrapIsStoredWithTheDecider) {
+  DeciderOptions options = fast_options();
+  options.bootstrap = true;
+  auto json = options_to_json(options);
+  EXPECT_TRUE(options_from_json(json, 4).bootstrap);
+  json.erase("bootstrap");  // trained before bootstrap labels existed: on labels alone
+  EXPECT_FALSE(options_from_json(json, 4).bootstrap);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cross-fitted ensembles.
 

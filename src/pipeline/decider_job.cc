@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "pipeline/bootstrap_labels.h"
+#include "pipeline/candidates.h"
 #include "pipeline/labeled_pairs.h"
 #include "pipeline/match_models.h"
 #include "pipeline/text_model_jobs.h"
@@ -13,12 +15,6 @@
 
 namespace doppel {
 namespace {
-
-LabeledKeyPairs concatenate(LabeledKeyPairs a, const LabeledKeyPairs& b) {
-  a.pairs.insert(a.pairs.end(), b.pairs.begin(), b.pairs.end());
-  a.labels.insert(a.labels.end(), b.labels.begin(), b.labels.end());
-  return a;
-}
 
 // Puts the out-of-fold text cosines (text_model_jobs.h) into the vector_cosine column of the
 // rows of x that hold `train_pairs` (the first rows, one per pair), so the decider learns what the
@@ -52,6 +48,32 @@ size_t use_out_of_fold_cosines(const Workspace& ws, const std::vector<std::strin
   return used;
 }
 
+// Labels candidate pairs by rule (bootstrap_labels.h): each listing's kBootstrapNeighbours
+// nearest by text vector. Error when the rules find no match or no non-match.
+BootstrapLabels bootstrap_workspace_labels(const Workspace& ws, const MatchModels& models) {
+  const PairFeaturizer& featurizer = *models.featurizer;
+  std::vector<int64_t> keys;
+  keys.reserve(featurizer.size());
+  for (const Listing& listing : featurizer.listings()) keys.push_back(listing.key);
+  const auto candidates =
+      candidate_pairs(nearest_neighbours(*models.index, featurizer, keys, kBootstrapNeighbours));
+  auto labels = bootstrap_labels(featurizer, candidates);
+  spdlog::info(
+      "bootstrap labels among {} candidate pairs: {} matches ({} same codes, {} mutual "
+      "best), {} non-matches ({} disjoint codes, {} far from the best)",
+      candidates.size(), labels.labelled.positives(), labels.same_codes, labels.mutual_best,
+      labels.labelled.pairs.size() - labels.labelled.positives(), labels.disjoint_codes,
+      labels.far_from_best);
+  if (labels.same_codes + labels.mutual_best == 0 ||
+      labels.disjoint_codes + labels.far_from_best == 0)
+    fail(
+        "{}: the bootstrap rules found {} matches and {} non-matches among {} candidate pairs; "
+        "a decider needs both: label some pairs (doppel ingest, or the review page)",
+        ws.root().string(), labels.same_codes + labels.mutual_best,
+        labels.disjoint_codes + labels.far_from_best, candidates.size());
+  return labels;
+}
+
 }  // namespace
 
 DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options,
@@ -60,26 +82,42 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
   DeciderTrainingSummary summary;
   auto train = labeled_pairs(ws.catalog(), "train");
   auto valid = labeled_pairs(ws.catalog(), "valid");
-  if (train.pairs.empty())
-    fail("{}: no labelled pairs in the train split; ingest a labelled pair file first",
-         ws.root().string());
+  if (!options.bootstrap && train.pairs.empty()) {
+    fail(
+        "{}: no labelled pairs in the train split; ingest a labelled pair file, or train a "
+        "first decider from the catalog alone with --bootstrap",
+        ws.root().string());
+  }
+  auto models =
+      MatchModels::load(ws, /*need_decider=*/false, /*need_index=*/options.bootstrap, features);
+  LabeledKeyPairs rule_labelled;
+  if (options.bootstrap) {
+    summary.bootstrap = bootstrap_workspace_labels(ws, models);
+    rule_labelled = without(summary.bootstrap->labelled, labeled_pairs(ws.catalog(), ""));
+  }
   const bool cross_fit = options.folds > 1;
   if (valid.pairs.empty() && !cross_fit) {
-    spdlog::warn("no 'valid' split: holding out 20% of the train pairs to choose the threshold");
-    std::tie(train, valid) = hold_out(train, 0.2);
+    // People's labels choose the threshold when there are any; rules only when there are none.
+    const bool from_rules = train.pairs.empty();
+    auto& held_out_from = from_rules ? rule_labelled : train;
+    spdlog::warn("no 'valid' split: holding out 20% of the {} pairs to choose the threshold",
+                 from_rules ? "rule-labelled" : "train");
+    std::tie(held_out_from, valid) = hold_out(held_out_from, 0.2);
     summary.valid_held_out = true;
   }
+  const size_t labelled_train = train.pairs.size();  // the first rows of train (and of all)
+  train = concatenate(std::move(train), rule_labelled);
   summary.train_pairs = train.pairs.size();
   summary.train_positives = train.positives();
   summary.valid_pairs = valid.pairs.size();
   summary.valid_positives = valid.positives();
-  auto models = MatchModels::load(ws, /*need_decider=*/false, /*need_index=*/false, features);
-  const size_t labelled_train = train.pairs.size();
+  const size_t train_before_random = train.pairs.size();
   if (options.random_negatives > 0) {
     const auto wanted =
-        static_cast<size_t>(std::llround(options.random_negatives * labelled_train));
-    const auto random =
-        random_catalog_negatives(ws.catalog(), *models.featurizer, wanted, options.seed);
+        static_cast<size_t>(std::llround(options.random_negatives * train_before_random));
+    const auto random = random_catalog_negatives(
+        ws.catalog(), *models.featurizer, wanted, options.seed,
+        summary.bootstrap ? summary.bootstrap->labelled : LabeledKeyPairs{});
     summary.random_negatives = random.pairs.size();
     train = concatenate(std::move(train), random);
   }

@@ -4,7 +4,10 @@
 // them (see decide/decider.h): the out-of-fold predictions choose the threshold and give the
 // reported metrics. Either way the train pairs are joined by options.random_negatives random
 // catalog pairs per train pair, as non-matches (labeled_pairs.h). The test split is never read
-// here, except that no random pair is one of its pairs.
+// here, except that no random pair is one of its pairs. With options.bootstrap, rules label the
+// catalog's candidate pairs (bootstrap_labels.h), and those that no person labelled join the train
+// pairs; the threshold is still chosen on people's labels (the valid split, or 20% of the train
+// pairs), and on 20% of the rule-labelled pairs only when the catalog has no labels at all.
 #pragma once
 
 #include <optional>
@@ -12,14 +15,21 @@
 
 #include "decide/decider.h"
 #include "eval/metrics.h"
+#include "pipeline/bootstrap_labels.h"
 #include "pipeline/feature_layout.h"
 #include "pipeline/workspace.h"
 
 namespace doppel {
 
+// Neighbours per listing among which bootstrap rules label pairs (options.bootstrap).
+constexpr int kBootstrapNeighbours = 10;
+
 struct DeciderTrainingSummary {
-  size_t train_pairs = 0, train_positives = 0;  // labelled train pairs
+  size_t train_pairs = 0, train_positives = 0;  // train pairs, rule-labelled ones included
   size_t random_negatives = 0;                  // random catalog pairs added to them as non-matches
+  // With options.bootstrap: every pair the rules labelled, those that people labelled too among
+  // them (their own labels are used there).
+  std::optional<BootstrapLabels> bootstrap;
   size_t valid_pairs = 0, valid_positives = 0;
   bool valid_held_out = false;  // true when valid came from train (the catalog had no valid split)
   // What valid_metrics were measured on: "5-fold out-of-fold over train+valid (N pairs)" when

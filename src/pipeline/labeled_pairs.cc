@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -10,6 +11,25 @@ namespace doppel {
 
 size_t LabeledKeyPairs::positives() const {
   return static_cast<size_t>(std::count(labels.begin(), labels.end(), 1));
+}
+
+LabeledKeyPairs concatenate(LabeledKeyPairs a, const LabeledKeyPairs& b) {
+  a.pairs.insert(a.pairs.end(), b.pairs.begin(), b.pairs.end());
+  a.labels.insert(a.labels.end(), b.labels.begin(), b.labels.end());
+  return a;
+}
+
+LabeledKeyPairs without(const LabeledKeyPairs& a, const LabeledKeyPairs& b) {
+  std::set<KeyPair> held;
+  for (const auto& [x, y] : b.pairs) held.emplace(std::min(x, y), std::max(x, y));
+  LabeledKeyPairs out;
+  for (size_t i = 0; i < a.pairs.size(); ++i) {
+    const auto [x, y] = a.pairs[i];
+    if (held.count({std::min(x, y), std::max(x, y)})) continue;
+    out.pairs.push_back(a.pairs[i]);
+    out.labels.push_back(a.labels[i]);
+  }
+  return out;
 }
 
 LabeledKeyPairs labeled_pairs(const CatalogStore& catalog, std::string_view split) {
@@ -93,11 +113,12 @@ LabeledKeyPairs random_negatives(std::span<const int64_t> keys, const LabeledKey
 
 LabeledKeyPairs random_catalog_negatives(const CatalogStore& catalog,
                                          const PairFeaturizer& featurizer, size_t count,
-                                         uint64_t seed) {
+                                         uint64_t seed, const LabeledKeyPairs& more_labelled) {
   std::vector<int64_t> keys;
   keys.reserve(featurizer.size());
   for (const Listing& listing : featurizer.listings()) keys.push_back(listing.key);
-  return random_negatives(keys, labeled_pairs(catalog, ""), count, seed);
+  return random_negatives(keys, concatenate(labeled_pairs(catalog, ""), more_labelled), count,
+                          seed);
 }
 
 }  // namespace doppel

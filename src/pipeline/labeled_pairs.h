@@ -16,6 +16,11 @@ struct LabeledKeyPairs {
   size_t positives() const;
 };
 
+// `a`'s pairs followed by `b`'s.
+LabeledKeyPairs concatenate(LabeledKeyPairs a, const LabeledKeyPairs& b);
+// `a`'s pairs that `b` does not hold (in either order).
+LabeledKeyPairs without(const LabeledKeyPairs& a, const LabeledKeyPairs& b);
+
 // Labels of `split` from the catalog ("" = all splits).
 LabeledKeyPairs labeled_pairs(const CatalogStore& catalog, std::string_view split);
 
@@ -38,9 +43,10 @@ LabeledKeyPairs random_negatives(std::span<const int64_t> keys, const LabeledKey
                                  size_t count, uint64_t seed);
 
 // random_negatives() over every listing of `featurizer`, clear of every labelled pair of `catalog`
-// (any split): what the decider trains on and what eval scores.
+// (any split) and of `more_labelled` (pairs labelled elsewhere, e.g. by bootstrap rules): what
+// the decider trains on and what eval scores.
 LabeledKeyPairs random_catalog_negatives(const CatalogStore& catalog,
                                          const PairFeaturizer& featurizer, size_t count,
-                                         uint64_t seed);
+                                         uint64_t seed, const LabeledKeyPairs& more_labelled = {});
 
 }  // namespace doppel

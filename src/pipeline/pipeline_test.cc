@@ -1,6 +1,7 @@
 // Unit tests of the pipeline: workspace, labelled pairs, candidates, the pair featurizer, and one
 // end-to-end run of every job on a small synthesized catalog. Everything is written into a fresh
 // temporary folder that the test removes.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "index/vector_index.h"
+#include "pipeline/bootstrap_labels.h"
 #include "pipeline/candidates.h"
 #include "pipeline/decider_job.h"
 #include "pipeline/dedup_job.h"
@@ -37,6 +39,9 @@
 
 namespace doppel {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 namespace fs = std::filesystem;
 
@@ -240,6 +245,15 @@ TEST(HoldOut, DeterministicDisjointCoveringAndRoughlyTheFraction) {
 
   const double share = static_cast<double>(valid.pairs.size()) / all.pairs.size();
   EXPECT_NEAR(share, 0.2, 0.05);
+}
+
+TEST(LabeledPairs, WithoutDropsThePairsTheOtherHoldsInEitherOrder) {
+  LabeledKeyPairs a{{{1, 2}, {3, 4}, {5, 6}}, {1, 0, 1}};
+  LabeledKeyPairs b{{{4, 3}, {7, 8}}, {1, 1}};
+  const auto rest = without(a, b);
+  EXPECT_EQ(rest.pairs, (std::vector<KeyPair>{{1, 2}, {5, 6}}));
+  EXPECT_EQ(rest.labels, (std::vector<uint8_t>{1, 1}));
+  EXPECT_EQ(without(a, {}).pairs, a.pairs);
 }
 
 TEST(HoldOut, EdgeFractions) {
@@ -501,6 +515,77 @@ TEST(Candidates, RecallCountsEitherDirectionWithinK) {
 
 // ---------------------------------------------------------------------------------------------
 // PairFeaturizer
+
+// ---------------------------------------------------------------------------------------------
+// Bootstrap labels
+
+// Listings 1..n with these titles, and a featurizer over them with the pair features.
+struct TitledListings {
+  std::vector<Listing> listings;
+  std::optional<ClassicalTextEncoder> classical;
+
+  explicit TitledListings(std::vector<std::string> titles) {
+    for (size_t i = 0; i < titles.size(); ++i) {
+      Listing l;
+      l.key = static_cast<int64_t>(i + 1);
+      l.id = "id" + std::to_string(i + 1);
+      l.title = titles[i];
+      listings.push_back(l);
+    }
+    classical.emplace(ClassicalTextEncoder::fit(listings, small_classical_options()));
+  }
+  PairFeaturizer featurizer(FeatureLayout layout = {}) const {
+    return PairFeaturizer(listings, *classical, {}, {}, layout);
+  }
+};
+
+TEST(BootstrapLabels, RulesLabelWhatTheyAreSureOfAndLeaveTheRest) {
+  const TitledListings catalog({
+      "acme router rt1200x black",          // 1
+      "acme rt1200x wireless router",       // 2: 1's model code alone: same codes
+      "acme router rt1300x black",          // 3: a code, none of 1's: disjoint codes
+      "blue cotton bath towel large soft",  // 4
+      "large soft blue cotton bath towel",  // 5: 4's best, and 4 is its: mutual best
+      "garden hose reel",                   // 6: far below 4's best
+      "blue cotton bath towel small soft",  // 7: near 4 and 5, best of neither
+  });
+  const auto featurizer = catalog.featurizer();
+  const std::vector<KeyPair> candidates = {{1, 2}, {1, 3}, {4, 5}, {4, 6}, {4, 7}, {5, 7}};
+  const auto labels = bootstrap_labels(featurizer, candidates);
+  EXPECT_EQ(labels.same_codes, 1u);
+  EXPECT_EQ(labels.mutual_best, 1u);
+  EXPECT_EQ(labels.disjoint_codes, 1u);
+  EXPECT_EQ(labels.far_from_best, 1u);
+  const std::vector<KeyPair> expected_pairs = {{1, 2}, {4, 5}, {1, 3}, {4, 6}};
+  EXPECT_EQ(labels.labelled.pairs, expected_pairs);
+  EXPECT_EQ(labels.labelled.labels, (std::vector<uint8_t>{1, 1, 0, 0}));
+
+  // A code that more than kMaxCodeGroup listings hold names a product line, not a product.
+  const auto same_codes_among = [](size_t holders) {
+    std::vector<std::string> titles;
+    for (size_t i = 0; i < holders; ++i)
+      titles.push_back("acme kit kx1000 part " + std::to_string(i));
+    BootstrapRules no_mutual_best;
+    no_mutual_best.min_cosine = 2;
+    return bootstrap_labels(TitledListings(titles).featurizer(), std::vector<KeyPair>{{1, 2}},
+                            no_mutual_best)
+        .same_codes;
+  };
+  EXPECT_EQ(same_codes_among(3), 1u);
+  EXPECT_EQ(same_codes_among(kMaxCodeGroup + 1), 0u);
+}
+
+TEST(BootstrapLabels, WithoutThePairFeaturesAreAnErrorNamingTheFeature) {
+  const TitledListings catalog({"acme router rt1200x", "acme rt1200x router"});
+  try {
+    bootstrap_labels(catalog.featurizer(FeatureLayout::parse("text")),
+                     std::vector<KeyPair>{{1, 2}});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("tfidf_cosine"));
+    EXPECT_THAT(e.what(), HasSubstr("'pair'"));
+  }
+}
 
 bool same_bits(float a, float b) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
@@ -808,13 +893,19 @@ TEST(RecentListings, HoldsWhatWasAskedUpToItsCapacityWithTheCatalogWideFeatures)
 // End to end, in process: synth -> ingest -> train text -> embed -> index -> train decider ->
 // dedup -> eval.
 
-TEST(PipelineEndToEnd, DedupsAndEvaluatesASynthesizedCatalog) {
-  TempDir tmp;
+// A generated catalog of 120 products, its listings.csv and pairs.csv written to `dir`.
+SynthCatalog synthesized_catalog(const fs::path& dir) {
   SynthOptions synth;
   synth.products = 120;
   synth.seed = 7;
-  const auto catalog = synthesize_catalog(synth);
-  write_synth_catalog(catalog, tmp.path() / "data");
+  auto catalog = synthesize_catalog(synth);
+  write_synth_catalog(catalog, dir);
+  return catalog;
+}
+
+TEST(PipelineEndToEnd, DedupsAndEvaluatesASynthesizedCatalog) {
+  TempDir tmp;
+  const auto catalog = synthesized_catalog(tmp.path() / "data");
 
   auto ws = Workspace::init(tmp.path() / "ws");
   const auto listings = ingest_file(ws, tmp.path() / "data" / "listings.csv", {}, /*strict=*/true);
@@ -888,6 +979,47 @@ TEST(PipelineEndToEnd, DedupsAndEvaluatesASynthesizedCatalog) {
   EXPECT_LT(evaluated.random_pairs_accepted, evaluated.random_pairs / 100);
   EXPECT_TRUE(fs::exists(eval.out_dir / "metrics.json"));
   EXPECT_TRUE(fs::exists(eval.out_dir / "report.md"));
+}
+
+TEST(PipelineEndToEnd, ACatalogWithoutLabelsGetsABootstrapDecider) {
+  TempDir tmp;
+  const auto catalog = synthesized_catalog(tmp.path() / "data");
+  auto ws = Workspace::init(tmp.path() / "ws");
+  ingest_file(ws, tmp.path() / "data" / "listings.csv", {}, /*strict=*/true);
+  train_tfidf(ws, small_text_encoder());
+  embed_text(ws);
+  build_index(ws, "Flat");
+
+  DeciderOptions decider;
+  decider.xgboost.rounds = 150;
+  decider.threads = 1;
+  EXPECT_THAT([&] { train_decider(ws, decider); }, ThrowsMessage<Error>(HasSubstr("--bootstrap")));
+  decider.bootstrap = true;
+  const auto trained = train_decider(ws, decider);
+  ASSERT_TRUE(trained.bootstrap.has_value());
+  EXPECT_GT(trained.bootstrap->same_codes + trained.bootstrap->mutual_best, 20u);
+  EXPECT_GT(trained.bootstrap->disjoint_codes + trained.bootstrap->far_from_best, 200u);
+  EXPECT_TRUE(trained.valid_held_out);
+  FeatureLayout layout;
+  EXPECT_TRUE(load_decider(ws, &layout).options().bootstrap);
+
+  // Judged on the synthesized labels, which it never saw: careful rather than complete.
+  ingest_file(ws, tmp.path() / "data" / "pairs.csv", {}, /*strict=*/true);
+  EvalOptions eval;
+  eval.out_dir = tmp.path() / "reports";
+  const auto evaluated = run_eval(ws, eval);
+  EXPECT_GT(evaluated.at_threshold.precision, 0.8);
+  EXPECT_GT(evaluated.at_threshold.f1, 0.5) << "recall " << evaluated.at_threshold.recall;
+  EXPECT_LT(evaluated.random_pairs_accepted, evaluated.random_pairs / 100);
+  // With labels, the rules' pairs join them, and people's valid split chooses the threshold.
+  const auto labelled_train = labeled_pairs(ws.catalog(), "train");
+  const auto labelled_valid = labeled_pairs(ws.catalog(), "valid");
+  const auto with_labels = train_decider(ws, decider);
+  EXPECT_FALSE(with_labels.valid_held_out);
+  EXPECT_EQ(with_labels.valid_pairs, labelled_valid.pairs.size());
+  const auto rules_only = without(with_labels.bootstrap->labelled, labeled_pairs(ws.catalog(), ""));
+  EXPECT_LT(rules_only.pairs.size(), with_labels.bootstrap->labelled.pairs.size());
+  EXPECT_EQ(with_labels.train_pairs, labelled_train.pairs.size() + rules_only.pairs.size());
 }
 
 }  // namespace

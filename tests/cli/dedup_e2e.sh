@@ -114,4 +114,19 @@ check "dedup runs with the MLP decider" test -s "$scratch/results_mlp/pairs.csv"
 out=$("$doppel" -q bench decider "$ws" --also "$scratch/xgboost_decider" --reps 1)
 check "bench decider times the MLP" contains "$out" "features + MLP decider"
 check "bench decider times the XGBoost decider" contains "$out" "features + XGBoost decider"
+
+# A catalog without labels: the rules' decider, stored as such, runs a dedup.
+bare=$scratch/bare
+"$doppel" -q init "$bare"
+"$doppel" -q ingest "$bare" "$scratch/data/listings.csv"
+"$doppel" -q train text "$bare"
+"$doppel" -q embed "$bare"
+"$doppel" -q index "$bare" --spec Flat
+out=$("$doppel" -q train decider "$bare" --bootstrap)
+check "train decider --bootstrap says what the rules labelled ($out)" \
+  grep -Eq "^bootstrap labels: [1-9][0-9]* matches .* [1-9][0-9]* non-matches" <<< "$out"
+check "decider.json records the bootstrap" \
+  py_check "json.load(open('$bare/models/decider/decider.json'))['options']['bootstrap']"
+"$doppel" -q dedup "$bare" --out "$scratch/results_bare" > /dev/null
+check "dedup runs with the rules' decider" test -s "$scratch/results_bare/pairs.csv"
 finish

@@ -41,6 +41,7 @@ expect_fail ingest "$ws" "$scratch/bad.csv" --map "title"
 check "bad --map entry named" contains "$err" "title"
 expect_fail train decider "$ws"
 check "decider without labels explains" contains "$err" "labelled pairs"
+check "decider without labels offers the rules" contains "$err" "--bootstrap"
 expect_fail dedup "$ws" --out "$scratch/r"
 check "dedup without models explains" contains "$err" "doppel train text"
 finish

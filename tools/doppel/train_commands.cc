@@ -152,7 +152,9 @@ void add_train(CLI::App& app) {
   add_train_text(*cmd);
   add_train_image(*cmd);
 
-  auto* decider = cmd->add_subcommand("decider", "Train the decider on labelled pairs (train/valid)");
+  auto* decider = cmd->add_subcommand("decider",
+                                      "Train the decider on labelled pairs (train/valid), and on "
+                                      "pairs labelled by rules (--bootstrap)");
   static std::string decider_ws;
   static DeciderOptions decider_options;
   static std::string features;
@@ -193,6 +195,10 @@ void add_train(CLI::App& app) {
   decider->add_option("--precision", decider_options.target_precision,
                       "Choose the threshold for this precision on held-out pairs (e.g. 0.98) "
                       "instead of the best F1");
+  decider->add_flag("--bootstrap", decider_options.bootstrap,
+                    "Also train on candidate pairs labelled by rules (same model codes or mutual "
+                    "best match; disjoint codes or far below the best): a first decider for a "
+                    "catalog without labels, or with few");
   static bool uncalibrated = false;
   decider->add_flag("--no-calibration", uncalibrated,
                     "Raw classifier scores instead of isotonic-calibrated probabilities");
@@ -211,6 +217,13 @@ void add_train(CLI::App& app) {
     auto s = train_decider(workspace, decider_options, layout);
     fmt::print("features: {} ({} columns)\n", s.features, s.num_features);
     fmt::print("classifier: {}\n", classifier);
+    if (const auto& b = s.bootstrap) {
+      fmt::print(
+          "bootstrap labels: {} matches ({} same codes, {} mutual best), {} non-matches ({} "
+          "disjoint codes, {} far from the best)\n",
+          b->same_codes + b->mutual_best, b->same_codes, b->mutual_best,
+          b->disjoint_codes + b->far_from_best, b->disjoint_codes, b->far_from_best);
+    }
     fmt::print(
         "decider trained on {} pairs ({} positive) and {} random catalog pairs as "
         "non-matches; valid {} pairs ({} positive){}\n",
