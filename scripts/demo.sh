@@ -25,16 +25,29 @@ step "dedup the whole catalog"
 step "evaluate on the held-out test pairs"
 "$doppel" eval "$out/ws" --split test --out "$out/reports"
 
+step "the same catalog without its labels: a decider from rules alone (train decider --bootstrap)"
+"$doppel" init "$out/ws-unlabelled"
+"$doppel" ingest "$out/ws-unlabelled" "$out/data/listings.csv"
+"$doppel" train text "$out/ws-unlabelled"
+"$doppel" embed "$out/ws-unlabelled"
+"$doppel" index "$out/ws-unlabelled" --spec HNSW32
+"$doppel" train decider "$out/ws-unlabelled" --bootstrap
+"$doppel" ingest "$out/ws-unlabelled" "$out/data/pairs.csv"  # only to score it below
+"$doppel" eval "$out/ws-unlabelled" --split test --out "$out/reports-unlabelled"
+
 step "summary"
 echo "listings:         $(($(wc -l < "$out/data/listings.csv") - 1))"
 echo "duplicate pairs:  $(($(wc -l < "$out/results/pairs.csv") - 1))  ($out/results/pairs.csv)"
 groups=$(tail -n +2 "$out/results/clusters.csv" | cut -d, -f2 | sort | uniq -c | awk '$1 > 1' | wc -l)
 echo "duplicate groups: $groups  ($out/results/clusters.csv)"
-python3 - "$out/reports/metrics.json" <<'PY'
+python3 - "$out/reports/metrics.json" "$out/reports-unlabelled/metrics.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1])); t = m["at_threshold"]
 print(f"test pairs:       {m['pairs']} labelled; precision {t['precision']:.3f}, recall "
       f"{t['recall']:.3f}, F1 {t['f1']:.3f}, macro F1 {t['macro_f1']:.3f}")
+t = json.load(open(sys.argv[2]))["at_threshold"]
+print(f"without labels:   precision {t['precision']:.3f}, recall {t['recall']:.3f}, "
+      f"F1 {t['f1']:.3f} (train decider --bootstrap)")
 PY
 echo "report:           $out/reports/report.md (PR curve: $out/reports/pr_curve.svg)"
 echo "first duplicate pairs found:"
