@@ -4,10 +4,11 @@
 // them (see decide/decider.h): the out-of-fold predictions choose the threshold and give the
 // reported metrics. Either way the train pairs are joined by options.random_negatives random
 // catalog pairs per train pair, as non-matches (labeled_pairs.h). The test split is never read
-// here, except that no random pair is one of its pairs. With options.bootstrap, rules label the
-// catalog's candidate pairs (bootstrap_labels.h), and those that no person labelled join the train
-// pairs; the threshold is still chosen on people's labels (the valid split, or 20% of the train
-// pairs), and on 20% of the rule-labelled pairs only when the catalog has no labels at all.
+// here, except that no random or rule-labelled train pair is one of its pairs. With
+// options.bootstrap, rules label the catalog's candidate pairs (bootstrap_labels.h), and those
+// that no person labelled join the train pairs; the threshold is still chosen on people's labels
+// (the valid split, or 20% of the train pairs), and on 20% of the rule-labelled pairs only when
+// the catalog has no labels at all.
 #pragma once
 
 #include <optional>
