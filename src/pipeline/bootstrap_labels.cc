@@ -65,13 +65,14 @@ BootstrapLabels bootstrap_labels(const PairFeaturizer& featurizer,
     }
   }
 
-  // How many listings of the catalog hold each code: one held by many names a product line.
+  // Each listing's codes, and how many listings of the catalog hold each code: one held by many
+  // names a product line.
   std::unordered_map<int64_t, std::vector<std::string>> codes;
   std::unordered_map<std::string, size_t> holders;
   for (const Listing& listing : featurizer.listings()) {
-    for (const std::string& code : listing_codes(listing)) ++holders[code];
+    const auto& own = codes[listing.key] = listing_codes(listing);
+    for (const std::string& code : own) ++holders[code];
   }
-  for (const int64_t key : keys_of(candidates)) codes[key] = listing_codes(featurizer.listing(key));
   const auto same_codes = [&](int64_t a, int64_t b) {
     const auto& ca = codes[a];
     return !ca.empty() && ca == codes[b] && std::any_of(ca.begin(), ca.end(), [&](const auto& c) {

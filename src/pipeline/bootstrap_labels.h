@@ -35,6 +35,8 @@ struct BootstrapLabels {
   size_t mutual_best = 0;     // matches by the second (and not the first)
   size_t disjoint_codes = 0;  // non-matches by codes
   size_t far_from_best = 0;   // non-matches by cosine (and not by codes)
+  size_t matches() const { return same_codes + mutual_best; }
+  size_t non_matches() const { return disjoint_codes + far_from_best; }
 };
 
 // Labels what the rules are sure of among `candidates` (pairs of listings of `featurizer`,

@@ -52,25 +52,19 @@ size_t use_out_of_fold_cosines(const Workspace& ws, const std::vector<std::strin
 // nearest by text vector. Error when the rules find no match or no non-match.
 BootstrapLabels bootstrap_workspace_labels(const Workspace& ws, const MatchModels& models) {
   const PairFeaturizer& featurizer = *models.featurizer;
-  std::vector<int64_t> keys;
-  keys.reserve(featurizer.size());
-  for (const Listing& listing : featurizer.listings()) keys.push_back(listing.key);
-  const auto candidates =
-      candidate_pairs(nearest_neighbours(*models.index, featurizer, keys, kBootstrapNeighbours));
+  const auto candidates = candidate_pairs(
+      nearest_neighbours(*models.index, featurizer, featurizer.keys(), kBootstrapNeighbours));
   auto labels = bootstrap_labels(featurizer, candidates);
   spdlog::info(
       "bootstrap labels among {} candidate pairs: {} matches ({} same codes, {} mutual "
       "best), {} non-matches ({} disjoint codes, {} far from the best)",
-      candidates.size(), labels.labelled.positives(), labels.same_codes, labels.mutual_best,
-      labels.labelled.pairs.size() - labels.labelled.positives(), labels.disjoint_codes,
-      labels.far_from_best);
-  if (labels.same_codes + labels.mutual_best == 0 ||
-      labels.disjoint_codes + labels.far_from_best == 0)
+      candidates.size(), labels.matches(), labels.same_codes, labels.mutual_best,
+      labels.non_matches(), labels.disjoint_codes, labels.far_from_best);
+  if (labels.matches() == 0 || labels.non_matches() == 0)
     fail(
         "{}: the bootstrap rules found {} matches and {} non-matches among {} candidate pairs; "
         "a decider needs both: label some pairs (doppel ingest, or the review page)",
-        ws.root().string(), labels.same_codes + labels.mutual_best,
-        labels.disjoint_codes + labels.far_from_best, candidates.size());
+        ws.root().string(), labels.matches(), labels.non_matches(), candidates.size());
   return labels;
 }
 
@@ -111,10 +105,9 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& option
   summary.train_positives = train.positives();
   summary.valid_pairs = valid.pairs.size();
   summary.valid_positives = valid.positives();
-  const size_t train_before_random = train.pairs.size();
   if (options.random_negatives > 0) {
     const auto wanted =
-        static_cast<size_t>(std::llround(options.random_negatives * train_before_random));
+        static_cast<size_t>(std::llround(options.random_negatives * summary.train_pairs));
     const auto random = random_catalog_negatives(
         ws.catalog(), *models.featurizer, wanted, options.seed,
         summary.bootstrap ? summary.bootstrap->labelled : LabeledKeyPairs{});

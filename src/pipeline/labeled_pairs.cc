@@ -114,11 +114,8 @@ LabeledKeyPairs random_negatives(std::span<const int64_t> keys, const LabeledKey
 LabeledKeyPairs random_catalog_negatives(const CatalogStore& catalog,
                                          const PairFeaturizer& featurizer, size_t count,
                                          uint64_t seed, const LabeledKeyPairs& more_labelled) {
-  std::vector<int64_t> keys;
-  keys.reserve(featurizer.size());
-  for (const Listing& listing : featurizer.listings()) keys.push_back(listing.key);
-  return random_negatives(keys, concatenate(labeled_pairs(catalog, ""), more_labelled), count,
-                          seed);
+  return random_negatives(featurizer.keys(), concatenate(labeled_pairs(catalog, ""), more_labelled),
+                          count, seed);
 }
 
 }  // namespace doppel

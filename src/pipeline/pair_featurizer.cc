@@ -119,6 +119,13 @@ size_t PairFeaturizer::position(int64_t key) const {
   return it->second;
 }
 
+std::vector<int64_t> PairFeaturizer::keys() const {
+  std::vector<int64_t> out;
+  out.reserve(listings_.size());
+  for (const Listing& listing : listings_) out.push_back(listing.key);
+  return out;
+}
+
 const float* PairFeaturizer::text_vector(int64_t key) const { return text_.row(position(key)); }
 
 const float* PairFeaturizer::image_vector(int64_t key) const { return image_.row(position(key)); }

@@ -45,6 +45,7 @@ class PairFeaturizer {
   // In key order as loaded; upserted listings are appended, and a removal moves the last listing
   // into the gap.
   const std::vector<Listing>& listings() const { return listings_; }
+  std::vector<int64_t> keys() const;  // the listings' keys, in the order of listings()
   // The stored text (image) vector of a listing, or nullptr when it has none.
   const float* text_vector(int64_t key) const;
   const float* image_vector(int64_t key) const;

@@ -796,6 +796,7 @@ TEST(PairFeaturizer, UpsertAddsOrReplacesAndRemoveFillsTheGap) {
   EXPECT_FALSE(featurizer.remove(2));
   EXPECT_FALSE(featurizer.contains(2));
   EXPECT_EQ(featurizer.size(), 4u);
+  EXPECT_EQ(featurizer.keys(), (std::vector<int64_t>{1, 10, 3, 4}));  // the last moved to the gap
   // The listing moved into the gap keeps its own data.
   EXPECT_EQ(featurizer.listing(10).title, "something else entirely");
   EXPECT_EQ(featurizer.text_vector(10), nullptr);
@@ -997,8 +998,8 @@ TEST(PipelineEndToEnd, ACatalogWithoutLabelsGetsABootstrapDecider) {
   decider.bootstrap = true;
   const auto trained = train_decider(ws, decider);
   ASSERT_TRUE(trained.bootstrap.has_value());
-  EXPECT_GT(trained.bootstrap->same_codes + trained.bootstrap->mutual_best, 20u);
-  EXPECT_GT(trained.bootstrap->disjoint_codes + trained.bootstrap->far_from_best, 200u);
+  EXPECT_GT(trained.bootstrap->matches(), 20u);
+  EXPECT_GT(trained.bootstrap->non_matches(), 200u);
   EXPECT_TRUE(trained.valid_held_out);
   FeatureLayout layout;
   EXPECT_TRUE(load_decider(ws, &layout).options().bootstrap);

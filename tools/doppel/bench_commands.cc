@@ -145,9 +145,8 @@ void add_bench_decider(CLI::App& bench) {
     for (const auto& dir : more_deciders) more.push_back(Decider::load(dir, name_views));
     std::vector<Decider*> deciders = {models.decider.get()};
     for (auto& decider : more) deciders.push_back(&decider);
-    std::vector<int64_t> keys;
-    for (const auto& listing : models.featurizer->listings()) keys.push_back(listing.key);
-    auto pairs = candidate_pairs(nearest_neighbours(*models.index, *models.featurizer, keys, k));
+    auto pairs = candidate_pairs(
+        nearest_neighbours(*models.index, *models.featurizer, models.featurizer->keys(), k));
     if (pairs.size() > max_pairs) pairs.resize(max_pairs);
     const auto rows = run_decider_bench(*models.featurizer, deciders, pairs, reps);
     fmt::print("{}", decider_bench_markdown(rows, omp_get_max_threads(),

@@ -221,8 +221,8 @@ void add_train(CLI::App& app) {
       fmt::print(
           "bootstrap labels: {} matches ({} same codes, {} mutual best), {} non-matches ({} "
           "disjoint codes, {} far from the best)\n",
-          b->same_codes + b->mutual_best, b->same_codes, b->mutual_best,
-          b->disjoint_codes + b->far_from_best, b->disjoint_codes, b->far_from_best);
+          b->matches(), b->same_codes, b->mutual_best, b->non_matches(), b->disjoint_codes,
+          b->far_from_best);
     }
     fmt::print(
         "decider trained on {} pairs ({} positive) and {} random catalog pairs as "
