@@ -84,18 +84,17 @@ Rows select_rows(const float* x, std::span<const uint8_t> y, int num_features,
   return rows;
 }
 
-// The rows the models are given: x itself, or a copy of it with the stacked columns hidden. (A
-// vector keeps its buffer when moved, so `data` stays valid when the struct is returned.)
+// The rows the models are given: x itself, or a copy of it with the stacked columns hidden.
 struct SeenRows {
-  std::vector<float> hidden;
-  const float* data = nullptr;
+  const float* x;
+  std::vector<float> hidden;  // empty: x is what they see
+
+  const float* data() const { return hidden.empty() ? x : hidden.data(); }
 };
 
 SeenRows seen_rows(const float* x, size_t n, int num_features, std::span<const int> stacked) {
-  if (stacked.empty()) return {{}, x};
-  SeenRows rows{hide_columns(x, n, num_features, stacked)};
-  rows.data = rows.hidden.data();
-  return rows;
+  if (stacked.empty()) return {x, {}};
+  return {x, hide_columns(x, n, num_features, stacked)};
 }
 
 void check_stacked_columns(const DeciderOptions& options, int num_features) {
@@ -163,14 +162,14 @@ Decider Decider::train(const float* x_train, std::span<const uint8_t> y_train, c
   const auto train_seen = seen_rows(x_train, y_train.size(), num_features, stacked);
   const auto valid_seen = seen_rows(x_valid, y_valid.size(), num_features, stacked);
   auto fitted =
-      fit_model({train_seen.data, y_train, valid_seen.data, y_valid, num_features}, options);
+      fit_model({train_seen.data(), y_train, valid_seen.data(), y_valid, num_features}, options);
   auto impl = std::make_unique<Impl>();
   impl->models.push_back(std::move(fitted.model));
   impl->num_features = num_features;
   impl->best_iteration = fitted.best_iteration;
   impl->options = options;
   impl->options.folds = 1;  // what was trained: one model
-  auto valid_scores = impl->models_mean(valid_seen.data, y_valid.size());
+  auto valid_scores = impl->models_mean(valid_seen.data(), y_valid.size());
   impl->threshold = stack_calibrate_and_choose_threshold(
       valid_scores, x_valid, num_features, y_valid, options, impl->stack, impl->calibration);
   return Decider(std::move(impl));
@@ -204,8 +203,8 @@ Decider Decider::train_cross_fitted(const float* x, std::span<const uint8_t> y, 
   std::vector<float> oof(y.size(), NAN);
   long best_sum = 0;
   for (int k = 0; k < options.folds; ++k) {
-    const Rows fit = select_rows(seen.data, y, num_features, fold_of, k, /*take=*/false);
-    const Rows held_out = select_rows(seen.data, y, num_features, fold_of, k, /*take=*/true);
+    const Rows fit = select_rows(seen.data(), y, num_features, fold_of, k, /*take=*/false);
+    const Rows held_out = select_rows(seen.data(), y, num_features, fold_of, k, /*take=*/true);
     auto fitted =
         fit_model({fit.x.data(), fit.y, held_out.x.data(), held_out.y, num_features}, options);
     const auto scores = fitted.model->predict(held_out.x.data(), held_out.y.size());
@@ -226,7 +225,7 @@ Decider Decider::train_cross_fitted(const float* x, std::span<const uint8_t> y, 
 std::vector<float> Decider::predict(const float* x, size_t n) const {
   if (n == 0) return {};
   const auto seen = seen_rows(x, n, impl_->num_features, impl_->stack.columns());
-  std::vector<float> scores = impl_->models_mean(seen.data, n);
+  std::vector<float> scores = impl_->models_mean(seen.data(), n);
   impl_->stack.apply(scores, x, impl_->num_features);
   impl_->calibration.apply(scores);
   return scores;
