@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "decide/calibration.h"
-#include "decide/logistic_stack.h"
 #include "decide/mlp_model.h"
 #include "decide/xgboost_model.h"
 #include "eval/metrics.h"
@@ -19,8 +18,7 @@ namespace doppel {
 namespace {
 
 constexpr const char* kFormat = "doppel-decider";
-constexpr int kVersion = 5;  // 1: a single model.ubj, 2: no calibration, 3: XGBoost only,
-                             // 4: no stacked columns
+constexpr int kVersion = 4;  // 1: a single model.ubj, 2: no calibration, 3: XGBoost only
 
 void check_split(std::span<const uint8_t> labels, const char* name) {
   if (labels.empty()) fail("decider: the {} split is empty", name);
@@ -35,18 +33,11 @@ void check_split(std::span<const uint8_t> labels, const char* name) {
   }
 }
 
-// Fits the stack of options.stacked_columns (when there are any) on the classifier's held-out
-// scores and the held-out rows x_held_out, then the calibration (when asked); turns the scores
-// into stacked and calibrated ones in place, and returns the threshold the options ask for on
-// them.
-float stack_calibrate_and_choose_threshold(std::vector<float>& held_out, const float* x_held_out,
-                                           int num_features, std::span<const uint8_t> labels,
-                                           const DeciderOptions& options, LogisticStack& stack,
-                                           IsotonicCalibration& calibration) {
-  if (!options.stacked_columns.empty()) {
-    stack = LogisticStack::fit(held_out, x_held_out, num_features, options.stacked_columns, labels);
-    stack.apply(held_out, x_held_out, num_features);
-  }
+// Fits the calibration (when asked) on held-out raw scores, calibrates them in place, and returns
+// the threshold the options ask for on the calibrated scores.
+float calibrate_and_choose_threshold(std::vector<float>& held_out, std::span<const uint8_t> labels,
+                                     const DeciderOptions& options,
+                                     IsotonicCalibration& calibration) {
   if (options.calibrate) {
     calibration = IsotonicCalibration::fit(held_out, labels);
     calibration.apply(held_out);
@@ -84,26 +75,6 @@ Rows select_rows(const float* x, std::span<const uint8_t> y, int num_features,
   return rows;
 }
 
-// The rows the models are given: x itself, or a copy of it with the stacked columns hidden.
-struct SeenRows {
-  const float* x;
-  std::vector<float> hidden;  // empty: x is what they see
-
-  const float* data() const { return hidden.empty() ? x : hidden.data(); }
-};
-
-SeenRows seen_rows(const float* x, size_t n, int num_features, std::span<const int> stacked) {
-  if (stacked.empty()) return {x, {}};
-  return {x, hide_columns(x, n, num_features, stacked)};
-}
-
-void check_stacked_columns(const DeciderOptions& options, int num_features) {
-  for (int column : options.stacked_columns) {
-    if (column >= num_features)
-      fail("decider: stacked column {} is not one of the {} feature columns", column, num_features);
-  }
-}
-
 }  // namespace
 
 std::vector<int> stratified_folds(std::span<const uint8_t> labels, int folds, uint64_t seed) {
@@ -124,24 +95,9 @@ struct Decider::Impl {
   std::vector<std::unique_ptr<ScoreModel>> models;  // the confidence is the mean of theirs
   int num_features = 0;
   float threshold = 0.5f;
-  LogisticStack stack;              // applied to the models' mean, over the stacked columns
-  IsotonicCalibration calibration;  // applied to the stack's output
+  IsotonicCalibration calibration;  // applied to the models' mean
   int best_iteration = 0;
   DeciderOptions options;
-
-  // The mean of the models' scores of n rows that already hide the stacked columns.
-  std::vector<float> models_mean(const float* x, size_t n) const {
-    std::vector<float> scores = models[0]->predict(x, n);
-    if (models.size() == 1) return scores;
-    std::vector<double> sum(scores.begin(), scores.end());
-    for (size_t k = 1; k < models.size(); ++k) {
-      const auto more = models[k]->predict(x, n);
-      for (size_t i = 0; i < n; ++i) sum[i] += more[i];
-    }
-    const double count = static_cast<double>(models.size());
-    for (size_t i = 0; i < n; ++i) scores[i] = static_cast<float>(sum[i] / count);
-    return scores;
-  }
 };
 
 Decider::Decider(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -156,23 +112,19 @@ Decider Decider::train(const float* x_train, std::span<const uint8_t> y_train, c
   if (num_features <= 0) fail("decider: num_features must be > 0, got {}", num_features);
   check_split(y_train, "train");
   check_split(y_valid, "valid");
-  check_stacked_columns(options, num_features);
 
-  const auto& stacked = options.stacked_columns;
-  const auto train_seen = seen_rows(x_train, y_train.size(), num_features, stacked);
-  const auto valid_seen = seen_rows(x_valid, y_valid.size(), num_features, stacked);
-  auto fitted =
-      fit_model({train_seen.data(), y_train, valid_seen.data(), y_valid, num_features}, options);
+  auto fitted = fit_model({x_train, y_train, x_valid, y_valid, num_features}, options);
   auto impl = std::make_unique<Impl>();
   impl->models.push_back(std::move(fitted.model));
   impl->num_features = num_features;
   impl->best_iteration = fitted.best_iteration;
   impl->options = options;
   impl->options.folds = 1;  // what was trained: one model
-  auto valid_scores = impl->models_mean(valid_seen.data(), y_valid.size());
-  impl->threshold = stack_calibrate_and_choose_threshold(
-      valid_scores, x_valid, num_features, y_valid, options, impl->stack, impl->calibration);
-  return Decider(std::move(impl));
+  Decider decider(std::move(impl));
+  auto valid_scores = decider.predict(x_valid, y_valid.size());  // raw: no calibration yet
+  decider.impl_->threshold =
+      calibrate_and_choose_threshold(valid_scores, y_valid, options, decider.impl_->calibration);
+  return decider;
 }
 
 Decider Decider::train_cross_fitted(const float* x, std::span<const uint8_t> y, int num_features,
@@ -195,16 +147,13 @@ Decider Decider::train_cross_fitted(const float* x, std::span<const uint8_t> y, 
         folds, folds, folds, positives, negatives);
   }
 
-  check_stacked_columns(options, num_features);
-
   const auto fold_of = stratified_folds(y, options.folds, options.seed);
-  const auto seen = seen_rows(x, y.size(), num_features, options.stacked_columns);
   auto impl = std::make_unique<Impl>();
   std::vector<float> oof(y.size(), NAN);
   long best_sum = 0;
   for (int k = 0; k < options.folds; ++k) {
-    const Rows fit = select_rows(seen.data(), y, num_features, fold_of, k, /*take=*/false);
-    const Rows held_out = select_rows(seen.data(), y, num_features, fold_of, k, /*take=*/true);
+    const Rows fit = select_rows(x, y, num_features, fold_of, k, /*take=*/false);
+    const Rows held_out = select_rows(x, y, num_features, fold_of, k, /*take=*/true);
     auto fitted =
         fit_model({fit.x.data(), fit.y, held_out.x.data(), held_out.y, num_features}, options);
     const auto scores = fitted.model->predict(held_out.x.data(), held_out.y.size());
@@ -216,17 +165,23 @@ Decider Decider::train_cross_fitted(const float* x, std::span<const uint8_t> y, 
   impl->best_iteration =
       static_cast<int>(std::lround(static_cast<double>(best_sum) / options.folds));
   impl->options = options;
-  impl->threshold = stack_calibrate_and_choose_threshold(oof, x, num_features, y, options,
-                                                         impl->stack, impl->calibration);
+  impl->threshold = calibrate_and_choose_threshold(oof, y, options, impl->calibration);
   if (oof_scores) *oof_scores = std::move(oof);
   return Decider(std::move(impl));
 }
 
 std::vector<float> Decider::predict(const float* x, size_t n) const {
   if (n == 0) return {};
-  const auto seen = seen_rows(x, n, impl_->num_features, impl_->stack.columns());
-  std::vector<float> scores = impl_->models_mean(seen.data(), n);
-  impl_->stack.apply(scores, x, impl_->num_features);
+  std::vector<float> scores = impl_->models[0]->predict(x, n);
+  if (impl_->models.size() > 1) {
+    std::vector<double> sum(scores.begin(), scores.end());
+    for (size_t k = 1; k < impl_->models.size(); ++k) {
+      const auto more = impl_->models[k]->predict(x, n);
+      for (size_t i = 0; i < n; ++i) sum[i] += more[i];
+    }
+    const double count = static_cast<double>(impl_->models.size());
+    for (size_t i = 0; i < n; ++i) scores[i] = static_cast<float>(sum[i] / count);
+  }
   impl_->calibration.apply(scores);
   return scores;
 }
@@ -253,7 +208,6 @@ int Decider::num_models() const { return static_cast<int>(impl_->models.size());
 Classifier Decider::classifier() const { return impl_->options.classifier; }
 
 const DeciderOptions& Decider::options() const { return impl_->options; }
-const LogisticStack& Decider::stack() const { return impl_->stack; }
 
 std::string Decider::model_file_name(Classifier classifier, size_t k) {
   return "model_" + std::to_string(k) + (classifier == Classifier::kMlp ? ".safetensors" : ".ubj");
@@ -276,7 +230,7 @@ void Decider::save(const std::filesystem::path& dir,
     model_list.push_back(
         {{"file", path.filename().string()}, {"bytes", std::filesystem::file_size(path)}});
   }
-  nlohmann::json meta = {
+  const nlohmann::json meta = {
       {"format", kFormat},
       {"version", kVersion},
       {"threshold", impl_->threshold},
@@ -287,14 +241,6 @@ void Decider::save(const std::filesystem::path& dir,
       {"calibration",
        {{"scores", impl_->calibration.knot_scores()},
         {"probabilities", impl_->calibration.knot_probabilities()}}}};
-  if (const LogisticStack& stack = impl_->stack; !stack.empty()) {
-    std::vector<std::string_view> columns;
-    for (int column : stack.columns()) columns.push_back(feature_names[column]);
-    meta["stack"] = {{"columns", columns},
-                     {"weights", stack.weights()},
-                     {"bias", stack.bias()},
-                     {"fill", stack.fill()}};
-  }
   write_file_atomic(dir / "decider.json", meta.dump(2) + "\n");
   // Model files this save does not list: version 1's model.ubj, the other classifier's, and
   // those of an earlier save with more folds.
@@ -359,19 +305,6 @@ Decider Decider::load(const std::filesystem::path& dir, std::vector<std::string>
       impl->calibration =
           IsotonicCalibration::from_knots(c.at("scores").get<std::vector<float>>(),
                                           c.at("probabilities").get<std::vector<float>>());
-    }
-    if (version >= 5 && meta.contains("stack")) {
-      const auto& j = meta.at("stack");
-      std::vector<int> columns;
-      for (const auto& name : j.at("columns").get<std::vector<std::string>>()) {
-        const auto at = std::find(names.begin(), names.end(), name);
-        if (at == names.end()) fail("stacked column '{}' is not one of the features", name);
-        columns.push_back(static_cast<int>(at - names.begin()));
-      }
-      impl->options.stacked_columns = columns;
-      impl->stack = LogisticStack::from_parts(
-          std::move(columns), j.at("weights").get<std::vector<double>>(),
-          j.at("bias").get<double>(), j.at("fill").get<std::vector<double>>());
     }
   } catch (const nlohmann::json::exception& e) {
     fail("{}: {}", meta_path.string(), e.what());

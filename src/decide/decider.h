@@ -14,31 +14,22 @@
 //    split, which makes it much less noisy when labelled sets are a few thousand pairs.
 // Either way the confidence is the mean of the models' predictions (train() is the K = 1 case).
 //
-// Stacked columns (options.stacked_columns, none by default): the models are trained on and given
-// the rows with those columns set to missing, and a logistic regression fitted on the held-out
-// predictions joins the models' mean with the columns (logistic_stack.h). A weak signal then
-// enters as one monotone term instead of splits the trees may overfit.
-//
 // Confidence is calibrated (options.calibrate, the default): an isotonic map (calibration.h)
 // fitted on the held-out predictions — the valid split, or the out-of-fold predictions — turns
-// the models' mean (stacked) into a match probability, and the threshold is chosen on calibrated
-// scores:
+// the models' mean into a match probability, and the threshold is chosen on calibrated scores:
 // for the best F1, or (options.target_precision) the lowest one whose precision reaches the
 // target.
 //
-// On disk (a folder, e.g. ws/models/decider/), format version 5:
-//   decider.json   {"format": "doppel-decider", "version": 5, "threshold", "feature_names",
+// On disk (a folder, e.g. ws/models/decider/), format version 4:
+//   decider.json   {"format": "doppel-decider", "version": 4, "threshold", "feature_names",
 //                   "best_iteration", "models": [{"file": "model_0.ubj", "bytes"}, ...],
 //                   "options": {"classifier": "xgboost"|"mlp", ...} (decider_options.h),
-//                   "calibration": {"scores": [...], "probabilities": [...]},
-//                   "stack": {"columns": [feature names], "weights", "bias", "fill"}}
-//                  ("stack" only with stacked columns)
+//                   "calibration": {"scores": [...], "probabilities": [...]}}
 //   model_<k>.ubj          XGBoost model k in XGBoost's own UBJSON format, trimmed to its best
 //   round model_<k>.safetensors  or MLP k (mlp_model.h)
 // Every file is written atomically, the models before decider.json; "bytes" lets load() report a
-// truncated model file clearly. load() also reads version 4 (no stacked columns) and the
-// XGBoost-only versions 1 (one model.ubj, its size in "model_bytes"), 2 (no calibration: the
-// identity) and 3 (options flat in "options").
+// truncated model file clearly. load() also reads the XGBoost-only versions 1 (one model.ubj, its
+// size in "model_bytes"), 2 (no calibration: the identity) and 3 (options flat in "options").
 #pragma once
 
 #include <cstdint>
@@ -49,7 +40,6 @@
 #include <vector>
 
 #include "decide/decider_options.h"
-#include "decide/logistic_stack.h"
 #include "decide/score_model.h"
 
 namespace doppel {
@@ -64,9 +54,8 @@ class Decider {
  public:
   // Trains on (x_train, y_train), row-major n × num_features floats with NaN for missing values
   // and labels 0/1. (x_valid, y_valid) picks the best iteration (lowest valid logloss, with early
-  // stopping), fits the stack and the calibration, and chooses the threshold (best_f1_threshold of
-  // valid predictions). Error when a split is empty or has one class only, or options are invalid
-  // (a stacked column past num_features too).
+  // stopping) and the threshold (best_f1_threshold of valid predictions). Error when a split is
+  // empty or has one class only, or options are invalid.
   static Decider train(const float* x_train, std::span<const uint8_t> y_train, const float* x_valid,
                        std::span<const uint8_t> y_valid, int num_features,
                        const DeciderOptions& options);
@@ -101,7 +90,6 @@ class Decider {
   int num_models() const;  // 1 for train(), options.folds for train_cross_fitted()
   Classifier classifier() const;
   const DeciderOptions& options() const;  // as trained (as stored, for a loaded decider)
-  const LogisticStack& stack() const;     // empty without stacked columns
   // The file model k is saved to: model_<k>.ubj or model_<k>.safetensors.
   static std::string model_file_name(Classifier classifier, size_t k);
 
@@ -110,7 +98,7 @@ class Decider {
   // num_features() entries.
   void save(const std::filesystem::path& dir,
             std::span<const std::string_view> feature_names) const;
-  // Reads format versions 1 to 5. Error (naming the file) when a file is missing or damaged, the
+  // Reads format versions 1 to 4. Error (naming the file) when a file is missing or damaged, the
   // format or version is unknown, or the stored feature names differ from `expected_feature_names`
   // (the message names the first mismatch).
   static Decider load(const std::filesystem::path& dir,

@@ -1,6 +1,5 @@
 #include "decide/decider_options.h"
 
-#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
@@ -62,13 +61,6 @@ void DeciderOptions::validate() const {
   if (!(random_negatives >= 0 && random_negatives <= 100)) {
     fail("decider options: random negatives per train pair must be in [0, 100], got {}",
          random_negatives);
-  }
-  for (size_t j = 0; j < stacked_columns.size(); ++j) {
-    const int column = stacked_columns[j];
-    if (column < 0) fail("decider options: stacked column {} is negative", column);
-    if (std::find(stacked_columns.begin(), stacked_columns.begin() + j, column) !=
-        stacked_columns.begin() + j)
-      fail("decider options: stacked column {} is named twice", column);
   }
   if (!(target_precision >= 0 && target_precision < 1))
     fail("decider options: target precision must be in (0, 1) (or 0 for the best F1), got {}",

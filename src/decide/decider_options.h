@@ -69,10 +69,6 @@ struct DeciderOptions {
   // Add pairs of the catalog labelled by rules (pipeline/bootstrap_labels.h) to the labelled
   // train pairs: a first decider for a catalog that has no labels, or few.
   bool bootstrap = false;
-  // Feature columns the classifier does not see; a logistic regression fitted on the held-out
-  // predictions joins them with its score (logistic_stack.h). Empty: none. The pipeline stacks
-  // a neural text encoder's cosine (pipeline/decider_job.h). Stored in decider.json's "stack".
-  std::vector<int> stacked_columns;
   bool calibrate = true;        // isotonic calibration on the held-out predictions
   double target_precision = 0;  // 0: threshold for the best F1; in (0, 1): the lowest threshold
                                 // whose held-out precision reaches this

@@ -263,61 +263,6 @@ TEST_P(DeciderTest, LearnsAnInteraction) {
   EXPECT_GT(binary_metrics(scores, test.y, xor_decider.threshold()).f1, 0.9);
 }
 
-// x0 decides the label. Stacked, it is hidden from the classifier, whose score is then that of a
-// classifier trained on the rows without it, and the stack alone brings it in.
-TEST_P(DeciderTest, AStackedColumnIsHiddenFromTheClassifierAndJoinsItsScore) {
-  DeciderOptions stacked = options();
-  stacked.calibrate = false;  // so that the stack's output is the whole prediction
-  stacked.stacked_columns = {0};
-  const Decider with_stack =
-      Decider::train(train_.x.data(), train_.y, valid_.x.data(), valid_.y, kFeatures, stacked);
-  const auto scores = with_stack.predict(test_.x.data(), test_.y.size());
-  EXPECT_GT(binary_metrics(scores, test_.y, with_stack.threshold()).f1, 0.9);
-  const LogisticStack& stack = with_stack.stack();
-  ASSERT_EQ(stack.columns(), std::vector<int>{0});
-  EXPECT_GT(stack.weights()[1], 1.0);
-
-  DeciderOptions blind = stacked;
-  blind.stacked_columns.clear();
-  const auto hidden = [&](const ToyData& d) {
-    return hide_columns(d.x.data(), d.y.size(), kFeatures, stacked.stacked_columns);
-  };
-  const auto train_hidden = hidden(train_), valid_hidden = hidden(valid_);
-  const Decider without_x0 = Decider::train(train_hidden.data(), train_.y, valid_hidden.data(),
-                                            valid_.y, kFeatures, blind);
-  auto expected = without_x0.predict(hidden(test_).data(), test_.y.size());
-  stack.apply(expected, test_.x.data(), kFeatures);
-  for (size_t i = 0; i < scores.size(); ++i) ASSERT_NEAR(scores[i], expected[i], 1e-6) << i;
-}
-
-TEST_P(DeciderTest, AStackedDeciderRoundTripsAndNamesItsColumns) {
-  DeciderOptions stacked = options();
-  stacked.stacked_columns = {0};
-  const Decider trained =
-      Decider::train(train_.x.data(), train_.y, valid_.x.data(), valid_.y, kFeatures, stacked);
-  const auto dir = temp_dir("stacked");
-  trained.save(dir, kNames);
-  auto meta = nlohmann::json::parse(read_file(dir / "decider.json"));
-  EXPECT_EQ(meta.at("version"), 5);
-  EXPECT_EQ(meta.at("stack").at("columns"), nlohmann::json::array({"x0"}));
-  const Decider loaded = Decider::load(dir, kNames);
-  EXPECT_EQ(loaded.options().stacked_columns, std::vector<int>{0});
-  EXPECT_EQ(loaded.stack().weights(), trained.stack().weights());
-  EXPECT_EQ(loaded.predict(test_.x.data(), test_.y.size()),
-            trained.predict(test_.x.data(), test_.y.size()));
-  EXPECT_FALSE(meta.at("options").contains("stacked_columns")) << "the stack alone names them";
-
-  meta["stack"]["columns"] = {"colour"};
-  write_file_atomic(dir / "decider.json", meta.dump());
-  try {
-    Decider::load(dir, kNames);
-    ADD_FAILURE() << "a stack over a column that is not a feature loaded";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("'colour'"), std::string::npos) << e.what();
-  }
-  std::filesystem::remove_all(dir);
-}
-
 TEST(Decider, EmptyOrSingleClassSplitsFail) {
   const auto d = toy(100, 4);
   const std::vector<uint8_t> all_ones(100, 1);
@@ -333,13 +278,6 @@ TEST(Decider, EmptyOrSingleClassSplitsFail) {
   bad = fast_options(Classifier::kMlp);
   bad.mlp.dropout = 1;
   EXPECT_THROW(bad.validate(), Error);
-  bad = fast_options();
-  bad.stacked_columns = {kFeatures};  // past the last column
-  EXPECT_THROW(Decider::train(d.x.data(), d.y, d.x.data(), d.y, kFeatures, bad), Error);
-  for (const std::vector<int>& columns : {std::vector<int>{-1}, std::vector<int>{1, 1}}) {
-    bad.stacked_columns = columns;
-    EXPECT_THROW(bad.validate(), Error);
-  }
   EXPECT_THROW(parse_classifier("forest"), Error);
 }
 
@@ -467,8 +405,7 @@ TEST_P(CrossFittedTest, SaveLoadRoundTripPredictsIdentically) {
   decider().save(dir, kNames);
   for (int k = 0; k < 5; ++k) EXPECT_TRUE(std::filesystem::exists(dir / model_file(k))) << k;
   const auto meta = nlohmann::json::parse(read_file(dir / "decider.json"));
-  EXPECT_EQ(meta.at("version"), 5);
-  EXPECT_FALSE(meta.contains("stack"));
+  EXPECT_EQ(meta.at("version"), 4);
   EXPECT_EQ(meta.at("options").at("classifier"), classifier_name(GetParam()));
   EXPECT_EQ(meta.at("models").size(), 5u);
   const Decider loaded = Decider::load(dir, kNames);
@@ -478,18 +415,6 @@ TEST_P(CrossFittedTest, SaveLoadRoundTripPredictsIdentically) {
   EXPECT_EQ(loaded.predict(test_.x.data(), test_.y.size()),
             decider().predict(test_.x.data(), test_.y.size()));
   std::filesystem::remove_all(dir);
-}
-
-TEST_P(CrossFittedTest, AStackIsFittedOnTheOutOfFoldScores) {
-  DeciderOptions stacked = options();
-  stacked.stacked_columns = {0};
-  std::vector<float> oof;
-  const Decider decider =
-      Decider::train_cross_fitted(labelled_.x.data(), labelled_.y, kFeatures, stacked, &oof);
-  EXPECT_GT(decider.stack().weights()[1], 1.0);
-  EXPECT_EQ(decider.threshold(), best_f1_threshold(oof, labelled_.y));
-  const auto scores = decider.predict(test_.x.data(), test_.y.size());
-  EXPECT_GT(binary_metrics(scores, test_.y, decider.threshold()).f1, 0.9);
 }
 
 TEST_P(CrossFittedTest, TruncatedFoldModelIsNamed) {

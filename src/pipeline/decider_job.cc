@@ -68,39 +68,11 @@ BootstrapLabels bootstrap_workspace_labels(const Workspace& ws, const MatchModel
   return labels;
 }
 
-// The options with the neural text cosine stacked (decider_job.h) when it is to be and the caller
-// stacked nothing itself.
-DeciderOptions with_stacked_cosine(DeciderOptions options, const FeatureLayout& layout,
-                                   const std::vector<std::string>& names,
-                                   NeuralCosine neural_cosine) {
-  if (neural_cosine != NeuralCosine::kStacked || !layout.classical ||
-      !options.stacked_columns.empty())
-    return options;
-  const auto column = std::find(names.begin(), names.end(), "vector_cosine");
-  if (column != names.end()) options.stacked_columns = {static_cast<int>(column - names.begin())};
-  return options;
-}
-
-// What the summary says of a trained decider's stack: each column with its weight, and the
-// classifier's.
-std::string describe_stack(const Decider& decider, const std::vector<std::string>& names) {
-  const LogisticStack& stack = decider.stack();
-  if (stack.empty()) return "";
-  std::string columns;
-  for (size_t j = 0; j < stack.columns().size(); ++j) {
-    columns += fmt::format("{}{} (weight {:.2f})", j ? ", " : "", names[stack.columns()[j]],
-                           stack.weights()[1 + j]);
-  }
-  return fmt::format("{} on the classifier's logit (weight {:.2f})", columns, stack.weights()[0]);
-}
-
 }  // namespace
 
-DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& requested,
-                                     std::optional<FeatureLayout> features,
-                                     NeuralCosine neural_cosine) {
-  requested.validate();
-  DeciderOptions options = requested;
+DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options,
+                                     std::optional<FeatureLayout> features) {
+  options.validate();
   DeciderTrainingSummary summary;
   auto train = labeled_pairs(ws.catalog(), "train");
   auto valid = labeled_pairs(ws.catalog(), "valid");
@@ -144,7 +116,6 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& reques
   }
   const FeatureLayout& layout = models.featurizer->layout();
   const auto names = layout.names();
-  options = with_stacked_cosine(std::move(options), layout, names, neural_cosine);
   const std::vector<std::string_view> feature_names(names.begin(), names.end());
   const int width = models.featurizer->width();
   summary.features = layout.groups();
@@ -161,7 +132,6 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& reques
     auto decider =
         Decider::train_cross_fitted(x.data(), all.labels, width, options, &oof_scores);
     decider.save(ws.decider_dir(), feature_names);
-    summary.stack = describe_stack(decider, names);
     summary.validation = fmt::format("{}-fold out-of-fold over train+valid ({} pairs)",
                                      options.folds, all.pairs.size());
     summary.valid_metrics = binary_metrics(oof_scores, all.labels, decider.threshold());
@@ -180,7 +150,6 @@ DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& reques
   auto decider = Decider::train(x_train.data(), train.labels, x_valid.data(), valid.labels,
                                 width, options);
   decider.save(ws.decider_dir(), feature_names);
-  summary.stack = describe_stack(decider, names);
   const auto valid_scores = decider.predict(x_valid.data(), valid.pairs.size());
   summary.validation = fmt::format(
       "{} ({} pairs)", summary.valid_held_out ? "20% held out from train" : "valid split",

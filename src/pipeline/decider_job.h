@@ -22,14 +22,6 @@
 
 namespace doppel {
 
-// Where the cosine of neural text vectors goes when the layout holds the classical vectors'
-// cosine beside it (the `classical` group, feature_layout.h): stacked on the classifier's score by
-// a logistic regression (decide/decider.h, options.stacked_columns), or a column the classifier
-// splits on like any other. Stacked is the default: the from-scratch encoder's cosine adds little
-// to the pair features, and inside the trees mostly variance (docs/decisions.md, "The neural text
-// cosine is stacked on the classifier's score").
-enum class NeuralCosine { kStacked, kColumn };
-
 // Neighbours per listing among which bootstrap rules label pairs (options.bootstrap).
 constexpr int kBootstrapNeighbours = 10;
 
@@ -45,9 +37,6 @@ struct DeciderTrainingSummary {
   // cross-fitted, "valid split (N pairs)" or "20% held out from train (N pairs)" otherwise.
   std::string validation;
   std::string features;         // the feature groups, e.g. "pair,text,image"
-  // The stacked columns with their weights and the classifier's, e.g. "vector_cosine (weight
-  // 1.20) on the classifier's logit (weight 3.70)"; empty when none is stacked.
-  std::string stack;
   int num_features = 0;
   // Train pairs whose text cosine is the out-of-fold one of a cross-fitted fine-tuning
   // (`train text --stage match --folds K`, pipeline/text_model_jobs.h) instead of the final
@@ -58,9 +47,8 @@ struct DeciderTrainingSummary {
 
 // `features` chooses the decider's inputs (match_models.h's default_layout() when not given); the
 // trained decider stores their names, from which dedup, eval and the server compute the same
-// columns. `neural_cosine` applies unless options.stacked_columns already names columns.
+// columns.
 DeciderTrainingSummary train_decider(Workspace& ws, const DeciderOptions& options,
-                                     std::optional<FeatureLayout> features = {},
-                                     NeuralCosine neural_cosine = NeuralCosine::kStacked);
+                                     std::optional<FeatureLayout> features = {});
 
 }  // namespace doppel

@@ -43,16 +43,9 @@ check "catalog records the bert encoder" \
   test "$(python3 -c "import sqlite3; print(sqlite3.connect('$ws/catalog.db').execute(
       \"select value from meta where key='text_encoder'\").fetchone()[0])")" = "bert-L2-H32-cnn32"
 "$doppel" -q index "$ws" --spec Flat > /dev/null
-"$doppel" -q train decider "$ws" --neural-cosine column > /dev/null
-check "--neural-cosine column stacks nothing" \
-  bash -c "! grep -q '\"stack\"' '$ws/models/decider/decider.json'"
-out=$("$doppel" -q train decider "$ws")
+"$doppel" -q train decider "$ws" > /dev/null
 check "the decider weighs the classical cosine beside the neural one" \
   grep -q classical_cosine "$ws/models/decider/decider.json"
-check "the neural cosine is stacked on the classifier's score ($out)" \
-  contains "$out" "stacked: vector_cosine (weight"
-check "decider.json names the stacked column" python3 -c "import json, sys
-sys.exit(json.load(open('$ws/models/decider/decider.json'))['stack']['columns'] != ['vector_cosine'])"
 "$doppel" -q eval "$ws" --split test --out "$scratch/reports" > "$scratch/eval.txt"
 check "eval report written" test -s "$scratch/reports/metrics.json"
 check "eval names the encoder of the text vectors" \

@@ -199,14 +199,6 @@ void add_train(CLI::App& app) {
                     "Also train on candidate pairs labelled by rules (same model codes or mutual "
                     "best match; disjoint codes or far below the best): a first decider for a "
                     "catalog without labels, or with few");
-  static std::string neural_cosine = "stacked";
-  decider
-      ->add_option("--neural-cosine", neural_cosine,
-                   "With neural text vectors: stacked (their cosine joins the classifier's score "
-                   "by a logistic regression fitted on the held-out pairs) or column (a column "
-                   "the classifier splits on)")
-      ->check(CLI::IsMember({"stacked", "column"}))
-      ->capture_default_str();
   static bool uncalibrated = false;
   decider->add_flag("--no-calibration", uncalibrated,
                     "Raw classifier scores instead of isotonic-calibrated probabilities");
@@ -222,11 +214,8 @@ void add_train(CLI::App& app) {
     decider_options.classifier = parse_classifier(classifier);
     std::optional<FeatureLayout> layout;
     if (!features.empty()) layout = FeatureLayout::parse(features);
-    auto s =
-        train_decider(workspace, decider_options, layout,
-                      neural_cosine == "column" ? NeuralCosine::kColumn : NeuralCosine::kStacked);
+    auto s = train_decider(workspace, decider_options, layout);
     fmt::print("features: {} ({} columns)\n", s.features, s.num_features);
-    if (!s.stack.empty()) fmt::print("stacked: {}\n", s.stack);
     fmt::print("classifier: {}\n", classifier);
     if (const auto& b = s.bootstrap) {
       fmt::print(
