@@ -161,6 +161,7 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
   std::mt19937_64 rng(options.seed);
   model.train(true);
   Progress progress("match", static_cast<uint64_t>(steps_per_epoch * options.epochs));
+  std::string valid_note;  // the last validation, shown beside the running loss
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     std::vector<std::vector<size_t>> mined;
     if (use_mined) mined = mine_negatives(model, tokens, cluster, data.positives, options.mined_candidates);
@@ -210,7 +211,8 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
       loss.backward();
       optimizer.step();
       loss_sum += loss.item<double>();
-      progress.set_note(fmt::format("epoch {} loss {:.3f}", epoch, loss.item<double>()));
+      progress.set_note(
+          fmt::format("epoch {} loss {:.3f}{}", epoch, loss.item<double>(), valid_note));
       progress.advance();
     }
     report.train_loss.push_back(loss_sum / static_cast<double>(steps_per_epoch));
@@ -221,9 +223,10 @@ MatchReport train_match(const std::filesystem::path& dir, const MatchTrainingDat
         best_metric = metric;
         report.best_epoch = epoch;
         best = snapshot(model);
-      } else if (options.patience > 0 && epoch - report.best_epoch >= options.patience) {
-        break;
       }
+      valid_note = fmt::format(", valid {:.4f} after epoch {} (best {:.4f}, epoch {})", metric,
+                               epoch, best_metric, report.best_epoch);
+      if (options.patience > 0 && epoch - report.best_epoch >= options.patience) break;
     }
   }
   progress.finish();
