@@ -48,11 +48,11 @@ void read_pair_csv(const std::filesystem::path& file, const ReadOptions& options
           out.add_error(file, line, fmt::format("label must be 0 or 1, found '{}'", verdict));
           return;
         }
-        std::string pair_split = split >= 0 && !trim(fields[split]).empty() && options.split.empty()
-                                     ? trim(fields[split])
-                                     : file_split;
-        if (pair_split != "" && pair_split != "train" && pair_split != "valid" &&
-            pair_split != "test") {
+        // A split named by the caller may be any name; one in the row must be a known split, so
+        // a typo does not hide pairs from the decider.
+        const bool row_split = split >= 0 && !trim(fields[split]).empty() && options.split.empty();
+        std::string pair_split = row_split ? trim(fields[split]) : file_split;
+        if (row_split && pair_split != "train" && pair_split != "valid" && pair_split != "test") {
           out.add_error(file, line,
                         fmt::format("split must be train, valid or test, found '{}'", pair_split));
           return;

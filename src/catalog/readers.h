@@ -50,8 +50,10 @@ struct ReadOptions {
   // "utf-8" (also "utf8") or "latin1" (also "latin-1", "iso-8859-1"): latin1 bytes are converted
   // to UTF-8 before parsing. Anything else is an Error.
   std::string encoding = "utf-8";
-  // Split recorded on labelled pairs. "" = inferred from each pair file's name:
-  // train* -> "train", valid*/val* -> "valid", test* -> "test", otherwise "".
+  // Split recorded on labelled pairs, any name: the decider and eval read train, valid and test;
+  // other names keep pairs apart, e.g. another catalog's for `train text --also-train-on`.
+  // "" = inferred from each pair file's name (train* -> "train", valid*/val* -> "valid",
+  // test* -> "test", otherwise "") or, in doppel's pair CSV, from its split column.
   std::string split;
   // Pair files may name listings stored earlier: an id not in the file itself is accepted when
   // this returns true (ingest passes a catalog lookup). Unset: only ids in the file are known.

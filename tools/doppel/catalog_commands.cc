@@ -34,7 +34,10 @@ void add_ingest(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--map", map, "Column mapping, e.g. title=name,price=cost");
   cmd->add_option("--encoding", encoding, "utf-8 or latin1")->capture_default_str();
-  cmd->add_option("--split", split, "Split for labelled pairs (default: from the file name)");
+  cmd->add_option(
+      "--split", split,
+      "Split for labelled pairs, any name (default: from the file name or its split column); "
+      "the decider reads train and valid, `train text --also-train-on` other names");
   cmd->add_flag("--strict", strict, "Abort on the first malformed line, writing nothing");
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
