@@ -50,8 +50,8 @@ struct ReadOptions {
   // "utf-8" (also "utf8") or "latin1" (also "latin-1", "iso-8859-1"): latin1 bytes are converted
   // to UTF-8 before parsing. Anything else is an Error.
   std::string encoding = "utf-8";
-  // Split recorded on labelled pairs, any name: the decider and eval read train, valid and test;
-  // other names keep pairs apart, e.g. another catalog's for `train text --also-train-on`.
+  // Split recorded on labelled pairs, any name: the decider reads train and valid; other names
+  // keep pairs apart for `eval --split NAME`.
   // "" = inferred from each pair file's name (train* -> "train", valid*/val* -> "valid",
   // test* -> "test", otherwise "") or, in doppel's pair CSV, from its split column.
   std::string split;
@@ -97,7 +97,8 @@ std::optional<CatalogFormat> sniff_catalog_format(const std::filesystem::path& p
 //   train/valid/test.csv (ltable_id,rtable_id,label). `path` is the folder (every pair file
 //   present is read) or one pair file (the tables beside it + that file).
 // - pairs: doppel's labelled pair CSV, header id_a,id_b,label[,split] (label 0/1; split train,
-//   valid or test, overridden by ReadOptions::split). Ids refer to listings already stored.
+//   valid or test, overridden by ReadOptions::split, which may be any name). Ids refer to
+//   listings already stored.
 ReadResult read_catalog(const std::filesystem::path& path, const ReadOptions& options = {});
 
 // Reads the named columns of a UTF-8 CSV file with a header row (names case-insensitive, in any

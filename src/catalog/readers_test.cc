@@ -358,7 +358,7 @@ TEST(PairsReader, ReadsSplitsAndChecksIdsAgainstTheCatalog) {
                                         "split must be train, valid or test, found 'holdout'"));
   options.split = "valid";  // an explicit split overrides the column
   EXPECT_EQ(read_catalog(file, options).labels[1].split, "valid");
-  options.split = "other-catalog";  // and may be any name (`train text --also-train-on`)
+  options.split = "other-catalog";  // and may be any name (`eval --split other-catalog`)
   r = read_catalog(file, options);
   EXPECT_EQ(r.labels.size(), 4u);  // the row that named 'holdout' too
   EXPECT_EQ(r.labels[1].split, "other-catalog");

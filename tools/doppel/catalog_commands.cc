@@ -37,7 +37,7 @@ void add_ingest(CLI::App& app) {
   cmd->add_option(
       "--split", split,
       "Split for labelled pairs, any name (default: from the file name or its split column); "
-      "the decider reads train and valid, `train text --also-train-on` other names");
+      "the decider reads train and valid, `eval --split NAME` any of them");
   cmd->add_flag("--strict", strict, "Abort on the first malformed line, writing nothing");
   cmd->callback([] {
     auto workspace = Workspace::open(ws);
