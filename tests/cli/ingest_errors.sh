@@ -25,6 +25,17 @@ check "strict mode wrote nothing (found $count)" test "$count" -eq 0
 before=$(sqlite3 "$ws/catalog.db" "select count(*) from listings")
 check "earlier listings kept ($before)" test "$before" -eq 2
 
+# A split written in a pair row must be train, valid or test (a typo would hide the pair from the
+# decider); one named with --split may be any name, and ingest says who reads it.
+printf 'id_a,id_b,label,split\nB1,B3,1,tran\n' > "$scratch/typo_pairs.csv"
+"$doppel" -q ingest "$ws" "$scratch/typo_pairs.csv" > "$scratch/out.txt" 2> "$scratch/err.txt"
+check "a split typo in the row is a line error" grep -q "typo_pairs.csv:2: split must be" "$scratch/err.txt"
+printf 'id_a,id_b,label\nB1,B3,1\n' > "$scratch/kept_apart.csv"
+"$doppel" -q ingest "$ws" "$scratch/kept_apart.csv" --split holdout > "$scratch/out.txt" 2> "$scratch/err.txt"
+check "pairs stored under a named split" \
+  test "$(sqlite3 "$ws/catalog.db" "select count(*) from labels where split='holdout'")" -eq 1
+check "... with a warning that the decider does not read it" grep -q "eval --split holdout" "$scratch/err.txt"
+
 printf '{"id":"J1","title":"ok"}\n{"id":"J2","title":42}\nnot json\n' > "$scratch/bad.jsonl"
 "$doppel" -q ingest "$ws" "$scratch/bad.jsonl" > "$scratch/out.txt" 2> "$scratch/err.txt"
 check "jsonl wrong type reported" grep -q "bad.jsonl:2" "$scratch/err.txt"

@@ -1,7 +1,8 @@
 // doppel init, ingest and synth (synthetic, grocery, shopee): creating a workspace and filling
 // its catalog.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "tools/doppel/commands.h"
 #include "pipeline/ingest_job.h"
@@ -49,6 +50,12 @@ void add_ingest(CLI::App& app) {
     auto s = ingest_file(workspace, file, options, strict);
     fmt::print("{}: {} records, {} new listings, {} updated, {} labelled pairs, {} malformed skipped\n",
                file, s.records, s.inserted, s.updated, s.labels, s.skipped);
+    if (s.labels > 0 && !split.empty() && split != "train" && split != "valid" && split != "test") {
+      spdlog::warn(
+          "labelled pairs stored in split '{}': `train decider` reads only train and valid; "
+          "`eval --split {}` evaluates them",
+          split, split);
+    }
   });
 }
 
