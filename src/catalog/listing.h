@@ -38,7 +38,14 @@ struct LabeledPair {
   std::string id_a;
   std::string id_b;
   bool match = false;
-  std::string split;  // "train", "valid", "test" or "" (unassigned)
+  // "train", "valid", "test", "" (unassigned), or a name given with `ingest --split`, which
+  // only `eval --split` reads.
+  std::string split;
 };
+
+// Whether `split` is one the decider and the benchmarks know: train, valid or test.
+inline bool is_standard_split(std::string_view split) {
+  return split == "train" || split == "valid" || split == "test";
+}
 
 }  // namespace doppel

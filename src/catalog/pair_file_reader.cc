@@ -52,7 +52,7 @@ void read_pair_csv(const std::filesystem::path& file, const ReadOptions& options
         // a typo does not hide pairs from the decider.
         const bool row_split = split >= 0 && !trim(fields[split]).empty() && options.split.empty();
         std::string pair_split = row_split ? trim(fields[split]) : file_split;
-        if (row_split && pair_split != "train" && pair_split != "valid" && pair_split != "test") {
+        if (row_split && !is_standard_split(pair_split)) {
           out.add_error(file, line,
                         fmt::format("split must be train, valid or test, found '{}'", pair_split));
           return;

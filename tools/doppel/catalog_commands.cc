@@ -4,13 +4,14 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include "tools/doppel/commands.h"
+#include "catalog/listing.h"
+#include "image/grocery.h"
 #include "pipeline/ingest_job.h"
 #include "pipeline/workspace.h"
-#include "image/grocery.h"
 #include "synth/catalog_synth.h"
 #include "synth/grocery_catalog.h"
 #include "synth/shopee_benchmark.h"
+#include "tools/doppel/commands.h"
 
 namespace doppel {
 
@@ -50,7 +51,7 @@ void add_ingest(CLI::App& app) {
     auto s = ingest_file(workspace, file, options, strict);
     fmt::print("{}: {} records, {} new listings, {} updated, {} labelled pairs, {} malformed skipped\n",
                file, s.records, s.inserted, s.updated, s.labels, s.skipped);
-    if (s.labels > 0 && !split.empty() && split != "train" && split != "valid" && split != "test") {
+    if (s.labels > 0 && !split.empty() && !is_standard_split(split)) {
       spdlog::warn(
           "labelled pairs stored in split '{}': `train decider` reads only train and valid; "
           "`eval --split {}` evaluates them",
