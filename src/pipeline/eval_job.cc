@@ -157,7 +157,7 @@ EvalSummary run_eval(Workspace& ws, const EvalOptions& options) {
   write_file_atomic(options.out_dir / "metrics.json", metrics.dump(2) + "\n");
   std::string scored = "id_a,id_b,label,confidence\n";
   for (size_t i = 0; i < scores.size(); ++i)
-    scored += fmt::format("{},{},{},{:.6f}\n",
+    scored += fmt::format("{},{},{},{}\n",  // shortest text that reads back as the float
                           csv_field(models.featurizer->listing(labelled.pairs[i].first).id),
                           csv_field(models.featurizer->listing(labelled.pairs[i].second).id),
                           labelled.labels[i], scores[i]);

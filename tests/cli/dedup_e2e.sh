@@ -109,6 +109,24 @@ check "the MLP's weights replace the booster" \
 "$doppel" -q eval "$ws" --split test --out "$scratch/reports_mlp" > /dev/null
 f1=$(python3 -c "import json;print(json.load(open('$scratch/reports_mlp/metrics.json'))['at_threshold']['f1'])")
 check "MLP test F1 $f1 > 0.8 on the synthetic catalog" py_check "$f1 > 0.8"
+# The two deciders side by side on the same test pairs.
+out=$("$doppel" eval-compare --baseline "$scratch/reports" --candidate "$scratch/reports_mlp" \
+      --resamples 500 2> "$scratch/compare_err.txt")
+echo "$out"
+xgb_f1=$(python3 -c "import json;print(round(json.load(open('$scratch/reports/metrics.json'))['at_threshold']['f1'], 4))")
+check "eval-compare reads back the F1 eval wrote ($xgb_f1)" \
+  grep -Eq "^baseline +F1 $(printf '%.4f' "$xgb_f1"), 1 run$" <<< "$out"
+check "eval-compare gives an interval for the difference" \
+  grep -Eq "^candidate - baseline: [-+]0\.[0-9]{4}; 95% interval over 500 paired draws" <<< "$out"
+check "scores.csv reproduces eval's decisions (no warning)" test ! -s "$scratch/compare_err.txt"
+out=$("$doppel" eval-compare --baseline "$scratch/reports" --candidate "$scratch/reports" \
+      --resamples 100)
+check "a run compared with itself never differs" \
+  grep -Fq "+0.0000; 95% interval over 100 paired draws of the pairs [+0.0000, +0.0000]" <<< "$out"
+"$doppel" -q eval "$ws" --split valid --out "$scratch/reports_valid" > /dev/null
+expect_fail eval-compare --baseline "$scratch/reports" --candidate "$scratch/reports_valid"
+check "eval-compare refuses runs on other pairs ($err)" \
+  contains "$err" "reports_valid/scores.csv: "
 "$doppel" -q dedup "$ws" --out "$scratch/results_mlp" > /dev/null
 check "dedup runs with the MLP decider" test -s "$scratch/results_mlp/pairs.csv"
 out=$("$doppel" -q bench decider "$ws" --also "$scratch/xgboost_decider" --reps 1)

@@ -23,6 +23,7 @@ void add_index(CLI::App& app);
 void add_dedup(CLI::App& app);
 void add_merge(CLI::App& app);
 void add_eval(CLI::App& app);
+void add_eval_compare(CLI::App& app);
 void add_eval_clusters(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_train_image(CLI::App& train);    // image_commands.cc: `train image`

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   doppel::add_dedup(app);
   doppel::add_merge(app);
   doppel::add_eval(app);
+  doppel::add_eval_compare(app);
   doppel::add_eval_clusters(app);
   doppel::add_synth(app);
   doppel::add_bench(app);
