@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 #include <unordered_map>
@@ -128,6 +129,71 @@ EvalRuns read_eval_runs(std::span<const fs::path> folders) {
     runs.decisions.push_back(std::move(decisions));
   }
   return runs;
+}
+
+EvalComparison compare_eval_runs(std::span<const fs::path> baseline,
+                                 std::span<const fs::path> candidate,
+                                 const PairedBootstrapOptions& options) {
+  std::vector<fs::path> folders(baseline.begin(), baseline.end());
+  folders.insert(folders.end(), candidate.begin(), candidate.end());
+  const EvalRuns runs = read_eval_runs(folders);
+  const auto cut = std::ptrdiff_t(baseline.size());
+  const std::vector<std::vector<uint8_t>> baseline_runs(runs.decisions.begin(),
+                                                        runs.decisions.begin() + cut),
+      candidate_runs(runs.decisions.begin() + cut, runs.decisions.end());
+  EvalComparison c;
+  c.pairs = runs.labels.size();
+  c.matches = size_t(std::count(runs.labels.begin(), runs.labels.end(), 1));
+  c.baseline.assign(runs.metrics.begin(), runs.metrics.begin() + cut);
+  c.candidate.assign(runs.metrics.begin() + cut, runs.metrics.end());
+  c.options = options;
+  c.bootstrap = paired_bootstrap_f1(runs.labels, baseline_runs, candidate_runs, options);
+  return c;
+}
+
+namespace {
+
+std::string side_text(const char* name, std::span<const BinaryMetrics> runs, double mean) {
+  if (runs.size() == 1) return fmt::format("{:<9}  F1 {:.4f}, 1 run\n", name, mean);
+  const auto [low, high] = std::minmax_element(
+      runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.f1 < b.f1; });
+  return fmt::format("{:<9}  F1 {:.4f}, mean of {} runs ({:.4f} to {:.4f})\n", name, mean,
+                     runs.size(), low->f1, high->f1);
+}
+
+nlohmann::json side_json(std::span<const BinaryMetrics> runs, double mean) {
+  nlohmann::json f1 = nlohmann::json::array();
+  for (const auto& run : runs) f1.push_back(run.f1);
+  return {{"f1", mean}, {"runs", f1}};
+}
+
+}  // namespace
+
+std::string eval_comparison_text(const EvalComparison& c) {
+  const PairedBootstrap& b = c.bootstrap;
+  return fmt::format("{} labelled pairs, {} matches, the same in all {} folders\n", c.pairs,
+                     c.matches, c.baseline.size() + c.candidate.size()) +
+         side_text("baseline", c.baseline, b.baseline_f1) +
+         side_text("candidate", c.candidate, b.candidate_f1) +
+         fmt::format(
+             "candidate - baseline: {:+.4f}; {:g}% interval over {} paired draws of the pairs "
+             "[{:+.4f}, {:+.4f}]; candidate ahead on {:.1f}% of the draws, behind on {:.1f}%\n",
+             b.difference, 100 * c.options.level, c.options.resamples, b.low, b.high,
+             100 * b.candidate_ahead, 100 * b.candidate_behind);
+}
+
+nlohmann::json eval_comparison_json(const EvalComparison& c) {
+  const PairedBootstrap& b = c.bootstrap;
+  return {{"pairs", c.pairs},
+          {"matches", c.matches},
+          {"resamples", c.options.resamples},
+          {"level", c.options.level},
+          {"baseline", side_json(c.baseline, b.baseline_f1)},
+          {"candidate", side_json(c.candidate, b.candidate_f1)},
+          {"difference", b.difference},
+          {"interval", {b.low, b.high}},
+          {"candidate_ahead", b.candidate_ahead},
+          {"candidate_behind", b.candidate_behind}};
 }
 
 }  // namespace doppel

@@ -8,7 +8,12 @@
 #include <span>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include <string>
+
 #include "eval/metrics.h"
+#include "eval/paired_bootstrap.h"
 
 namespace doppel {
 
@@ -26,5 +31,25 @@ struct EvalRuns {
 // Warns (naming the folder) when the decisions do not give the counts of its metrics.json, as
 // confidences rounded by an older `doppel eval` can.
 EvalRuns read_eval_runs(std::span<const std::filesystem::path> folders);
+
+// Two settings' eval folders (`doppel eval-compare`): both read as above, then bootstrapped.
+struct EvalComparison {
+  size_t pairs = 0, matches = 0;
+  std::vector<BinaryMetrics> baseline, candidate;  // per folder, in the order given
+  PairedBootstrapOptions options;
+  PairedBootstrap bootstrap;
+};
+EvalComparison compare_eval_runs(std::span<const std::filesystem::path> baseline,
+                                 std::span<const std::filesystem::path> candidate,
+                                 const PairedBootstrapOptions& options);
+
+// Four lines for people: the pairs, each side's F1 (mean, range of its runs), the difference with
+// its interval and the shares of draws on which the candidate is ahead and behind.
+std::string eval_comparison_text(const EvalComparison& comparison);
+
+// The same figures for scripts: pairs, matches, resamples, level, baseline and candidate
+// ({f1, runs: [F1 of each folder]}), difference, interval [low, high], candidate_ahead,
+// candidate_behind (shares of the draws).
+nlohmann::json eval_comparison_json(const EvalComparison& comparison);
 
 }  // namespace doppel

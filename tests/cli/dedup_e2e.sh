@@ -111,7 +111,7 @@ f1=$(python3 -c "import json;print(json.load(open('$scratch/reports_mlp/metrics.
 check "MLP test F1 $f1 > 0.8 on the synthetic catalog" py_check "$f1 > 0.8"
 # The two deciders side by side on the same test pairs.
 out=$("$doppel" eval-compare --baseline "$scratch/reports" --candidate "$scratch/reports_mlp" \
-      --resamples 500 2> "$scratch/compare_err.txt")
+      --resamples 500 --json "$scratch/compare.json" 2> "$scratch/compare_err.txt")
 echo "$out"
 xgb_f1=$(python3 -c "import json;print(round(json.load(open('$scratch/reports/metrics.json'))['at_threshold']['f1'], 4))")
 check "eval-compare reads back the F1 eval wrote ($xgb_f1)" \
@@ -119,6 +119,10 @@ check "eval-compare reads back the F1 eval wrote ($xgb_f1)" \
 check "eval-compare gives an interval for the difference" \
   grep -Eq "^candidate - baseline: [-+]0\.[0-9]{4}; 95% interval over 500 paired draws" <<< "$out"
 check "scores.csv reproduces eval's decisions (no warning)" test ! -s "$scratch/compare_err.txt"
+check "eval-compare --json holds the figures it printed" py_check "
+[abs(c['baseline']['f1'] - $xgb_f1) < 1e-4 and c['resamples'] == 500 and
+ c['interval'][0] <= c['difference'] <= c['interval'][1] and len(c['candidate']['runs']) == 1
+ for c in [json.load(open('$scratch/compare.json'))]][0]"
 out=$("$doppel" eval-compare --baseline "$scratch/reports" --candidate "$scratch/reports" \
       --resamples 100)
 check "a run compared with itself never differs" \

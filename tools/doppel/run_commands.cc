@@ -7,7 +7,6 @@
 
 #include "eval/cluster_files.h"
 #include "eval/eval_runs.h"
-#include "eval/paired_bootstrap.h"
 #include "pipeline/dedup_job.h"
 #include "pipeline/embed_shards.h"
 #include "pipeline/eval_job.h"
@@ -18,6 +17,7 @@
 #include "pipeline/workspace.h"
 #include "tools/doppel/commands.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace doppel {
 
@@ -274,6 +274,7 @@ void add_eval_compare(CLI::App& app) {
       "Is one decider better than another on the same labelled pairs? Positive-class F1 of two "
       "sets of `doppel eval` folders and a paired bootstrap of the difference");
   static std::vector<std::string> baseline, candidate;
+  static std::string json_out;
   static PairedBootstrapOptions options;
   cmd->add_option("--baseline", baseline,
                   "eval --out folders of the setting compared against (several: e.g. one per "
@@ -286,34 +287,14 @@ void add_eval_compare(CLI::App& app) {
   cmd->add_option("--level", options.level, "Coverage of the interval for the difference")
       ->capture_default_str();
   cmd->add_option("--seed", options.seed, "Seed of the draws")->capture_default_str();
+  cmd->add_option("--json", json_out, "Also write the figures to this JSON file");
   cmd->callback([] {
-    std::vector<std::filesystem::path> folders(baseline.begin(), baseline.end());
-    folders.insert(folders.end(), candidate.begin(), candidate.end());
-    EvalRuns runs = read_eval_runs(folders);
-    const auto split = runs.decisions.begin() + std::ptrdiff_t(baseline.size());
-    const std::vector<std::vector<uint8_t>> baseline_runs(runs.decisions.begin(), split),
-        candidate_runs(split, runs.decisions.end());
-    const PairedBootstrap b =
-        paired_bootstrap_f1(runs.labels, baseline_runs, candidate_runs, options);
-    const auto side = [&](const char* name, size_t first, size_t count, double mean) {
-      if (count == 1) return fmt::print("{:<9}  F1 {:.4f}, 1 run\n", name, mean);
-      double low = 1, high = 0;
-      for (size_t r = first; r < first + count; ++r) {
-        low = std::min(low, runs.metrics[r].f1);
-        high = std::max(high, runs.metrics[r].f1);
-      }
-      fmt::print("{:<9}  F1 {:.4f}, mean of {} runs ({:.4f} to {:.4f})\n", name, mean, count, low,
-                 high);
-    };
-    fmt::print("{} labelled pairs, {} matches, the same in all {} folders\n", runs.labels.size(),
-               std::count(runs.labels.begin(), runs.labels.end(), 1), folders.size());
-    side("baseline", 0, baseline.size(), b.baseline_f1);
-    side("candidate", baseline.size(), candidate.size(), b.candidate_f1);
-    fmt::print(
-        "candidate - baseline: {:+.4f}; {:g}% interval over {} paired draws of the pairs "
-        "[{:+.4f}, {:+.4f}]; candidate ahead on {:.1f}% of the draws, behind on {:.1f}%\n",
-        b.difference, 100 * options.level, options.resamples, b.low, b.high,
-        100 * b.candidate_ahead, 100 * b.candidate_behind);
+    const std::vector<std::filesystem::path> baseline_dirs(baseline.begin(), baseline.end()),
+        candidate_dirs(candidate.begin(), candidate.end());
+    const EvalComparison comparison = compare_eval_runs(baseline_dirs, candidate_dirs, options);
+    fmt::print("{}", eval_comparison_text(comparison));
+    if (!json_out.empty())
+      write_file_atomic(json_out, eval_comparison_json(comparison).dump(2) + "\n");
   });
 }
 
