@@ -137,17 +137,16 @@ EvalComparison compare_eval_runs(std::span<const fs::path> baseline,
   std::vector<fs::path> folders(baseline.begin(), baseline.end());
   folders.insert(folders.end(), candidate.begin(), candidate.end());
   const EvalRuns runs = read_eval_runs(folders);
-  const auto cut = std::ptrdiff_t(baseline.size());
-  const std::vector<std::vector<uint8_t>> baseline_runs(runs.decisions.begin(),
-                                                        runs.decisions.begin() + cut),
-      candidate_runs(runs.decisions.begin() + cut, runs.decisions.end());
+  const size_t cut = baseline.size();
+  const std::span<const std::vector<uint8_t>> decisions(runs.decisions);
   EvalComparison c;
   c.pairs = runs.labels.size();
   c.matches = size_t(std::count(runs.labels.begin(), runs.labels.end(), 1));
-  c.baseline.assign(runs.metrics.begin(), runs.metrics.begin() + cut);
-  c.candidate.assign(runs.metrics.begin() + cut, runs.metrics.end());
+  c.baseline.assign(runs.metrics.begin(), runs.metrics.begin() + std::ptrdiff_t(cut));
+  c.candidate.assign(runs.metrics.begin() + std::ptrdiff_t(cut), runs.metrics.end());
   c.options = options;
-  c.bootstrap = paired_bootstrap_f1(runs.labels, baseline_runs, candidate_runs, options);
+  c.bootstrap = paired_bootstrap_f1(runs.labels, decisions.first(cut), decisions.subspan(cut),
+                                    options);
   return c;
 }
 
