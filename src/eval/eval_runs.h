@@ -3,14 +3,13 @@
 // labelled pair) and the threshold the run was judged at (metrics.json, at_threshold.threshold).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <span>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
 #include <string>
+#include <vector>
 
 #include "eval/metrics.h"
 #include "eval/paired_bootstrap.h"
